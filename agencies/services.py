@@ -1,0 +1,126 @@
+"""Agency services: the only code that writes agencies, their people, keys and base costs."""
+
+import hashlib
+import secrets
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from moneyed import Money
+
+from hoopbilling.audit import audit_record
+from hoopbilling.errors import InvalidInput
+from hoopbilling.money import ensure_decimal, fits_amount
+
+from .models import Agency, AgencyMembership, ApiKey, BaseCost, BillableItem
+from .selectors import base_cost_at
+
+API_KEY_PREFIX = "hb_"
+
+
+def hash_api_key(raw_key: str) -> str:
+    # API keys are 256-bit random secrets, so a fast hash is enough (no dictionary to attack).
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def _validate_currency(currency: str) -> None:
+    if currency not in settings.CURRENCIES:
+        raise InvalidInput(
+            f"Unknown or unsupported currency {currency!r}; use one of "
+            f"{', '.join(settings.CURRENCIES)}.", field="currency",
+        )
+
+
+@transaction.atomic
+def agency_create(
+    *, name: str, admin_email: str, admin_password: str | None = None, currency: str = "USD",
+    plan_rebilling_allowed: bool = True, actor=None,
+) -> tuple[Agency, str]:
+    """A new agency with its first admin and one API key. Returns (agency, raw API key)."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("An agency needs a name.", field="name")
+    _validate_currency(currency)
+    try:
+        validate_email(admin_email)
+    except ValidationError as exc:
+        raise InvalidInput(f"{admin_email!r} is not an email address.",
+                           field="admin_email") from exc
+    User = get_user_model()
+    if User.objects.filter(username__iexact=admin_email).exists():
+        raise InvalidInput(f"A user {admin_email} already exists.", field="admin_email")
+    user = User(username=admin_email, email=admin_email)
+    if admin_password:
+        try:
+            validate_password(admin_password, user)
+        except ValidationError as exc:
+            raise InvalidInput(" ".join(exc.messages), field="admin_password") from exc
+        user.set_password(admin_password)
+    else:
+        user.set_unusable_password()
+    user.save()
+
+    agency = Agency(name=name, currency=currency, plan_rebilling_allowed=plan_rebilling_allowed,
+                    rebilling_enabled=plan_rebilling_allowed)
+    agency.full_clean()
+    agency.save()
+    AgencyMembership.objects.create(agency=agency, user=user, role=AgencyMembership.Role.ADMIN)
+    _, raw_key = api_key_issue(agency=agency, name="Default", actor=actor)
+    audit_record(action="agency.create", obj=agency, actor=actor, agency_id=agency.pk,
+                 after={"name": name, "currency": currency, "admin_email": admin_email})
+    return agency, raw_key
+
+
+@transaction.atomic
+def api_key_issue(*, agency: Agency, name: str = "Default", actor=None) -> tuple[ApiKey, str]:
+    """A new key for `agency`. The raw key is returned once and never stored."""
+    prefix = secrets.token_hex(4)
+    raw_key = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey.objects.create(agency=agency, name=name, prefix=prefix,
+                                key_hash=hash_api_key(raw_key),
+                                created_by=actor if getattr(actor, "pk", None) else None)
+    audit_record(action="api_key.issue", obj=key, actor=actor, agency_id=agency.pk,
+                 after={"prefix": prefix, "name": name})
+    return key, raw_key
+
+
+@transaction.atomic
+def api_key_revoke(*, key: ApiKey, actor=None) -> ApiKey:
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+        audit_record(action="api_key.revoke", obj=key, actor=actor, agency_id=key.agency_id,
+                     before={"revoked_at": None}, after={"revoked_at": key.revoked_at.isoformat()})
+    return key
+
+
+@transaction.atomic
+def base_cost_set(
+    *, item: BillableItem, currency: str, cost: Decimal, effective_from: datetime | None = None,
+    actor=None,
+) -> BaseCost:
+    """A new platform base cost for `item` in `currency`, in force from `effective_from`."""
+    cost = ensure_decimal(cost, field="cost")
+    _validate_currency(currency)
+    if cost < 0:
+        raise InvalidInput("A base cost is never negative.", field="cost")
+    if not fits_amount(cost):
+        raise InvalidInput("A base cost has at most 6 decimal places.", field="cost")
+    effective_from = effective_from or timezone.now()
+    previous = base_cost_at(item=item, currency=currency, moment=effective_from)
+    row = BaseCost(item=item, cost=Money(cost, currency), effective_from=effective_from,
+                   created_by=actor if getattr(actor, "pk", None) else None)
+    row.full_clean()
+    row.save()
+    audit_record(action="base_cost.set", obj=row, actor=actor,
+                 before={"cost": str(previous.cost.amount)} if previous else None,
+                 after={"item": item.code, "currency": currency, "cost": str(cost),
+                        "effective_from": effective_from.isoformat()})
+    return row
+

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HoopbillingConfig(AppConfig):
+    name = "hoopbilling"
+    verbose_name = "Platform"

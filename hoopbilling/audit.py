@@ -1,0 +1,26 @@
+"""`audit_record`: the one writer of the audit log."""
+
+from django.db import transaction
+
+from .models import AuditLog
+
+
+def audit_record(
+    *, action: str, obj, actor=None, actor_label: str = "", agency_id=None,
+    before=None, after=None, reason: str = "",
+) -> AuditLog:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_record must run inside the transaction of the change it logs")
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return AuditLog.objects.create(
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        actor=actor,
+        actor_label=actor_label or (getattr(actor, "email", "") if actor else "system"),
+        agency_id=agency_id,
+        before=before,
+        after=after,
+        reason=reason,
+    )

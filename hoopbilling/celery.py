@@ -1,0 +1,19 @@
+"""The Celery app. Tasks live in each app's `tasks.py` and are found by autodiscovery."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hoopbilling.settings")
+
+app = Celery("hoopbilling")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "verify-ledger-nightly": {
+        "task": "wallets.tasks.ledger_verify",
+        "schedule": crontab(hour=3, minute=17),
+    },
+}

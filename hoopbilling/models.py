@@ -1,0 +1,33 @@
+"""The platform-wide audit log: who changed what, when, with the before and after.
+
+Every service that applies a person's change writes one row in the same transaction
+(`audit_record`). Rows are append-only: on PostgreSQL a trigger refuses UPDATE and DELETE.
+"""
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditLog(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # PROTECT: the log is append-only, so a user who acted is deactivated, never deleted.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Who acted when no user did: "api-key:<prefix>", "system", "operator-cli".
+    actor_label = models.CharField(max_length=120, blank=True)
+    agency_id = models.UUIDField(null=True, blank=True, db_index=True)
+    action = models.CharField(max_length=80)
+    object_type = models.CharField(max_length=80)
+    object_id = models.CharField(max_length=64)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self):
+        return f"{self.action} {self.object_type}:{self.object_id}"

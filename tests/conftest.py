@@ -1,0 +1,33 @@
+import os
+
+import pytest
+from django.db import connection
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` need PostgreSQL. CI sets REQUIRE_POSTGRES=1: there a missing
+    PostgreSQL is an error, never a quiet skip."""
+    if connection.vendor == "postgresql":
+        return
+    needing = [item for item in items if item.get_closest_marker("postgres")]
+    if needing and os.environ.get("REQUIRE_POSTGRES") == "1":
+        raise pytest.UsageError(
+            f"{len(needing)} tests need PostgreSQL but DATABASE_URL points at "
+            f"{connection.vendor}; set DATABASE_URL=postgres://...")
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    for item in needing:
+        item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _catalog_after_flush(request):
+    """A transactional test starts after another one's flush emptied every table, including
+    the catalog the data migration loaded: put the catalog back."""
+    marker = request.node.get_closest_marker("django_db")
+    if "transactional_db" in request.fixturenames or (marker and marker.kwargs.get("transaction")):
+        request.getfixturevalue("transactional_db")
+        from agencies.catalog import catalog_load
+        from agencies.models import BaseCost, BillableItem
+
+        if BillableItem.objects.count() < 9:
+            catalog_load(BillableItem, BaseCost)

@@ -1,0 +1,167 @@
+"""factory-boy factories for every model. Objects with services are made through them, so a
+factory-made sub-account has its wallet and a factory-made entry is a real ledger posting."""
+
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from moneyed import Money
+
+from agencies.models import Agency, AgencyMembership, AgencyPrice, ApiKey, BaseCost, BillableItem
+from agencies.services import api_key_issue
+from hoopbilling.models import AuditLog
+from subaccounts.models import ClientMembership, PriceOverride, SubAccount
+from subaccounts.services import subaccount_create
+from wallets.ledger import Posting, entry_post
+from wallets.models import Entry, Wallet
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}@example.com")
+    email = factory.SelfAttribute("username")
+    password = factory.django.Password("correct-horse-battery")
+
+
+class AgencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agency
+
+    name = factory.Sequence(lambda n: f"Agency {n}")
+    currency = "USD"
+
+
+class AgencyMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgencyMembership
+
+    agency = factory.SubFactory(AgencyFactory)
+    user = factory.SubFactory(UserFactory)
+    role = AgencyMembership.Role.ADMIN
+
+
+class ApiKeyFactory(factory.django.DjangoModelFactory):
+    """Issued through the service; the raw key is on `obj.raw_key` for the test to use."""
+
+    class Meta:
+        model = ApiKey
+
+    agency = factory.SubFactory(AgencyFactory)
+    name = "Test key"
+
+    @classmethod
+    def _create(cls, model_class, agency, name, **kwargs):
+        key, raw_key = api_key_issue(agency=agency, name=name)
+        key.raw_key = raw_key
+        return key
+
+
+class BillableItemFactory(factory.django.DjangoModelFactory):
+    """The catalog is fixed (loaded by migration): this returns the item with `code`."""
+
+    class Meta:
+        model = BillableItem
+        django_get_or_create = ("code",)
+
+    code = "sms_outbound"
+
+
+class BaseCostFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BaseCost
+
+    item = factory.SubFactory(BillableItemFactory)
+    cost = Money(Decimal("0.0100"), "USD")
+    effective_from = factory.LazyFunction(timezone.now)
+
+
+class AgencyPriceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgencyPrice
+
+    agency = factory.SubFactory(AgencyFactory)
+    item = factory.SubFactory(BillableItemFactory)
+    price = factory.LazyAttribute(lambda o: Money(Decimal("0.0150"), o.agency.currency))
+    effective_from = factory.LazyFunction(timezone.now)
+
+
+class SubAccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SubAccount
+
+    agency = factory.SubFactory(AgencyFactory)
+    name = factory.Sequence(lambda n: f"Client {n}")
+
+    @classmethod
+    def _create(cls, model_class, agency, name, external_id=None, **kwargs):
+        sub_account = subaccount_create(agency=agency, name=name, external_id=external_id)
+        if kwargs:
+            SubAccount.objects.filter(pk=sub_account.pk).update(**kwargs)
+            sub_account.refresh_from_db()
+        return sub_account
+
+
+class ClientMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClientMembership
+
+    sub_account = factory.SubFactory(SubAccountFactory)
+    user = factory.SubFactory(UserFactory)
+    role = ClientMembership.Role.ADMIN
+    can_manage_billing = True
+
+
+class PriceOverrideFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PriceOverride
+
+    sub_account = factory.SubFactory(SubAccountFactory)
+    item = factory.SubFactory(BillableItemFactory)
+    price = factory.LazyAttribute(lambda o: Money(Decimal("0.0200"), o.sub_account.agency.currency))
+    effective_from = factory.LazyFunction(timezone.now)
+
+
+class WalletFactory(factory.django.DjangoModelFactory):
+    """A wallet is opened with its sub-account; this returns that wallet."""
+
+    class Meta:
+        model = Wallet
+
+    sub_account = factory.SubFactory(SubAccountFactory)
+
+    @classmethod
+    def _create(cls, model_class, sub_account, **kwargs):
+        return Wallet.objects.get(sub_account=sub_account)
+
+
+class EntryFactory(factory.django.DjangoModelFactory):
+    """A real posting through the ledger service."""
+
+    class Meta:
+        model = Entry
+
+    wallet = factory.SubFactory(WalletFactory)
+    kind = Entry.Kind.ADJUSTMENT
+    amount = Decimal("10.00")
+    idempotency_key = factory.Sequence(lambda n: f"test:{n}")
+
+    @classmethod
+    def _create(cls, model_class, wallet, kind, amount, idempotency_key, **kwargs):
+        entry, _ = entry_post(wallet_id=wallet.pk, posting=Posting(
+            kind=kind, amount=amount, currency=wallet.currency,
+            idempotency_key=idempotency_key, **kwargs))
+        return entry
+
+
+class AuditLogFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AuditLog
+
+    action = "test.action"
+    object_type = "agencies.agency"
+    object_id = factory.Sequence(str)
+    actor_label = "system"

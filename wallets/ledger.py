@@ -1,0 +1,160 @@
+"""Posting to the ledger: the only code that appends entries or changes a wallet's balance.
+
+`entry_post` is the service for one entry in its own durable transaction. Services that must
+post together with other writes (a usage charge and its debit) lock the wallet with
+`wallets.locks` and call `entries_append` inside their own transaction.
+
+Idempotency: every entry has a unique key. Posting a key again returns the entry already
+posted and changes nothing, provided it describes the same movement; otherwise it is an
+`IdempotencyConflict`.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from moneyed import Money
+
+from hoopbilling.errors import CurrencyMismatch, IdempotencyConflict, InvalidInput
+from hoopbilling.money import ensure_decimal, fits_amount, quantize_amount
+
+from .locks import wallet_lock
+from .models import Entry, Wallet
+
+SIGN_RULES = {
+    Entry.Kind.USAGE: "negative",
+    Entry.Kind.TOPUP: "positive",
+    Entry.Kind.REFUND: "negative",
+}
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One movement to append: what the caller asks for, before seq, balance and hash."""
+
+    kind: str
+    amount: Decimal
+    currency: str
+    idempotency_key: str
+    reference_type: str = ""
+    reference_id: str = ""
+    corrects_id: int | None = None
+    memo: str = ""
+    actor_label: str = ""
+
+    def __post_init__(self):
+        amount = ensure_decimal(self.amount, field="amount")
+        object.__setattr__(self, "amount", amount)
+        if self.kind not in Entry.Kind.values:
+            raise InvalidInput(f"Unknown entry kind {self.kind!r}.", field="kind")
+        if not fits_amount(amount):
+            raise InvalidInput("An amount has at most 6 decimal places.", field="amount")
+        if amount == 0:
+            raise InvalidInput("An entry moves a non-zero amount.", field="amount")
+        rule = SIGN_RULES.get(self.kind)
+        if rule == "negative" and amount > 0 or rule == "positive" and amount < 0:
+            raise InvalidInput(f"A {self.kind} entry must be {rule}.", field="amount")
+        if self.kind == Entry.Kind.REVERSAL and self.corrects_id is None:
+            raise InvalidInput("A reversal names the entry it reverses.", field="corrects")
+        if not 1 <= len(self.idempotency_key) <= 300:
+            raise InvalidInput("An idempotency key has 1 to 300 characters.",
+                               field="idempotency_key")
+
+    def matches(self, entry: Entry) -> bool:
+        return (entry.kind == self.kind and entry.amount.amount == self.amount
+                and entry.amount.currency.code == self.currency
+                and entry.reference_type == self.reference_type
+                and entry.reference_id == self.reference_id)
+
+
+def entry_hash(*, prev_hash: str, wallet_id: int, seq: int, kind: str, amount: Decimal,
+               currency: str, balance_after: Decimal, idempotency_key: str,
+               reference_type: str, reference_id: str, corrects_id: int | None,
+               created_at) -> str:
+    """SHA-256 over an entry's content and its predecessor's hash."""
+    material = "|".join([
+        prev_hash, str(wallet_id), str(seq), kind, f"{quantize_amount(amount):f}", currency,
+        f"{quantize_amount(balance_after):f}", idempotency_key, reference_type, reference_id,
+        str(corrects_id or ""), created_at.astimezone(UTC).isoformat(),
+    ])
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def entries_append(*, wallet: Wallet, postings: list[Posting]) -> list[tuple[Entry, bool]]:
+    """Append postings to a wallet the caller has locked. Returns (entry, replayed) pairs.
+
+    A posting whose key is already in the ledger is not appended again: its existing entry is
+    returned with `replayed=True` (or `IdempotencyConflict` if it describes another movement).
+    """
+    keys = [p.idempotency_key for p in postings]
+    if len(set(keys)) != len(keys):
+        raise InvalidInput("The same idempotency key twice in one posting.",
+                           field="idempotency_key")
+    existing = {e.idempotency_key: e for e in Entry.objects.filter(idempotency_key__in=keys)}
+    results: list[tuple[Entry, bool]] = []
+    new_entries: list[Entry] = []
+    balance = wallet.balance.amount
+    seq, prev_hash = wallet.last_seq, wallet.last_hash
+    now = timezone.now()
+    for posting in postings:
+        found = existing.get(posting.idempotency_key)
+        if found is not None:
+            if found.wallet_id != wallet.pk or not posting.matches(found):
+                raise IdempotencyConflict(
+                    f"Idempotency key {posting.idempotency_key!r} was used for another entry.",
+                    field="idempotency_key",
+                )
+            results.append((found, True))
+            continue
+        if posting.currency != wallet.currency:
+            raise CurrencyMismatch(
+                f"The wallet is in {wallet.currency}; an entry in {posting.currency} "
+                "cannot be posted to it.", field="currency",
+            )
+        seq += 1
+        balance += posting.amount
+        if not fits_amount(balance):
+            raise InvalidInput("The balance would leave the supported range.", field="amount")
+        digest = entry_hash(
+            prev_hash=prev_hash, wallet_id=wallet.pk, seq=seq, kind=posting.kind,
+            amount=posting.amount, currency=posting.currency, balance_after=balance,
+            idempotency_key=posting.idempotency_key, reference_type=posting.reference_type,
+            reference_id=posting.reference_id, corrects_id=posting.corrects_id, created_at=now,
+        )
+        entry = Entry(
+            wallet=wallet, seq=seq, kind=posting.kind,
+            amount=Money(posting.amount, posting.currency),
+            balance_after=Money(balance, posting.currency),
+            idempotency_key=posting.idempotency_key, reference_type=posting.reference_type,
+            reference_id=posting.reference_id, corrects_id=posting.corrects_id,
+            memo=posting.memo, actor_label=posting.actor_label, created_at=now, hash=digest,
+        )
+        new_entries.append(entry)
+        results.append((entry, False))
+        prev_hash = digest
+    if new_entries:
+        Entry.objects.bulk_create(new_entries)
+        Wallet.objects.filter(pk=wallet.pk).update(
+            balance=Money(balance, wallet.currency), last_seq=seq, last_hash=prev_hash,
+            updated_at=now,
+        )
+        wallet.balance = Money(balance, wallet.currency)
+        wallet.last_seq, wallet.last_hash = seq, prev_hash
+    return results
+
+
+def entry_post(*, wallet_id: int, posting: Posting) -> tuple[Entry, bool]:
+    """Post one entry in its own transaction. Returns (entry, replayed)."""
+    try:
+        with transaction.atomic(durable=True):
+            wallet = wallet_lock(wallet_id)
+            return entries_append(wallet=wallet, postings=[posting])[0]
+    except IntegrityError:
+        # The same key raced in through another wallet's lock: the first one won; answer as a
+        # replay (or a conflict) from what it wrote.
+        with transaction.atomic(durable=True):
+            wallet = wallet_lock(wallet_id)
+            return entries_append(wallet=wallet, postings=[posting])[0]
