@@ -7,6 +7,8 @@ carries a SHA-256 chained to the previous entry of its wallet so that a change m
 the database's back is still found by `verify_ledger`.
 """
 
+import uuid
+
 from django.db import models
 from django.db.models import F, Q
 from djmoney.models.fields import MoneyField
@@ -124,3 +126,63 @@ class Entry(models.Model):
 
     def __str__(self):
         return f"#{self.seq} {self.kind} {self.amount}"
+
+
+class UsageCharge(models.Model):
+    """One usage event as charged: what was used, at which price and why.
+
+    Written by `usage_record` whether the usage is rebilled (debits the wallet: `entry`) or
+    absorbed by the agency (`billed_to="agency"`, no entry). The platform's base cost is
+    recorded either way, so the agency's own bill is exact.
+    """
+
+    class BilledTo(models.TextChoices):
+        WALLET = "wallet"
+        AGENCY = "agency"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    sub_account = models.ForeignKey(SubAccount, on_delete=models.PROTECT,
+                                    related_name="usage_charges")
+    item = models.ForeignKey("agencies.BillableItem", on_delete=models.PROTECT, related_name="+")
+    # Keys are scoped to the agency (CONTRACT section 5); the fingerprint tells a replay of
+    # the same event from another event under the same key.
+    idempotency_key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    occurred_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    quantity = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    # Flat price per item.price_per units, or None when tiers applied (see `tier_breakdown`).
+    unit_price = _money(null=True, blank=True)
+    amount = _money()
+    base_cost_unit = _money()
+    base_cost_amount = _money()
+    price_source = models.CharField(max_length=12)
+    tier_breakdown = models.JSONField(null=True, blank=True)
+    # How the quantity was measured: SMS encoding and segments, call seconds, words.
+    details = models.JSONField(default=dict, blank=True)
+    billed_to = models.CharField(max_length=6, choices=BilledTo.choices)
+    entry = models.OneToOneField(Entry, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="usage_charge")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "idempotency_key"],
+                                    name="usage_key_unique_per_agency"),
+            models.CheckConstraint(condition=Q(quantity__gte=0),
+                                   name="usage_quantity_not_negative"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="usage_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(billed_to="agency", entry__isnull=True)
+                | Q(billed_to="wallet", entry__isnull=False)
+                | Q(billed_to="wallet", amount=0),
+                name="usage_wallet_charge_has_entry",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["sub_account", "item", "occurred_at"], name="usage_client_item"),
+            models.Index(fields=["agency", "occurred_at"], name="usage_agency_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.item_id} × {self.quantity} = {self.amount}"

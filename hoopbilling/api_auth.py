@@ -1,0 +1,51 @@
+"""API-key authentication. Kept apart from `hoopbilling.api` because DRF imports the
+authentication classes while `rest_framework.views` is still loading."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+
+from agencies.models import ApiKey
+from agencies.services import hash_api_key
+
+# last_used_at is written at most this often per key, so the hot path stays read-only.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class ApiClient:
+    """The caller behind an API key: acts for exactly one agency."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __init__(self, key: ApiKey):
+        self.key = key
+        self.agency = key.agency
+
+    def __str__(self):
+        return f"api-key:{self.key.prefix}"
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    keyword = b"bearer"
+
+    def authenticate(self, request):
+        header = get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword:
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Authorization: Bearer <api key>")
+        raw_key = header[1].decode("latin-1")
+        key = (ApiKey.objects.select_related("agency")
+               .filter(key_hash=hash_api_key(raw_key), revoked_at__isnull=True).first())
+        if key is None:
+            raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
+        now = timezone.now()
+        if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        return ApiClient(key), key
+
+    def authenticate_header(self, request):
+        return "Bearer"

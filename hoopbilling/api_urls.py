@@ -1,0 +1,9 @@
+"""`/api/v1/`: each app contributes its own `api_urls`."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("", include("agencies.api_urls")),
+]

@@ -1,0 +1,62 @@
+"""Who may see what: the one place pages resolve the caller's agency or client account.
+
+Every page query starts from `request.agency` or `request.sub_account` set here, so another
+tenant's object is simply not found (404).
+"""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from agencies.models import AgencyMembership
+
+from .models import ClientMembership, SubAccount
+
+
+def agency_member_required(view=None, *, admin: bool = False):
+    """Sets `request.agency` and `request.agency_membership`; 404 for non-members (and for
+    agency staff when `admin=True`)."""
+
+    def decorate(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            membership = (AgencyMembership.objects.select_related("agency")
+                          .filter(user=request.user).order_by("created_at").first())
+            if membership is None or admin and membership.role != AgencyMembership.Role.ADMIN:
+                raise Http404("No agency here.")
+            request.agency = membership.agency
+            request.agency_membership = membership
+            return view(request, *args, **kwargs)
+        return wrapped
+
+    return decorate(view) if view else decorate
+
+
+def agency_subaccount(request, pk) -> SubAccount:
+    """One of the caller's agency's clients, or 404."""
+    return get_object_or_404(SubAccount.objects.select_related("agency"),
+                             agency=request.agency, pk=pk)
+
+
+def client_member_required(view=None, *, billing: bool = False):
+    """For client pages under `<uuid:sub_account_id>`: sets `request.sub_account` and
+    `request.client_membership`; 404 for non-members (and, with `billing=True`, for members
+    without the billing permission)."""
+
+    def decorate(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, sub_account_id, *args, **kwargs):
+            membership = (ClientMembership.objects.select_related("sub_account__agency")
+                          .filter(user=request.user, sub_account_id=sub_account_id).first())
+            if membership is None or billing and not membership.can_manage_billing:
+                raise Http404("No account here.")
+            request.sub_account = membership.sub_account
+            request.client_membership = membership
+            return view(request, sub_account_id, *args, **kwargs)
+        return wrapped
+
+    return decorate(view) if view else decorate
