@@ -31,6 +31,8 @@ class Agency(models.Model):
     )
     rebilling_enabled = models.BooleanField(default=True)
     retry_schedule_hours = models.JSONField(default=default_retry_schedule)
+    # Items a suspension blocks; empty means the default: every messaging and calling item.
+    suspension_blocked_items = models.JSONField(default=list, blank=True)
     billing_anchor_day = models.PositiveSmallIntegerField(
         default=1, validators=[MinValueValidator(1), MaxValueValidator(28)],
     )
@@ -104,6 +106,9 @@ class ApiKey(models.Model):
     @property
     def is_active(self):
         return self.revoked_at is None
+
+
+SUSPENDED_CATEGORIES_BY_DEFAULT = ("messaging", "calling")
 
 
 class BillableItem(models.Model):

@@ -158,6 +158,8 @@ class UsageCharge(models.Model):
     base_cost_unit = _money()
     base_cost_amount = _money()
     price_source = models.CharField(max_length=12)
+    # Graduated tiers applied, in order: [{"up_to": "10000"|null, "price": "0.90",
+    # "quantity": "12", "amount": "0.000108"}, ...]; prices per item.price_per units.
     tier_breakdown = models.JSONField(null=True, blank=True)
     # How the quantity was measured: SMS encoding and segments, call seconds, words.
     details = models.JSONField(default=dict, blank=True)
