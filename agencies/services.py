@@ -124,3 +124,59 @@ def base_cost_set(
                         "effective_from": effective_from.isoformat()})
     return row
 
+
+
+def _validate_retry_schedule(hours) -> list:
+    if not isinstance(hours, list) or not 1 <= len(hours) <= 10:
+        raise InvalidInput("A retry schedule is a list of 1 to 10 numbers of hours.",
+                           field="retry_schedule_hours")
+    cleaned = []
+    for value in hours:
+        if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+            raise InvalidInput("Each retry delay is a number of hours.",
+                               field="retry_schedule_hours")
+        try:
+            delay = ensure_decimal(value, field="retry_schedule_hours")
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput("Each retry delay is a number of hours.",
+                               field="retry_schedule_hours") from exc
+        if not 0 <= delay <= 24 * 30:
+            raise InvalidInput("Each retry delay is between 0 and 720 hours.",
+                               field="retry_schedule_hours")
+        cleaned.append(int(delay) if delay == delay.to_integral_value() else str(delay))
+    return cleaned
+
+
+@transaction.atomic
+def agency_update(*, agency: Agency, actor=None, actor_label: str = "", **changes) -> Agency:
+    """Change an agency's own settings: `name`, `rebilling_enabled`, `retry_schedule_hours`.
+
+    Rebilling can only be switched on when the agency's plan allows it.
+    """
+    allowed = {"name", "rebilling_enabled", "retry_schedule_hours"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise InvalidInput(f"Unknown field {sorted(unknown)[0]!r}.", field=sorted(unknown)[0])
+    agency = Agency.objects.select_for_update().get(pk=agency.pk)
+    before = {field: getattr(agency, field) for field in changes}
+    if "name" in changes:
+        name = (changes["name"] or "").strip() if isinstance(changes["name"], str) else ""
+        if not name or len(name) > 200:
+            raise InvalidInput("A name has 1 to 200 characters.", field="name")
+        agency.name = name
+    if "rebilling_enabled" in changes:
+        if not isinstance(changes["rebilling_enabled"], bool):
+            raise InvalidInput("rebilling_enabled is true or false.", field="rebilling_enabled")
+        if changes["rebilling_enabled"] and not agency.plan_rebilling_allowed:
+            raise InvalidInput("This agency's plan does not allow rebilling.",
+                               field="rebilling_enabled", code="plan_does_not_allow_rebilling")
+        agency.rebilling_enabled = changes["rebilling_enabled"]
+    if "retry_schedule_hours" in changes:
+        agency.retry_schedule_hours = _validate_retry_schedule(changes["retry_schedule_hours"])
+    agency.full_clean()
+    agency.save()
+    after = {field: getattr(agency, field) for field in changes}
+    if after != before:
+        audit_record(action="agency.update", obj=agency, actor=actor, actor_label=actor_label,
+                     agency_id=agency.pk, before=before, after=after)
+    return agency

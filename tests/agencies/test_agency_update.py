@@ -1,0 +1,50 @@
+import pytest
+
+from agencies.services import agency_update
+from hoopbilling.errors import InvalidInput
+from hoopbilling.models import AuditLog
+from subaccounts.services import subaccount_update
+from tests.factories import AgencyFactory, SubAccountFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_agency_settings_change_is_audited():
+    agency = AgencyFactory()
+    actor = UserFactory()
+    agency_update(agency=agency, actor=actor, rebilling_enabled=False,
+                  retry_schedule_hours=[0, 2, 12])
+    agency.refresh_from_db()
+    assert agency.rebilling_enabled is False and agency.retry_schedule_hours == [0, 2, 12]
+    log = AuditLog.objects.get(action="agency.update")
+    assert log.actor == actor and log.before["rebilling_enabled"] is True
+
+
+def test_rebilling_cannot_be_switched_on_when_the_plan_forbids_it():
+    agency = AgencyFactory(plan_rebilling_allowed=False, rebilling_enabled=False)
+    with pytest.raises(InvalidInput) as excinfo:
+        agency_update(agency=agency, rebilling_enabled=True)
+    assert excinfo.value.field == "rebilling_enabled"
+    agency.refresh_from_db()
+    assert agency.rebilling_enabled is False
+
+
+@pytest.mark.parametrize("schedule", [[], [-1], ["soon"], [True], [1] * 11, 5, [1000]])
+def test_bad_retry_schedules_are_refused(schedule):
+    agency = AgencyFactory()
+    with pytest.raises(InvalidInput) as excinfo:
+        agency_update(agency=agency, retry_schedule_hours=schedule)
+    assert excinfo.value.field == "retry_schedule_hours"
+
+
+def test_subaccount_toggles_and_bad_input():
+    sub_account = SubAccountFactory()
+    subaccount_update(sub_account=sub_account, itemised_usage_visible=False, name=" New ")
+    sub_account.refresh_from_db()
+    assert sub_account.itemised_usage_visible is False and sub_account.name == "New"
+    with pytest.raises(InvalidInput) as excinfo:
+        subaccount_update(sub_account=sub_account, rebilling_enabled="yes")
+    assert excinfo.value.field == "rebilling_enabled"
+    with pytest.raises(InvalidInput) as excinfo:
+        subaccount_update(sub_account=sub_account, suspended=True)
+    assert excinfo.value.field == "suspended"
