@@ -1,0 +1,59 @@
+"""Real Chromium (Debian's chromium + chromium-driver) driven by Selenium against Django's
+live server. `browser` is a logged-out driver; `login(browser, live_server, user)` signs in
+through the real login form.
+
+Set SCREENSHOTS=1 to save a PNG per `screenshot(browser, name)` call under docs/screenshots/.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def _chromium_paths():
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if not (chromium and driver):
+        if os.environ.get("CI") or os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail("chromium and chromedriver are required (apt-get install chromium "
+                        "chromium-driver)")
+        pytest.skip("chromium/chromedriver not installed")
+    return chromium, driver
+
+
+@pytest.fixture
+def browser(_chromium_paths):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, driver_path = _chromium_paths
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--window-size=1280,900"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.implicitly_wait(3)
+    yield driver
+    driver.quit()
+
+
+def login(browser, live_server, username, password):
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{live_server.url}/accounts/login/")
+    browser.find_element(By.ID, "id_username").send_keys(username)
+    browser.find_element(By.ID, "id_password").send_keys(password)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+
+def screenshot(browser, name):
+    if os.environ.get("SCREENSHOTS") == "1":
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(SCREENSHOT_DIR / f"{name}.png"))
