@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from moneyed import Money
 
@@ -83,6 +83,73 @@ def entry_hash(*, prev_hash: str, wallet_id: int, seq: int, kind: str, amount: D
     return hashlib.sha256(material.encode()).hexdigest()
 
 
+INSERT_COLUMNS = ("wallet_id", "seq", "kind", "amount", "amount_currency", "balance_after",
+                  "balance_after_currency", "idempotency_key", "reference_type", "reference_id",
+                  "corrects_id", "memo", "actor_label", "created_at", "hash")
+
+
+def _insert(entries: list[Entry], *, unless_posted: bool = False) -> bool:
+    """One multi-row INSERT … RETURNING id, then the wallet's new head: raw SQL, as this runs
+    under the wallet lock on every posting and the ORM's per-query overhead would lengthen how
+    long the lock is held.
+
+    `unless_posted` (a single entry only) inserts nothing when its key is already in the
+    ledger and returns False: the replay check costs no extra round trip. With several
+    entries a skipped row would break the chain, so they are checked beforehand instead.
+    """
+    ops = connection.ops
+    row = "(" + ", ".join(["%s"] * len(INSERT_COLUMNS)) + ")"
+    params = []
+    for e in entries:
+        params += [
+            e.wallet_id, e.seq, e.kind, ops.adapt_decimalfield_value(e.amount.amount, 18, 6),
+            e.amount.currency.code, ops.adapt_decimalfield_value(e.balance_after.amount, 18, 6),
+            e.balance_after.currency.code, e.idempotency_key, e.reference_type, e.reference_id,
+            e.corrects_id, e.memo, e.actor_label, ops.adapt_datetimefield_value(e.created_at),
+            e.hash,
+        ]
+    assert not unless_posted or len(entries) == 1
+    on_conflict = " ON CONFLICT (idempotency_key) DO NOTHING" if unless_posted else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO wallets_entry ({', '.join(INSERT_COLUMNS)}) VALUES "
+            f"{', '.join([row] * len(entries))}{on_conflict} RETURNING id", params)
+        ids = [r[0] for r in cursor.fetchall()]
+        if not ids:
+            return False
+        for entry, pk in zip(entries, ids, strict=True):
+            entry.pk = pk
+            entry._state.adding = False
+            entry._state.db = connection.alias
+        last = entries[-1]
+        cursor.execute(
+            "UPDATE wallets_wallet SET balance = %s, last_seq = %s, last_hash = %s, "
+            "updated_at = %s WHERE id = %s",
+            [ops.adapt_decimalfield_value(last.balance_after.amount, 18, 6), last.seq, last.hash,
+             ops.adapt_datetimefield_value(last.created_at), last.wallet_id])
+    return True
+
+
+def _already_posted(keys: list[str]) -> dict[str, Entry]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM wallets_entry WHERE idempotency_key IN "
+            f"({', '.join(['%s'] * len(keys))})", keys)
+        ids = [r[0] for r in cursor.fetchall()]
+    if not ids:
+        return {}
+    return {e.idempotency_key: e for e in Entry.objects.filter(pk__in=ids)}
+
+
+def _replay(found: Entry, posting: Posting, wallet: Wallet) -> tuple[Entry, bool]:
+    if found.wallet_id != wallet.pk or not posting.matches(found):
+        raise IdempotencyConflict(
+            f"Idempotency key {posting.idempotency_key!r} was used for another entry.",
+            field="idempotency_key",
+        )
+    return found, True
+
+
 def entries_append(*, wallet: Wallet, postings: list[Posting]) -> list[tuple[Entry, bool]]:
     """Append postings to a wallet the caller has locked. Returns (entry, replayed) pairs.
 
@@ -93,25 +160,22 @@ def entries_append(*, wallet: Wallet, postings: list[Posting]) -> list[tuple[Ent
     if len(set(keys)) != len(keys):
         raise InvalidInput("The same idempotency key twice in one posting.",
                            field="idempotency_key")
-    existing = {e.idempotency_key: e for e in Entry.objects.filter(idempotency_key__in=keys)}
+    single = len(postings) == 1
+    existing = {} if single else _already_posted(keys)
     results: list[tuple[Entry, bool]] = []
     new_entries: list[Entry] = []
+    currency = wallet.currency
     balance = wallet.balance.amount
     seq, prev_hash = wallet.last_seq, wallet.last_hash
     now = timezone.now()
     for posting in postings:
         found = existing.get(posting.idempotency_key)
         if found is not None:
-            if found.wallet_id != wallet.pk or not posting.matches(found):
-                raise IdempotencyConflict(
-                    f"Idempotency key {posting.idempotency_key!r} was used for another entry.",
-                    field="idempotency_key",
-                )
-            results.append((found, True))
+            results.append(_replay(found, posting, wallet))
             continue
-        if posting.currency != wallet.currency:
+        if posting.currency != currency:
             raise CurrencyMismatch(
-                f"The wallet is in {wallet.currency}; an entry in {posting.currency} "
+                f"The wallet is in {currency}; an entry in {posting.currency} "
                 "cannot be posted to it.", field="currency",
             )
         seq += 1
@@ -120,14 +184,13 @@ def entries_append(*, wallet: Wallet, postings: list[Posting]) -> list[tuple[Ent
             raise InvalidInput("The balance would leave the supported range.", field="amount")
         digest = entry_hash(
             prev_hash=prev_hash, wallet_id=wallet.pk, seq=seq, kind=posting.kind,
-            amount=posting.amount, currency=posting.currency, balance_after=balance,
+            amount=posting.amount, currency=currency, balance_after=balance,
             idempotency_key=posting.idempotency_key, reference_type=posting.reference_type,
             reference_id=posting.reference_id, corrects_id=posting.corrects_id, created_at=now,
         )
         entry = Entry(
             wallet=wallet, seq=seq, kind=posting.kind,
-            amount=Money(posting.amount, posting.currency),
-            balance_after=Money(balance, posting.currency),
+            amount=Money(posting.amount, currency), balance_after=Money(balance, currency),
             idempotency_key=posting.idempotency_key, reference_type=posting.reference_type,
             reference_id=posting.reference_id, corrects_id=posting.corrects_id,
             memo=posting.memo, actor_label=posting.actor_label, created_at=now, hash=digest,
@@ -135,26 +198,18 @@ def entries_append(*, wallet: Wallet, postings: list[Posting]) -> list[tuple[Ent
         new_entries.append(entry)
         results.append((entry, False))
         prev_hash = digest
+    if new_entries and not _insert(new_entries, unless_posted=single):
+        # The single posting's key was already in the ledger: answer from what is there.
+        posting = postings[0]
+        return [_replay(_already_posted(keys)[posting.idempotency_key], posting, wallet)]
     if new_entries:
-        Entry.objects.bulk_create(new_entries)
-        Wallet.objects.filter(pk=wallet.pk).update(
-            balance=Money(balance, wallet.currency), last_seq=seq, last_hash=prev_hash,
-            updated_at=now,
-        )
-        wallet.balance = Money(balance, wallet.currency)
+        wallet.balance = Money(balance, currency)
         wallet.last_seq, wallet.last_hash = seq, prev_hash
     return results
 
 
 def entry_post(*, wallet_id: int, posting: Posting) -> tuple[Entry, bool]:
     """Post one entry in its own transaction. Returns (entry, replayed)."""
-    try:
-        with transaction.atomic(durable=True):
-            wallet = wallet_lock(wallet_id)
-            return entries_append(wallet=wallet, postings=[posting])[0]
-    except IntegrityError:
-        # The same key raced in through another wallet's lock: the first one won; answer as a
-        # replay (or a conflict) from what it wrote.
-        with transaction.atomic(durable=True):
-            wallet = wallet_lock(wallet_id)
-            return entries_append(wallet=wallet, postings=[posting])[0]
+    with transaction.atomic(durable=True):
+        wallet = wallet_lock(wallet_id)
+        return entries_append(wallet=wallet, postings=[posting])[0]
