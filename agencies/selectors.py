@@ -4,6 +4,8 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from hoopbilling.models import AuditLog
+
 from .models import Agency, AgencyPrice, BaseCost, BillableItem
 from .price_rules import PriceRow
 
@@ -56,3 +58,15 @@ def agency_price_grid(*, agency: Agency, moment: datetime | None = None) -> list
     return [agency_price_row(agency=agency, item=item, base_cost=costs[item.code],
                              agency_price=prices.get(item.code))
             for item in BillableItem.objects.all() if item.code in costs]
+
+
+PRICE_ACTIONS = ("price.set", "override.set", "override.clear")
+
+
+def price_history(*, agency: Agency, sub_account_id=None):
+    """Price changes of `agency` (agency prices and every client's overrides), newest first;
+    with `sub_account_id`, that client's overrides only."""
+    rows = AuditLog.objects.filter(agency_id=agency.pk, action__in=PRICE_ACTIONS)
+    if sub_account_id is not None:
+        rows = rows.filter(after__sub_account=str(sub_account_id))
+    return rows.order_by("-created_at", "-id")

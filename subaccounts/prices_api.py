@@ -12,23 +12,13 @@ from django.utils import timezone
 from rest_framework.response import Response
 
 from agencies.api import billable_item_get, price_body, price_row_data
-from agencies.price_rules import PriceRow
 from hoopbilling.api import AgencyApiView
 from hoopbilling.errors import NotFound
 
 from .models import SubAccount
-from .pricing import PriceSource, ResolvedPrice, price_resolve, tiers_to_json
+from .pricing import price_resolve
+from .selectors import client_price_row
 from .services import override_clear, override_set
-
-
-def client_price_row(resolved: ResolvedPrice) -> PriceRow:
-    """A resolved client price as a grid row; `source` is `override` or `agency`."""
-    source = (PriceSource.OVERRIDE if resolved.source == PriceSource.OVERRIDE
-              else PriceSource.AGENCY)
-    return PriceRow(item=resolved.item, currency=resolved.currency,
-                    base_cost=resolved.base_cost, price=resolved.price,
-                    tiers=tiers_to_json(resolved.tiers) if resolved.tiers else None,
-                    source=source)
 
 
 class SubAccountPriceView(AgencyApiView):
