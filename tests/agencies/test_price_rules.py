@@ -71,20 +71,6 @@ def test_a_moment_before_a_change_keeps_the_old_price(sms):
     assert AgencyPrice.objects.filter(agency=sub_account.agency).count() == 2
 
 
-def test_cleared_override_keeps_its_history(sms):
-    sub_account = SubAccountFactory()
-    override = override_set(sub_account=sub_account, item=sms, price="0.0300")
-    cleared = override_clear(sub_account=sub_account, item=sms)
-    assert cleared.cleared and sub_account.price_overrides.count() == 2
-    assert price_resolve(sub_account=sub_account, item=sms,
-                         moment=cleared.effective_from - timedelta(microseconds=1)
-                         ).price == Decimal("0.0300")
-    assert override.effective_from < cleared.effective_from
-    # clearing again writes nothing
-    assert override_clear(sub_account=sub_account, item=sms) is None
-    assert sub_account.price_overrides.count() == 2
-
-
 def test_tiers_are_stored_canonically_and_resolved(sms):
     sub_account = SubAccountFactory()
     price_set(agency=sub_account.agency, item=sms,
