@@ -3,10 +3,9 @@
 `GET /prices` answers a JSON list of grid rows in catalog order. A row (`price_row_data`) is
 `item`, `unit`, `price_per`, `currency`, `base_cost`, `price` (flat) or `tiers`, `margin`,
 `margin_percent`, `subsidized` and `source` (`agency`, or `base_cost` when the agency set no
-price for the item). Amounts are
-strings per `price_per` units (per 1,000 emails for `email_send`). For tiers, `price`,
-`margin` and `margin_percent` are null and each tier carries its own `margin` and
-`margin_percent`. See `agencies.price_rules` for the margin definitions.
+price for the item). Amounts are strings per `price_per` units (per 1,000 emails for
+`email_send`). For tiers, `price`, `margin` and `margin_percent` are null and each tier carries
+its own `margin` and `margin_percent`. See `agencies.price_rules` for the margin definitions.
 """
 
 from decimal import Decimal
