@@ -2,7 +2,12 @@
 
 from datetime import datetime
 
-from .models import BaseCost, BillableItem
+from django.utils import timezone
+
+from hoopbilling.models import AuditLog
+
+from .models import Agency, AgencyPrice, BaseCost, BillableItem
+from .price_rules import PriceRow
 
 
 def base_cost_at(*, item: BillableItem, currency: str, moment: datetime) -> BaseCost | None:
@@ -10,3 +15,58 @@ def base_cost_at(*, item: BillableItem, currency: str, moment: datetime) -> Base
     return (BaseCost.objects
             .filter(item=item, cost_currency=currency, effective_from__lte=moment)
             .order_by("-effective_from").first())
+
+
+def _latest_per_item(rows) -> dict:
+    """The first row per item of a queryset ordered newest first."""
+    latest = {}
+    for row in rows:
+        latest.setdefault(row.item_id, row)
+    return latest
+
+
+def base_costs_at(*, currency: str, moment: datetime) -> dict[str, BaseCost]:
+    """Every item's base cost in force at `moment`, by item code."""
+    return _latest_per_item(BaseCost.objects.filter(cost_currency=currency,
+                                                    effective_from__lte=moment)
+                            .order_by("item_id", "-effective_from", "-id"))
+
+
+def agency_prices_at(*, agency: Agency, moment: datetime) -> dict[str, AgencyPrice]:
+    """The agency's price rows in force at `moment`, by item code (items never priced absent)."""
+    return _latest_per_item(AgencyPrice.objects.filter(agency=agency, effective_from__lte=moment)
+                            .order_by("item_id", "-effective_from", "-id"))
+
+
+def agency_price_row(*, agency: Agency, item: BillableItem, base_cost: BaseCost,
+                     agency_price: AgencyPrice | None) -> PriceRow:
+    if agency_price is None:
+        return PriceRow(item=item, currency=agency.currency, base_cost=base_cost.cost.amount,
+                        price=base_cost.cost.amount, tiers=None, source="base_cost")
+    return PriceRow(item=item, currency=agency.currency, base_cost=base_cost.cost.amount,
+                    price=agency_price.price.amount if agency_price.price is not None else None,
+                    tiers=agency_price.tiers, source="agency",
+                    effective_from=agency_price.effective_from)
+
+
+def agency_price_grid(*, agency: Agency, moment: datetime | None = None) -> list[PriceRow]:
+    """The agency's grid: every item with a base cost in the agency's currency, in catalog
+    order, at the agency's price (or the base cost when it set none)."""
+    moment = moment or timezone.now()
+    costs = base_costs_at(currency=agency.currency, moment=moment)
+    prices = agency_prices_at(agency=agency, moment=moment)
+    return [agency_price_row(agency=agency, item=item, base_cost=costs[item.code],
+                             agency_price=prices.get(item.code))
+            for item in BillableItem.objects.all() if item.code in costs]
+
+
+PRICE_ACTIONS = ("price.set", "override.set", "override.clear")
+
+
+def price_history(*, agency: Agency, sub_account_id=None):
+    """Price changes of `agency` (agency prices and every client's overrides), newest first;
+    with `sub_account_id`, that client's overrides only."""
+    rows = AuditLog.objects.filter(agency_id=agency.pk, action__in=PRICE_ACTIONS)
+    if sub_account_id is not None:
+        rows = rows.filter(after__sub_account=str(sub_account_id))
+    return rows.order_by("-created_at", "-id")

@@ -18,8 +18,9 @@ from hoopbilling.audit import audit_record
 from hoopbilling.errors import InvalidInput
 from hoopbilling.money import ensure_decimal, fits_amount
 
-from .models import Agency, AgencyMembership, ApiKey, BaseCost, BillableItem
-from .selectors import base_cost_at
+from .models import Agency, AgencyMembership, AgencyPrice, ApiKey, BaseCost, BillableItem
+from .price_rules import price_json, price_validate
+from .selectors import agency_prices_at, base_cost_at
 
 API_KEY_PREFIX = "hb_"
 
@@ -180,3 +181,31 @@ def agency_update(*, agency: Agency, actor=None, actor_label: str = "", **change
         audit_record(action="agency.update", obj=agency, actor=actor, actor_label=actor_label,
                      agency_id=agency.pk, before=before, after=after)
     return agency
+
+
+@transaction.atomic
+def price_set(*, agency: Agency, item: BillableItem, price=None, tiers=None,
+              subsidize: bool = False, currency: str | None = None, actor=None,
+              actor_label: str = "") -> AgencyPrice:
+    """The agency's new retail price for `item`, in force from now on (a new row: every
+    earlier charge keeps the price it was made at). Flat `price` xor `tiers`, as strings."""
+    now = timezone.now()
+    base = base_cost_at(item=item, currency=agency.currency, moment=now)
+    if base is None:
+        raise InvalidInput(f"The platform has no base cost for {item.code} in "
+                           f"{agency.currency}.", field="item")
+    valid = price_validate(item=item, currency=agency.currency, base_cost=base.cost.amount,
+                           price=price, tiers=tiers, subsidize=subsidize,
+                           given_currency=currency)
+    previous = agency_prices_at(agency=agency, moment=now).get(item.code)
+    row = AgencyPrice(
+        agency=agency, item=item, tiers=valid.tiers, subsidize=valid.subsidize,
+        price=Money(valid.price, agency.currency) if valid.price is not None else None,
+        effective_from=now, created_by=actor if getattr(actor, "pk", None) else None)
+    row.full_clean()
+    row.save()
+    audit_record(action="price.set", obj=row, actor=actor, actor_label=actor_label,
+                 agency_id=agency.pk, before=price_json(previous),
+                 after={"item": item.code, "base_cost": str(base.cost.amount),
+                        **price_json(row)})
+    return row

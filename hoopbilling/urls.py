@@ -9,4 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("hoopbilling.api_urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("", include("agencies.urls")),
+    path("", include("subaccounts.urls")),
+    path("", include("wallets.pricing_urls")),
 ]

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from agencies.models import AgencyPrice, BillableItem
-from agencies.selectors import base_cost_at
+from agencies.selectors import agency_prices_at, base_cost_at, base_costs_at
 from hoopbilling.errors import InvalidInput
 
 from .models import PriceOverride, SubAccount
@@ -83,3 +83,41 @@ def price_resolve(*, sub_account: SubAccount, item: BillableItem, moment: dateti
         price=row.price.amount if row.price is not None else None,
         tiers=tiers_from_json(row.tiers) if row.tiers is not None else None,
     )
+
+
+def _resolved(*, item, currency, base, row, source) -> ResolvedPrice:
+    if row is None:
+        return ResolvedPrice(item=item, currency=currency, source=PriceSource.BASE_COST,
+                             base_cost=base, price=base, tiers=None)
+    return ResolvedPrice(
+        item=item, currency=currency, source=source, base_cost=base,
+        price=row.price.amount if row.price is not None else None,
+        tiers=tiers_from_json(row.tiers) if row.tiers is not None else None,
+    )
+
+
+def prices_resolve_all(*, sub_account: SubAccount, moment: datetime,
+                       ) -> dict[str, ResolvedPrice]:
+    """`price_resolve` for every item at once (three queries), by item code, for grids.
+
+    Same order and same answers as `price_resolve`; items without a base cost in the
+    agency's currency are left out.
+    """
+    agency = sub_account.agency
+    costs = base_costs_at(currency=agency.currency, moment=moment)
+    agency_prices = agency_prices_at(agency=agency, moment=moment)
+    overrides: dict[str, PriceOverride] = {}
+    for row in (PriceOverride.objects.filter(sub_account=sub_account, effective_from__lte=moment)
+                .order_by("item_id", "-effective_from", "-id")):
+        overrides.setdefault(row.item_id, row)
+    resolved = {}
+    for item in BillableItem.objects.filter(code__in=costs):
+        override = overrides.get(item.code)
+        if override is not None and not override.cleared:
+            row, source = override, PriceSource.OVERRIDE
+        else:
+            row, source = agency_prices.get(item.code), PriceSource.AGENCY
+        resolved[item.code] = _resolved(item=item, currency=agency.currency,
+                                        base=costs[item.code].cost.amount, row=row,
+                                        source=source)
+    return resolved

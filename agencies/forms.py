@@ -1,0 +1,91 @@
+"""Forms of the agency's pricing pages. They collect input; the rules live in
+`agencies.price_rules` and the writes in the services, whose errors land on the right field."""
+
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+
+from hoopbilling.errors import InvalidInput
+
+from .price_rules import PriceRow, tiers_from_text
+
+
+class RebillingForm(forms.Form):
+    rebilling_enabled = forms.BooleanField(
+        required=False, label="Rebill my clients for their usage (SaaS mode)")
+
+
+def price_fields(form: forms.Form, row: PriceRow, *, prefix: str) -> None:
+    """Add the price, tiers and subsidy fields of one grid row to `form`."""
+    code = row.item.code
+    form.fields[f"{prefix}price_{code}"] = forms.CharField(
+        required=False, label=f"{row.item.name} price",
+        initial="" if row.price is None else f"{row.price.normalize():f}",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 10}))
+    form.fields[f"{prefix}tiers_{code}"] = forms.CharField(
+        required=False, label=f"{row.item.name} tiers", initial=row.tiers_text,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 18,
+                                     "placeholder": "10000: 0.0100\n*: 0.0090"}))
+    form.fields[f"{prefix}subsidize_{code}"] = forms.BooleanField(
+        required=False, label="Subsidise", initial=row.subsidized)
+
+
+def price_input(form: forms.Form, code: str, *, prefix: str = "") -> dict:
+    """The service keyword arguments a row of `form` asks for: tiers when the tiers box is
+    filled, a flat price otherwise."""
+    data = form.cleaned_data
+    tiers_text = data[f"{prefix}tiers_{code}"].strip()
+    subsidize = data[f"{prefix}subsidize_{code}"]
+    if tiers_text:
+        return {"tiers": tiers_from_text(tiers_text, field="tiers"), "subsidize": subsidize}
+    return {"price": data[f"{prefix}price_{code}"].strip(), "subsidize": subsidize}
+
+
+def _tier_key(tiers) -> list[tuple]:
+    return [(None if t["up_to"] is None else Decimal(t["up_to"]), Decimal(t["price"]))
+            for t in tiers]
+
+
+def same_price(row: PriceRow, wanted: dict) -> bool:
+    """Whether `wanted` is what `row` already charges (so saving the form leaves it alone)."""
+    try:
+        if "tiers" in wanted:
+            return row.tiers is not None and _tier_key(row.tiers) == _tier_key(wanted["tiers"])
+        return row.tiers is None and Decimal(wanted["price"]) == row.price
+    except (InvalidOperation, TypeError, KeyError):
+        return False
+
+
+def field_for_error(exc: InvalidInput, code: str, *, prefix: str = "") -> str | None:
+    """The form field an error from the rules belongs to."""
+    field = exc.field or ""
+    if field.startswith("tiers"):
+        return f"{prefix}tiers_{code}"
+    if field == "subsidize":
+        return f"{prefix}subsidize_{code}"
+    if field in ("price", "currency", "item"):
+        return f"{prefix}price_{code}"
+    return None
+
+
+class PriceGridForm(forms.Form):
+    """Every row of the agency's grid in one form."""
+
+    def __init__(self, *args, rows: list[PriceRow], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = rows
+        for row in rows:
+            price_fields(self, row, prefix="")
+
+    def bound_rows(self):
+        for row in self.rows:
+            code = row.item.code
+            yield row, self[f"price_{code}"], self[f"tiers_{code}"], self[f"subsidize_{code}"]
+
+
+class BulkMarkupForm(forms.Form):
+    multiplier = forms.DecimalField(
+        label="Set every price to base cost ×", min_value=0, max_digits=8, decimal_places=4,
+        initial=2, widget=forms.NumberInput(attrs={"step": "0.01"}))
+    subsidize = forms.BooleanField(
+        required=False, label="Allow prices below the base cost (× less than 1: a subsidy)")

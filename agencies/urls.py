@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "agencies"
+
+urlpatterns = [
+    path("agency/settings/rebilling/", views.rebilling, name="rebilling"),
+    path("agency/settings/rebilling/prices/", views.prices_edit, name="prices-edit"),
+    path("agency/settings/rebilling/prices.csv", views.prices_csv, name="prices-csv"),
+    path("agency/settings/rebilling/history/", views.history, name="price-history"),
+]

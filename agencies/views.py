@@ -1,0 +1,133 @@
+"""Settings > Rebilling: the agency's rebilling switch, its price grid and price history.
+
+Every view goes through `agency_member_required`, so it only ever sees the caller's agency;
+admins change things, staff may look.
+"""
+
+import csv
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django_tables2 import RequestConfig
+
+from hoopbilling.errors import InvalidInput
+from subaccounts.tenancy import agency_member_required
+
+from .forms import PriceGridForm, RebillingForm, field_for_error, price_input, same_price
+from .models import AgencyMembership
+from .selectors import agency_price_grid, price_history
+from .services import agency_update, price_set
+from .tables import PriceGridTable, PriceHistoryTable, amount_text, change_text
+
+
+def is_admin(request) -> bool:
+    return request.agency_membership.role == AgencyMembership.Role.ADMIN
+
+
+@agency_member_required
+def rebilling(request):
+    agency = request.agency
+    form = RebillingForm(request.POST if request.method == "POST" else None,
+                         initial={"rebilling_enabled": agency.rebilling_enabled})
+    if request.method == "POST":
+        if not (is_admin(request) and agency.plan_rebilling_allowed):
+            raise Http404("Only an agency admin on a rebilling plan changes this.")
+        if form.is_valid():
+            try:
+                agency_update(agency=agency, actor=request.user,
+                              rebilling_enabled=form.cleaned_data["rebilling_enabled"])
+            except InvalidInput as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, "Rebilling is now "
+                                 f"{'on' if form.cleaned_data['rebilling_enabled'] else 'off'}.")
+            return redirect("agencies:rebilling")
+    rows = agency_price_grid(agency=agency)
+    return render(request, "agencies/rebilling.html", {
+        "agency": agency, "form": form, "table": PriceGridTable(rows),
+        "is_admin": is_admin(request), "subsidized": [r for r in rows if r.subsidized],
+    })
+
+
+@agency_member_required(admin=True)
+def prices_edit(request):
+    agency = request.agency
+    rows = agency_price_grid(agency=agency)
+    form = PriceGridForm(request.POST if request.method == "POST" else None, rows=rows)
+    if request.method == "POST" and form.is_valid():
+        changed = _grid_save(request, form, rows)
+        if changed is not None:
+            if changed:
+                messages.success(request, f"Saved {len(changed)} price"
+                                 f"{'' if len(changed) == 1 else 's'}: {', '.join(changed)}.")
+            else:
+                messages.info(request, "No price changed.")
+            return redirect("agencies:rebilling")
+        messages.error(request, "Nothing was saved: fix the prices marked below.")
+    return render(request, "agencies/prices_edit.html", {"agency": agency, "form": form})
+
+
+def _grid_save(request, form, rows) -> list[str] | None:
+    """Save every changed row, all or nothing. The names saved, or None after errors."""
+    changed, failed = [], False
+    with transaction.atomic():
+        for row in rows:
+            code = row.item.code
+            try:
+                wanted = price_input(form, code)
+                if same_price(row, wanted):
+                    continue
+                price_set(agency=request.agency, item=row.item, actor=request.user, **wanted)
+                changed.append(row.item.name)
+            except InvalidInput as exc:
+                form.add_error(field_for_error(exc, code), exc.message)
+                failed = True
+        if failed:
+            # every row was checked so the form shows all errors; none of them is kept
+            transaction.set_rollback(True)
+    return None if failed else changed
+
+
+@agency_member_required
+def prices_csv(request):
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="prices.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["item", "priced_per", "currency", "base_cost", "price", "tiers", "margin",
+                     "margin_percent", "subsidised"])
+    for row in agency_price_grid(agency=request.agency):
+        writer.writerow([row.item.code, row.item.priced_per_label, row.currency,
+                         amount_text(row.base_cost), amount_text(row.price),
+                         row.tiers_text.replace("\n", "; "), amount_text(row.margin),
+                         amount_text(row.margin_percent), "yes" if row.subsidized else "no"])
+    return response
+
+
+def history_response(request, rows, *, template, context, client_names, filename):
+    """The price history page, or its CSV with `?export=csv`."""
+    if request.GET.get("export") == "csv":
+        response = HttpResponse(content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        writer = csv.writer(response)
+        writer.writerow(["when", "who", "client", "item", "old", "new"])
+        table = PriceHistoryTable(rows, client_names=client_names)
+        for record in rows:
+            writer.writerow([record.created_at.isoformat(), record.actor_label,
+                             table.render_client(record), (record.after or {}).get("item"),
+                             table.render_old(record), change_text(record.after)])
+        return response
+    table = PriceHistoryTable(rows, client_names=client_names)
+    RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    return render(request, template, {**context, "table": table})
+
+
+@agency_member_required
+def history(request):
+    agency = request.agency
+    names = {str(pk): name for pk, name in agency.sub_accounts.values_list("pk", "name")}
+    return history_response(request, price_history(agency=agency),
+                            template="agencies/price_history.html",
+                            context={"agency": agency},
+                            client_names=names, filename="price-history.csv")

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import prices_api
+
+urlpatterns = [
+    path("subaccounts/<str:pk>/prices/<str:item>", prices_api.SubAccountPriceView.as_view(),
+         name="api-subaccount-price"),
+]

@@ -1,0 +1,153 @@
+"""The agency's client pages: Sub-accounts and each client's Billing settings (prices that
+inherit or override the agency's grid, the rebilling and itemised-usage switches, history).
+
+Clients are looked up through `agency_subaccount`, so another agency's client is 404.
+"""
+
+import csv
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django_tables2 import RequestConfig
+
+from agencies.forms import field_for_error, price_input, same_price
+from agencies.models import AgencyMembership, BillableItem
+from agencies.selectors import agency_price_grid, price_history
+from agencies.views import history_response
+from hoopbilling.errors import InvalidInput
+
+from .forms import OVERRIDE, ClientPriceForm, ClientSettingsForm
+from .selectors import agency_subaccounts, client_price_grid
+from .services import override_clear, override_set, subaccount_update
+from .tables import ClientPriceTable, SubAccountTable
+from .tenancy import agency_member_required, agency_subaccount
+
+
+def _is_admin(request) -> bool:
+    return request.agency_membership.role == AgencyMembership.Role.ADMIN
+
+
+@agency_member_required
+def subaccount_list(request):
+    rows = agency_subaccounts(agency=request.agency)
+    if request.GET.get("export") == "csv":
+        response = HttpResponse(content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="sub-accounts.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["id", "name", "external_id", "rebilling_enabled", "suspended",
+                         "itemised_usage_visible"])
+        for row in rows:
+            writer.writerow([row.pk, row.name, row.external_id or "", row.rebilling_enabled,
+                             row.suspended, row.itemised_usage_visible])
+        return response
+    table = SubAccountTable(rows)
+    RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    return render(request, "subaccounts/list.html", {"agency": request.agency, "table": table})
+
+
+def _grid_context(request, sub_account):
+    now = timezone.now()
+    rows = client_price_grid(sub_account=sub_account, moment=now)
+    agency_rows = {row.item.code: row for row in agency_price_grid(agency=request.agency,
+                                                                   moment=now)}
+    return rows, agency_rows
+
+
+@agency_member_required
+def billing(request, pk):
+    sub_account = agency_subaccount(request, pk)
+    rows, agency_rows = _grid_context(request, sub_account)
+    settings_form = ClientSettingsForm(initial={
+        "rebilling_enabled": sub_account.rebilling_enabled,
+        "itemised_usage_visible": sub_account.itemised_usage_visible})
+    price_form = ClientPriceForm(rows=rows, agency_rows=agency_rows)
+    if request.method == "POST":
+        if not _is_admin(request):
+            raise Http404("Only an agency admin changes a client's billing.")
+        if request.POST.get("action") == "settings":
+            settings_form = ClientSettingsForm(request.POST)
+            if settings_form.is_valid():
+                subaccount_update(sub_account=sub_account, actor=request.user,
+                                  **settings_form.cleaned_data)
+                messages.success(request, f"Saved {sub_account.name}'s billing settings.")
+                return redirect("subaccounts:billing", pk=sub_account.pk)
+        else:
+            price_form = ClientPriceForm(request.POST, rows=rows, agency_rows=agency_rows)
+            if price_form.is_valid():
+                changed = _overrides_save(request, sub_account, price_form, rows)
+                if changed is not None:
+                    messages.success(request, f"Saved {sub_account.name}'s prices: "
+                                     f"{', '.join(changed)}." if changed
+                                     else "No price changed.")
+                    return redirect("subaccounts:billing", pk=sub_account.pk)
+            messages.error(request, "Nothing was saved: fix the prices marked below.")
+    return render(request, "subaccounts/billing.html", {
+        "agency": request.agency, "sub_account": sub_account, "is_admin": _is_admin(request),
+        "table": ClientPriceTable(rows, sub_account=sub_account),
+        "settings_form": settings_form, "price_form": price_form,
+    })
+
+
+def _overrides_save(request, sub_account, form, rows) -> list[str] | None:
+    """Apply every row's inherit/override choice, all or nothing; None after errors."""
+    changed, failed = [], False
+    with transaction.atomic():
+        for row in rows:
+            code = row.item.code
+            overriding = form.cleaned_data[f"mode_{code}"] == OVERRIDE
+            try:
+                if not overriding:
+                    if row.source == OVERRIDE:
+                        override_clear(sub_account=sub_account, item=row.item,
+                                       actor=request.user)
+                        changed.append(f"{row.item.name} (agency price)")
+                    continue
+                wanted = price_input(form, code)
+                if row.source == OVERRIDE and same_price(row, wanted):
+                    continue
+                override_set(sub_account=sub_account, item=row.item, actor=request.user,
+                             **wanted)
+                changed.append(row.item.name)
+            except InvalidInput as exc:
+                form.add_error(field_for_error(exc, code), exc.message)
+                failed = True
+        if failed:
+            # every row was checked so the form shows all errors; none of them is kept
+            transaction.set_rollback(True)
+    return None if failed else changed
+
+
+@agency_member_required(admin=True)
+def price_reset(request, pk, item):
+    """"Reset to agency price": a confirmation page, then the override is ended."""
+    sub_account = agency_subaccount(request, pk)
+    item = get_object_or_404(BillableItem, code=item)
+    rows, agency_rows = _grid_context(request, sub_account)
+    row = next((row for row in rows if row.item.code == item.code), None)
+    if row is None:
+        raise Http404("No price for this item.")
+    if request.method == "POST":
+        if override_clear(sub_account=sub_account, item=item, actor=request.user):
+            messages.success(request, f"{sub_account.name} pays the agency price for "
+                             f"{item.name} again.")
+        else:
+            messages.info(request, f"{sub_account.name} already pays the agency price for "
+                          f"{item.name}.")
+        return redirect("subaccounts:billing", pk=sub_account.pk)
+    return render(request, "subaccounts/price_reset_confirm.html", {
+        "sub_account": sub_account, "item": item, "row": row,
+        "agency_row": agency_rows[item.code]})
+
+
+@agency_member_required
+def billing_history(request, pk):
+    sub_account = agency_subaccount(request, pk)
+    return history_response(
+        request, price_history(agency=request.agency, sub_account_id=sub_account.pk),
+        template="subaccounts/price_history.html",
+        context={"agency": request.agency, "sub_account": sub_account},
+        client_names={str(sub_account.pk): sub_account.name},
+        filename=f"price-history-{sub_account.pk}.csv")

@@ -1,0 +1,78 @@
+"""Per-client overrides: `override_set`, `override_clear` and how they resolve."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from agencies.models import BillableItem
+from agencies.services import price_set
+from hoopbilling.errors import InvalidInput
+from hoopbilling.models import AuditLog
+from subaccounts.pricing import PriceSource, price_resolve
+from subaccounts.services import override_clear, override_set
+from tests.factories import AgencyFactory, SubAccountFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sms():
+    return BillableItem.objects.get(code="sms_outbound")
+
+
+def test_cleared_override_keeps_its_history(sms):
+    sub_account = SubAccountFactory()
+    override = override_set(sub_account=sub_account, item=sms, price="0.0300")
+    cleared = override_clear(sub_account=sub_account, item=sms)
+    assert cleared.cleared and sub_account.price_overrides.count() == 2
+    assert price_resolve(sub_account=sub_account, item=sms,
+                         moment=cleared.effective_from - timedelta(microseconds=1)
+                         ).price == Decimal("0.0300")
+    assert override.effective_from < cleared.effective_from
+    # clearing again writes nothing
+    assert override_clear(sub_account=sub_account, item=sms) is None
+    assert sub_account.price_overrides.count() == 2
+
+
+def test_override_is_one_clients_only_and_audited(sms):
+    acme = SubAccountFactory()
+    zen = SubAccountFactory(agency=acme.agency)
+    actor = UserFactory()
+    price_set(agency=acme.agency, item=sms, price="0.0150")
+    override_set(sub_account=acme, item=sms, price="0.0300", actor=actor)
+    now = timezone.now()
+    assert price_resolve(sub_account=acme, item=sms, moment=now).source == PriceSource.OVERRIDE
+    assert price_resolve(sub_account=zen, item=sms, moment=now).price == Decimal("0.0150")
+    log = AuditLog.objects.get(action="override.set")
+    assert log.actor == actor and log.after["sub_account"] == str(acme.pk)
+    assert log.after["price"] == "0.0300" and log.agency_id == acme.agency_id
+
+
+def test_an_override_after_a_reset_applies_again_and_history_has_three_rows(sms):
+    sub_account = SubAccountFactory()
+    override_set(sub_account=sub_account, item=sms, price="0.0300")
+    override_clear(sub_account=sub_account, item=sms)
+    third = override_set(sub_account=sub_account, item=sms,
+                         tiers=[{"up_to": "1000", "price": "0.0200"},
+                                {"up_to": None, "price": "0.0100"}])
+    resolved = price_resolve(sub_account=sub_account, item=sms, moment=third.effective_from)
+    assert resolved.source == PriceSource.OVERRIDE and resolved.is_tiered
+    assert sub_account.price_overrides.count() == 3
+    assert [log.action for log in AuditLog.objects.filter(action__startswith="override")
+            .order_by("id")] == ["override.set", "override.clear", "override.set"]
+
+
+def test_override_is_checked_against_the_agency_currency_base_cost(sms):
+    sub_account = SubAccountFactory(agency=AgencyFactory(currency="GBP"))
+    with pytest.raises(InvalidInput) as excinfo:
+        override_set(sub_account=sub_account, item=sms, price="0.0100", currency="USD")
+    assert excinfo.value.code == "currency_mismatch"
+    with pytest.raises(InvalidInput) as excinfo:
+        override_set(sub_account=sub_account, item=sms, price="0.0060")  # GBP base 0.006241
+    assert excinfo.value.code == "below_base_cost"
+    row = override_set(sub_account=sub_account, item=sms, price="0.0070")
+    assert row.price.currency.code == "GBP"
+    assert price_resolve(sub_account=sub_account, item=sms,
+                         moment=row.effective_from + timedelta(seconds=1)).currency == "GBP"
