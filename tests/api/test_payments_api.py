@@ -1,6 +1,5 @@
 """Payment endpoints (CONTRACT section 5) against the sandbox gateway."""
 
-from decimal import Decimal
 
 import pytest
 from rest_framework.test import APIClient
