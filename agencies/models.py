@@ -36,6 +36,10 @@ class Agency(models.Model):
     billing_anchor_day = models.PositiveSmallIntegerField(
         default=1, validators=[MinValueValidator(1), MaxValueValidator(28)],
     )
+    # The agency's own Stripe account: a Connect account id (charges made on its behalf) or a
+    # restricted key of its own. Neither set: charges go through the platform's account.
+    stripe_account_id = models.CharField(max_length=255, blank=True)
+    stripe_restricted_key = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -7,4 +7,5 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("agencies.api_urls")),
     path("", include("subaccounts.prices_api_urls")),
+    path("", include("wallets.payments_api_urls")),
 ]

@@ -16,4 +16,8 @@ app.conf.beat_schedule = {
         "task": "wallets.tasks.ledger_verify",
         "schedule": crontab(hour=3, minute=17),
     },
+    "billing-jobs-every-minute": {
+        "task": "wallets.tasks.billing_jobs_run",
+        "schedule": 60.0,
+    },
 }

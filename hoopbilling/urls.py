@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("hoopbilling.api_urls")),
+    path("", include("wallets.payments_urls")),
     path("healthz", views.healthz, name="healthz"),
     path("", include("agencies.urls")),
     path("", include("subaccounts.urls")),

@@ -22,6 +22,12 @@ class SubAccount(models.Model):
     )
     suspended_at = models.DateTimeField(null=True, blank=True)
     suspension_reason = models.CharField(max_length=255, blank=True)
+    # The client's own payment-gateway customer (never shared between clients) and its card.
+    payment_gateway = models.CharField(max_length=10, blank=True)
+    payment_customer_id = models.CharField(max_length=255, blank=True)
+    payment_method_id = models.CharField(max_length=255, blank=True)
+    card_brand = models.CharField(max_length=20, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -35,6 +41,10 @@ class SubAccount(models.Model):
             models.CheckConstraint(
                 condition=Q(suspended_at__isnull=True) | ~Q(suspension_reason=""),
                 name="subaccount_suspension_has_reason",
+            ),
+            models.UniqueConstraint(
+                fields=["payment_gateway", "payment_customer_id"],
+                condition=~Q(payment_customer_id=""), name="subaccount_own_payment_customer",
             ),
         ]
 

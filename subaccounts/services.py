@@ -127,3 +127,66 @@ def override_clear(*, sub_account: SubAccount, item: BillableItem, actor=None,
                  after={"item": item.code, "sub_account": str(sub_account.pk),
                         **price_json(row)})
     return row
+
+
+@transaction.atomic
+def subaccount_suspend(*, sub_account: SubAccount, reason: str, actor=None,
+                       actor_label: str = "") -> bool:
+    """Suspend the client (what it blocks: `subaccounts.suspension.item_blocked`).
+
+    Returns False, changing nothing, when it is already suspended.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("A suspension needs a reason.", field="reason")
+    locked = SubAccount.objects.select_for_update().get(pk=sub_account.pk)
+    if locked.suspended:
+        return False
+    locked.suspended_at = timezone.now()
+    locked.suspension_reason = reason[:255]
+    locked.save(update_fields=["suspended_at", "suspension_reason"])
+    sub_account.suspended_at, sub_account.suspension_reason = (locked.suspended_at,
+                                                               locked.suspension_reason)
+    audit_record(action="subaccount.suspend", obj=locked, actor=actor, actor_label=actor_label,
+                 agency_id=locked.agency_id, after={"reason": locked.suspension_reason})
+    return True
+
+
+@transaction.atomic
+def subaccount_lift(*, sub_account: SubAccount, actor=None, actor_label: str = "") -> bool:
+    """End the client's suspension. Returns False, changing nothing, when not suspended."""
+    locked = SubAccount.objects.select_for_update().get(pk=sub_account.pk)
+    if not locked.suspended:
+        return False
+    before = {"reason": locked.suspension_reason}
+    locked.suspended_at = None
+    locked.suspension_reason = ""
+    locked.save(update_fields=["suspended_at", "suspension_reason"])
+    sub_account.suspended_at, sub_account.suspension_reason = None, ""
+    audit_record(action="subaccount.lift", obj=locked, actor=actor, actor_label=actor_label,
+                 agency_id=locked.agency_id, before=before)
+    return True
+
+
+@transaction.atomic
+def payment_method_set(*, sub_account: SubAccount, gateway: str, customer_id: str,
+                       payment_method_id: str, brand: str, last4: str, actor=None,
+                       actor_label: str = "") -> SubAccount:
+    """Record the card the gateway has attached to this client's own customer."""
+    locked = SubAccount.objects.select_for_update().get(pk=sub_account.pk)
+    before = {"payment_method": locked.payment_method_id, "card_last4": locked.card_last4}
+    locked.payment_gateway = gateway
+    locked.payment_customer_id = customer_id
+    locked.payment_method_id = payment_method_id
+    locked.card_brand = brand[:20]
+    locked.card_last4 = last4[:4]
+    locked.full_clean()
+    locked.save(update_fields=["payment_gateway", "payment_customer_id", "payment_method_id",
+                               "card_brand", "card_last4"])
+    for field in ("payment_gateway", "payment_customer_id", "payment_method_id", "card_brand",
+                  "card_last4"):
+        setattr(sub_account, field, getattr(locked, field))
+    audit_record(action="subaccount.payment_method_set", obj=locked, actor=actor,
+                 actor_label=actor_label, agency_id=locked.agency_id, before=before,
+                 after={"payment_method": payment_method_id, "card_last4": last4})
+    return locked

@@ -165,3 +165,21 @@ class AuditLogFactory(factory.django.DjangoModelFactory):
     object_type = "agencies.agency"
     object_id = factory.Sequence(str)
     actor_label = "system"
+
+
+def wallet_with_card(*, payment_method="pm_card_visa", balance=None, auto=None, agency=None):
+    """A client wallet with a sandbox card attached (through the service) and, optionally,
+    a starting balance and auto top-up settings {"threshold", "amount", "max_balance"}."""
+    from wallets.topups import payment_method_attach, wallet_settings_set
+
+    sub_account = SubAccountFactory(**({"agency": agency} if agency else {}))
+    wallet = Wallet.objects.get(sub_account=sub_account)
+    if payment_method:
+        payment_method_attach(sub_account=sub_account, payment_method=payment_method)
+    if balance is not None and Decimal(balance) != 0:
+        kind = Entry.Kind.ADJUSTMENT
+        EntryFactory(wallet=wallet, kind=kind, amount=Decimal(balance))
+    if auto is not None:
+        wallet_settings_set(wallet=wallet, enabled=True, **auto)
+    wallet.refresh_from_db()
+    return wallet

@@ -188,3 +188,8 @@ class UsageCharge(models.Model):
 
     def __str__(self):
         return f"{self.item_id} × {self.quantity} = {self.amount}"
+
+# Top-ups, payment events and notifications live in their own module; importing them here
+# registers them with the app.
+from .payment_models import Notification, PaymentEvent, SandboxCharge, TopUp  # noqa: E402,F401,I001
+from .payment_models import TopUpAttempt  # noqa: E402,F401

@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 
 from .integrity import ledger_verify
 
@@ -17,3 +18,29 @@ def ledger_verify_all() -> dict:
     for check in drifting:
         logger.error("ledger drift in wallet %s: %s", check.wallet_id, "; ".join(check.problems))
     return {"wallets": len(checks), "drifting": [check.wallet_id for check in drifting]}
+
+
+@shared_task(name="wallets.tasks.billing_jobs_run")
+def billing_jobs_run_task() -> dict:
+    """Every minute: due top-ups, retries and suspension checks (`wallets.jobs`)."""
+    from .jobs import billing_jobs_run
+
+    return billing_jobs_run(timezone.now())
+
+
+@shared_task(name="wallets.tasks.auto_topup_check")
+def auto_topup_check_task(wallet_id: int) -> str | None:
+    """After a debit: request an auto top-up if one is due (it enqueues its own attempt)."""
+    from .payment_models import TopUp
+    from .topups import topup_request
+
+    topup = topup_request(wallet_id=wallet_id, trigger=TopUp.Trigger.AUTO)
+    return str(topup.pk) if topup else None
+
+
+@shared_task(name="wallets.tasks.topup_attempt")
+def topup_attempt_task(topup_id: str) -> str:
+    """Charge one top-up if it is due; safe to run twice (the gateway keys are the same)."""
+    from .topups import topup_attempt
+
+    return topup_attempt(topup_id=topup_id).status

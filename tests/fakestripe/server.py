@@ -1,0 +1,117 @@
+"""A small fake of the Stripe API for tests: customers, setup intents, payment methods
+(Stripe's test `pm_` ids) and payment intents, with idempotency keys honoured as Stripe does
+(the same key answers the first response again) and declines / authentication_required."""
+
+import json
+import secrets
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl
+
+CARDS = {
+    "pm_card_visa": ("visa", "4242", "ok"),
+    "pm_card_mastercard": ("mastercard", "4444", "ok"),
+    "pm_card_chargeCustomerFail": ("visa", "0341", "charge_fails"),
+    "pm_card_authenticationRequired": ("visa", "3184", "authentication"),
+    "pm_card_chargeDeclined": ("visa", "0002", "attach_declined"),
+    "pm_card_chargeDeclinedInsufficientFunds": ("visa", "9995", "attach_declined"),
+}
+
+
+class FakeStripe:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.customers, self.intents, self.idempotent = {}, {}, {}
+        self.requests = []
+
+    def _id(self, prefix):
+        return f"{prefix}_{secrets.token_hex(8)}"
+
+    def handle(self, method, path, form, key):
+        with self.lock:
+            self.requests.append((method, path, key))
+            if key and (method, path, key) in self.idempotent:
+                return self.idempotent[(method, path, key)]
+            answer = self._route(method, path, form)
+            if key and method == "POST":
+                self.idempotent[(method, path, key)] = answer
+            return answer
+
+    def _route(self, method, path, form):
+        parts = path.strip("/").split("/")[1:]
+        if parts == ["customers"]:
+            customer = {"id": self._id("cus"), "object": "customer", "name": form.get("name")}
+            self.customers[customer["id"]] = customer
+            return 200, customer
+        if parts == ["setup_intents"]:
+            brand, last4, behaviour = CARDS.get(form.get("payment_method"), (0, 0, "missing"))
+            if behaviour == "missing":
+                return 400, {"error": {"type": "invalid_request_error",
+                                       "message": "No such PaymentMethod"}}
+            if behaviour == "attach_declined":
+                return 402, {"error": {"type": "card_error", "code": "card_declined",
+                                       "message": "Your card was declined."}}
+            return 200, {"id": self._id("seti"), "object": "setup_intent",
+                         "status": "succeeded", "payment_method": form["payment_method"]}
+        if parts[:1] == ["payment_methods"] and method == "GET":
+            brand, last4, _ = CARDS[parts[1]]
+            return 200, {"id": parts[1], "object": "payment_method",
+                         "card": {"brand": brand, "last4": last4}}
+        if parts == ["payment_intents"]:
+            intent = {"id": self._id("pi"), "object": "payment_intent",
+                      "amount": int(form["amount"]), "currency": form["currency"],
+                      "customer": form.get("customer"), "status": "requires_payment_method",
+                      "last_payment_error": None}
+            intent["client_secret"] = f"{intent['id']}_secret_x"
+            self.intents[intent["id"]] = intent
+            return 200, intent
+        if parts[:1] == ["payment_intents"] and len(parts) == 2:
+            return 200, self.intents[parts[1]]
+        if parts[:1] == ["payment_intents"] and parts[2:] == ["confirm"]:
+            intent = self.intents[parts[1]]
+            behaviour = CARDS.get(form.get("payment_method"), (0, 0, "charge_fails"))[2]
+            if behaviour == "ok":
+                intent.update(status="succeeded", last_payment_error=None)
+                return 200, intent
+            code = "authentication_required" if behaviour == "authentication" else "card_declined"
+            intent.update(status="requires_action" if code == "authentication_required"
+                          else "requires_payment_method",
+                          last_payment_error={"code": code, "message": code})
+            return 402, {"error": {"type": "card_error", "code": code, "message": code,
+                                   "payment_intent": dict(intent)}}
+        return 404, {"error": {"type": "invalid_request_error", "message": f"no {path}"}}
+
+    def succeeded_charges(self):
+        return [i for i in self.intents.values() if i["status"] == "succeeded"]
+
+
+def serve(port: int) -> tuple[FakeStripe, ThreadingHTTPServer]:
+    fake = FakeStripe()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self, method):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length).decode() if length else ""
+            path, _, query = self.path.partition("?")
+            form = dict(parse_qsl(body or query))
+            status, payload = fake.handle(method, path, form,
+                                          self.headers.get("Idempotency-Key"))
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            self._answer("GET")
+
+        def do_POST(self):
+            self._answer("POST")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return fake, server

@@ -1,0 +1,257 @@
+"""Top-up services with the sandbox gateway: auto top-up rule, retries, suspension, lift."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+
+from agencies.models import BillableItem
+from subaccounts.suspension import item_blocked
+from tests.factories import EntryFactory, wallet_with_card
+from wallets.jobs import billing_jobs_run
+from wallets.ledger import Posting, entry_post
+from wallets.models import Entry, Notification, SandboxCharge, TopUp
+from wallets.signals import wallet_debited
+from wallets.topups import (
+    PAYMENT_SUSPENSION_REASON,
+    TopUpInFlight,
+    auto_topup_amount,
+    payment_method_attach,
+    topup_attempt,
+    topup_request,
+    topup_settle,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery", "ledger_checked")]
+
+AUTO = {"threshold": Decimal("10"), "amount": Decimal("50"), "max_balance": Decimal("100")}
+
+
+def spend(wallet, amount, key):
+    """Usage as the usage service posts it, then the after-commit signal."""
+    entry, _ = entry_post(wallet_id=wallet.pk, posting=Posting(
+        kind="usage", amount=-Decimal(amount), currency=wallet.currency, idempotency_key=key))
+    wallet_debited.send(sender=Entry, wallet_id=wallet.pk, balance=entry.balance_after.amount)
+    wallet.refresh_from_db()
+    return wallet
+
+
+def topup_entries(wallet):
+    return list(Entry.objects.filter(wallet=wallet, kind="topup"))
+
+
+def test_debit_below_threshold_tops_up_amount_once(django_capture_on_commit_callbacks):
+    wallet = wallet_with_card(balance="20", auto=AUTO)
+    with django_capture_on_commit_callbacks(execute=True):
+        spend(wallet, "15", "u1")
+    wallet.refresh_from_db()
+    assert wallet.balance.amount == Decimal("55")
+    [entry] = topup_entries(wallet)
+    topup = TopUp.objects.get(wallet=wallet)
+    assert entry.idempotency_key == f"topup:{topup.pk}"
+    assert entry.reference_type == "topup" and entry.reference_id == str(topup.pk)
+    assert topup.status == "succeeded" and topup.attempts == 1
+
+
+def test_topup_adds_outstanding_and_never_exceeds_max_balance():
+    wallet = wallet_with_card(balance="0", auto={**AUTO, "max_balance": Decimal("40")})
+    spend(wallet, "12.345", "u1")
+    # amount 50 + outstanding 12.345 = 62.345, but the cap of 40 allows 52.345 → 52.34
+    assert auto_topup_amount(wallet) == Decimal("52.34")
+    wallet.auto_topup_max_balance = None
+    assert auto_topup_amount(wallet) == Decimal("62.35")
+
+
+def test_only_one_topup_in_flight_per_wallet():
+    wallet = wallet_with_card(payment_method="pm_card_chargeCustomerFail", balance="5",
+                              auto=AUTO)
+    first = topup_request(wallet_id=wallet.pk, trigger="auto", enqueue=False)
+    assert first is not None
+    assert topup_request(wallet_id=wallet.pk, trigger="auto", enqueue=False) is None
+    with pytest.raises(TopUpInFlight):
+        topup_request(wallet_id=wallet.pk, trigger="manual", amount=Decimal("5"))
+    assert TopUp.objects.filter(wallet=wallet).count() == 1
+
+
+def test_manual_topup_needs_whole_cents_a_card_and_respects_the_cap():
+    wallet = wallet_with_card(payment_method=None, auto=AUTO)
+    from hoopbilling.errors import DomainError
+
+    with pytest.raises(DomainError) as exc:
+        topup_request(wallet_id=wallet.pk, trigger="manual", amount=Decimal("5.001"))
+    assert exc.value.field == "amount"
+    with pytest.raises(DomainError) as exc:
+        topup_request(wallet_id=wallet.pk, trigger="manual", amount=Decimal("101"))
+    assert exc.value.field == "amount"
+    with pytest.raises(DomainError) as exc:
+        topup_request(wallet_id=wallet.pk, trigger="manual", amount=Decimal("5"))
+    assert exc.value.code == "no_payment_method"
+    assert not TopUp.objects.exists()
+
+
+def test_runaway_guard_pauses_auto_topup_and_alerts_the_agency(
+        django_capture_on_commit_callbacks):
+    wallet = wallet_with_card(balance="20", auto=AUTO)
+    for n in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            spend(wallet, "50", f"big-{n}")
+    assert TopUp.objects.filter(wallet=wallet, status="succeeded").count() == 3
+    with django_capture_on_commit_callbacks(execute=True):
+        spend(wallet, "50", "big-3")
+    wallet.refresh_from_db()
+    assert wallet.auto_topup_enabled is False
+    assert TopUp.objects.filter(wallet=wallet).count() == 3
+    assert Notification.objects.filter(kind="runaway", sub_account=wallet.sub_account).exists()
+
+
+def test_low_balance_email_to_client_admin_when_auto_topup_is_off(
+        django_capture_on_commit_callbacks):
+    from tests.factories import ClientMembershipFactory
+
+    wallet = wallet_with_card(balance="20")
+    from wallets.topups import wallet_settings_set
+
+    wallet_settings_set(wallet=wallet, threshold=Decimal("10"))
+    admin = ClientMembershipFactory(sub_account=wallet.sub_account)
+    with django_capture_on_commit_callbacks(execute=True):
+        spend(wallet, "15", "u1")
+        spend(wallet, "1", "u2")
+    assert [m.to for m in mail.outbox] == [[admin.user.email]]
+    assert "balance" in mail.outbox[0].body
+    assert not TopUp.objects.exists()
+
+
+def test_dunning_decline_retries_on_schedule_suspends_new_card_lifts(
+        capsys, django_capture_on_commit_callbacks):
+    # given a client whose card is declined on every charge, schedule [1, 6, 24] hours
+    wallet = wallet_with_card(payment_method="pm_card_chargeCustomerFail", balance="20",
+                              auto=AUTO)
+    sub_account = wallet.sub_account
+    sms = BillableItem.objects.get(code="sms_outbound")
+    start = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        spend(wallet, "30", "u1")  # balance -10
+    topup = TopUp.objects.get(wallet=wallet)
+    assert topup.status == "retrying" and topup.attempts == 1
+    assert topup.amount.amount == Decimal("60.00")  # 50 + 10 outstanding
+
+    def run(at):
+        call_command("run_billing_jobs", "--now", at.isoformat())
+        import json
+
+        return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+    # when the jobs run before the first retry is due, nothing is charged
+    assert run(start + timedelta(minutes=30))["topups_attempted"] == 0
+    # then each retry runs on schedule: +1h, +6h, +24h
+    assert run(start + timedelta(hours=1, minutes=1))["topups_failed"] == 1
+    assert run(start + timedelta(hours=7, minutes=2))["topups_failed"] == 1
+    sub_account.refresh_from_db()
+    assert not sub_account.suspended
+    counts = run(start + timedelta(hours=31, minutes=3))
+    assert counts["suspensions"] == 1
+    topup.refresh_from_db()
+    sub_account.refresh_from_db()
+    assert topup.status == "failed" and topup.attempts == 4
+    assert sub_account.suspended and sub_account.suspension_reason == PAYMENT_SUSPENSION_REASON
+    assert item_blocked(sub_account=sub_account, item=sms)
+    assert Notification.objects.filter(sub_account=sub_account,
+                                       kind="payment_failed").count() == 4
+    assert Notification.objects.filter(sub_account=sub_account, kind="suspended").count() == 1
+    # no new charge of the same failing card later
+    assert run(start + timedelta(hours=40))["topups_attempted"] == 0
+
+    # when the client adds a card that works, the payment is retried at once
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_method_attach(sub_account=sub_account, payment_method="pm_card_visa")
+    topup.refresh_from_db()
+    sub_account.refresh_from_db()
+    wallet.refresh_from_db()
+    assert topup.status == "succeeded"
+    assert wallet.balance.amount == Decimal("50.00")
+    assert not sub_account.suspended
+    assert not item_blocked(sub_account=sub_account, item=sms)
+    assert Notification.objects.filter(sub_account=sub_account, kind="lifted").count() == 1
+    assert len(topup_entries(wallet)) == 1
+
+
+def test_zero_in_the_schedule_means_the_next_run(capsys):
+    wallet = wallet_with_card(payment_method="pm_card_chargeCustomerFail", balance="5",
+                              auto=AUTO)
+    agency = wallet.sub_account.agency
+    agency.retry_schedule_hours = [0]
+    agency.save()
+    topup = topup_request(wallet_id=wallet.pk, trigger="auto", enqueue=False)
+    now = timezone.now()
+    topup_attempt(topup_id=topup.pk, now=now)
+    topup.refresh_from_db()
+    assert topup.status == "retrying" and topup.next_attempt_at == now
+    assert billing_jobs_run(now)["suspensions"] == 1
+
+
+def test_crash_after_gateway_charged_is_settled_once_by_the_next_run(monkeypatch):
+    # given a worker killed after the gateway charged the card, before the ledger entry
+    wallet = wallet_with_card(balance="5", auto=AUTO)
+    topup = topup_request(wallet_id=wallet.pk, trigger="auto", enqueue=False)
+    now = timezone.now()
+
+    class Killed(BaseException):
+        pass
+
+    def killed(**kwargs):
+        raise Killed
+
+    monkeypatch.setattr("wallets.topups.topup_settle", killed)
+    with pytest.raises(Killed):
+        topup_attempt(topup_id=topup.pk, now=now)
+    monkeypatch.undo()
+    topup.refresh_from_db()
+    assert topup.status == "processing" and not topup_entries(wallet)
+    assert SandboxCharge.objects.get().status == "succeeded"
+    # when the next run comes after the attempt's lease
+    assert billing_jobs_run(now + timedelta(minutes=1))["topups_attempted"] == 0
+    counts = billing_jobs_run(now + timedelta(minutes=6))
+    # then the same charge is found by its key and posted once
+    assert counts["topups_succeeded"] == 1
+    charge = SandboxCharge.objects.get()
+    assert charge.idempotency_key == f"topup:{topup.pk}"
+    assert len(charge.confirmations) == 1
+    topup.refresh_from_db()
+    assert topup.status == "succeeded" and topup.attempts == 1
+    assert len(topup_entries(wallet)) == 1
+    # and settling again (a late webhook) changes nothing
+    topup_settle(topup_id=topup.pk)
+    wallet.refresh_from_db()
+    assert wallet.balance.amount == Decimal("55")
+
+
+def test_authentication_required_then_completed_settles(django_capture_on_commit_callbacks):
+    from tests.factories import ClientMembershipFactory
+    from wallets.topups import topup_authenticated
+
+    wallet = wallet_with_card(payment_method="pm_card_authenticationRequired", balance="5",
+                              auto=AUTO)
+    admin = ClientMembershipFactory(sub_account=wallet.sub_account)
+    with django_capture_on_commit_callbacks(execute=True):
+        topup = topup_request(wallet_id=wallet.pk, trigger="auto", enqueue=False)
+        topup = topup_attempt(topup_id=topup.pk)
+    assert topup.status == "requires_action"
+    [client_mail] = [m for m in mail.outbox if admin.user.email in m.to]
+    assert f"/billing/{wallet.sub_account_id}/topups/{topup.pk}/authenticate/" in client_mail.body
+    topup = topup_authenticated(topup_id=topup.pk)
+    assert topup.status == "succeeded"
+    assert len(topup_entries(wallet)) == 1
+
+
+def test_adjustment_that_settles_outstanding_lifts_suspension_on_next_run():
+    wallet = wallet_with_card(balance="-5")
+    from subaccounts.services import subaccount_suspend
+
+    subaccount_suspend(sub_account=wallet.sub_account, reason=PAYMENT_SUSPENSION_REASON)
+    EntryFactory(wallet=wallet, amount=Decimal("5"))
+    assert billing_jobs_run(timezone.now())["suspensions_lifted"] == 1
+    wallet.sub_account.refresh_from_db()
+    assert not wallet.sub_account.suspended

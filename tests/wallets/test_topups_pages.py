@@ -1,0 +1,111 @@
+"""Payment pages: the client's billing page and card, the agency's settings and alerts."""
+
+from decimal import Decimal
+
+import pytest
+
+from hoopbilling.celery import app as celery_app
+from tests.factories import (
+    AgencyMembershipFactory,
+    ClientMembershipFactory,
+    SubAccountFactory,
+    wallet_with_card,
+)
+from wallets.models import Notification, TopUp
+from wallets.topups import PAYMENT_SUSPENSION_REASON
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _eager():
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+def test_client_admin_adds_card_and_funds(client, django_capture_on_commit_callbacks):
+    membership = ClientMembershipFactory()
+    sub_account = membership.sub_account
+    client.force_login(membership.user)
+    response = client.post(f"/billing/{sub_account.pk}/card/",
+                           {"payment_method": "pm_card_chargeDeclined"})
+    assert "previous card is kept" in response.content.decode()
+    response = client.post(f"/billing/{sub_account.pk}/card/",
+                           {"payment_method": "pm_card_visa"}, follow=True)
+    assert "ending 4242" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/billing/{sub_account.pk}/", {"amount": "20"})
+    page = client.get(f"/billing/{sub_account.pk}/").content.decode()
+    assert "20.00" in page and "Succeeded" in page
+    csv = client.get(f"/billing/{sub_account.pk}/?format=csv").content.decode()
+    assert "20.000000,USD,manual,succeeded,1" in csv
+
+
+def test_suspended_client_sees_banner_with_pay_now(client):
+    membership = ClientMembershipFactory(sub_account=SubAccountFactory(
+        suspension_reason=PAYMENT_SUSPENSION_REASON,
+        suspended_at="2026-01-01T00:00:00Z"))
+    client.force_login(membership.user)
+    page = client.get(f"/billing/{membership.sub_account.pk}/").content.decode()
+    assert "Your account is suspended" in page and "Pay now" in page
+
+
+def test_client_without_billing_permission_cannot_add_funds_or_cards(client):
+    membership = ClientMembershipFactory(role="user", can_manage_billing=False)
+    client.force_login(membership.user)
+    assert client.get(f"/billing/{membership.sub_account.pk}/card/").status_code == 404
+    assert client.post(f"/billing/{membership.sub_account.pk}/",
+                       {"amount": "5"}).status_code == 404
+
+
+def test_another_clients_pages_are_404(client, django_capture_on_commit_callbacks):
+    membership = ClientMembershipFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        other = wallet_with_card(balance="5", auto={"threshold": Decimal("10"),
+                                                    "amount": Decimal("20")})
+    topup = TopUp.objects.get(wallet=other)
+    client.force_login(membership.user)
+    for url in (f"/billing/{other.sub_account_id}/", f"/billing/{other.sub_account_id}/card/",
+                f"/billing/{other.sub_account_id}/topups/{topup.pk}/authenticate/",
+                f"/billing/{membership.sub_account_id}/topups/{topup.pk}/authenticate/"):
+        assert client.get(url).status_code == 404, url
+
+
+def test_agency_admin_sets_thresholds_and_sees_only_its_alerts(client):
+    admin = AgencyMembershipFactory()
+    mine = SubAccountFactory(agency=admin.agency)
+    other = SubAccountFactory()
+    Notification.objects.create(agency=admin.agency, sub_account=mine, kind="payment_failed",
+                                message="mine failed", dedupe_key="a")
+    Notification.objects.create(agency=other.agency, sub_account=other, kind="payment_failed",
+                                message="theirs failed", dedupe_key="b")
+    client.force_login(admin.user)
+    response = client.post(f"/agency/clients/{mine.pk}/wallet/", {
+        "enabled": "on", "threshold": "10", "amount": "25", "max_balance": "5"})
+    assert "cannot be below the threshold" in response.content.decode()
+    client.post(f"/agency/clients/{mine.pk}/wallet/", {
+        "enabled": "on", "threshold": "10", "amount": "25", "max_balance": "100"})
+    mine.wallet.refresh_from_db()
+    assert mine.wallet.auto_topup_enabled and mine.wallet.auto_topup_amount.amount == 25
+    assert client.get(f"/agency/clients/{other.pk}/wallet/").status_code == 404
+    page = client.get("/agency/notifications/").content.decode()
+    assert "mine failed" in page and "theirs failed" not in page
+
+
+def test_sandbox_authentication_page_completes_the_payment(
+        client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        wallet = wallet_with_card(payment_method="pm_card_authenticationRequired",
+                                  balance="5",
+                                  auto={"threshold": Decimal("10"), "amount": Decimal("20")})
+    topup = TopUp.objects.get(wallet=wallet)
+    assert topup.status == "requires_action"
+    membership = ClientMembershipFactory(sub_account=wallet.sub_account)
+    client.force_login(membership.user)
+    url = f"/billing/{wallet.sub_account_id}/topups/{topup.pk}/authenticate/"
+    assert "Confirm payment" in client.get(url).content.decode()
+    client.post(url)
+    topup.refresh_from_db()
+    assert topup.status == "succeeded"

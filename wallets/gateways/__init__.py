@@ -1,0 +1,17 @@
+"""Payment gateways: which one a sub-account's agency charges through."""
+
+from django.conf import settings
+
+from .base import Card, CardDeclined, ChargeResult, PaymentGateway
+from .sandbox import SandboxGateway
+
+__all__ = ["Card", "CardDeclined", "ChargeResult", "PaymentGateway", "gateway_for"]
+
+
+def gateway_for(agency) -> PaymentGateway:
+    """Stripe when the platform has a Stripe key, the sandbox otherwise (CONTRACT section 6)."""
+    if settings.STRIPE_SECRET_KEY:
+        from .stripe import StripeGateway
+
+        return StripeGateway(agency=agency)
+    return SandboxGateway()

@@ -1,0 +1,88 @@
+"""The Stripe gateway: the official SDK, per agency (its Connect account or restricted key,
+else the platform account). Each client is its own Stripe Customer; cards are saved with a
+SetupIntent; a top-up is one off-session PaymentIntent created with the idempotency key
+`topup:<id>` and confirmed per attempt with `topup:<id>:attempt:<n>` (see `base`).
+STRIPE_API_BASE points the SDK at another server (the tests' fake Stripe)."""
+
+import stripe
+from django.conf import settings
+
+from hoopbilling.errors import InvalidInput
+from hoopbilling.money import to_minor_units
+
+from .base import Card, CardDeclined, ChargeResult, confirm_key
+
+STATUS = {"succeeded": ChargeResult.SUCCEEDED, "processing": ChargeResult.PROCESSING,
+          "requires_action": ChargeResult.REQUIRES_ACTION}
+
+
+class StripeGateway:
+    name = "stripe"
+
+    def __init__(self, *, agency):
+        api_key = agency.stripe_restricted_key or settings.STRIPE_SECRET_KEY
+        options = {"max_network_retries": 2}
+        if settings.STRIPE_API_BASE:
+            options["base_addresses"] = {"api": settings.STRIPE_API_BASE}
+        if agency.stripe_account_id and not agency.stripe_restricted_key:
+            options["stripe_account"] = agency.stripe_account_id
+        self.client = stripe.StripeClient(api_key, **options)
+
+    def customer_ensure(self, *, sub_account) -> str:
+        if sub_account.payment_gateway == self.name and sub_account.payment_customer_id:
+            return sub_account.payment_customer_id
+        customer = self.client.v1.customers.create(
+            params={"name": sub_account.name, "metadata": {"sub_account": str(sub_account.pk)}},
+            options={"idempotency_key": f"customer:{sub_account.pk}"})
+        return customer.id
+
+    def payment_method_attach(self, *, sub_account, payment_method: str) -> Card:
+        customer = self.customer_ensure(sub_account=sub_account)
+        try:
+            self.client.v1.setup_intents.create(params={
+                "customer": customer, "payment_method": payment_method, "confirm": True,
+                "usage": "off_session", "payment_method_types": ["card"]})
+        except stripe.CardError as exc:
+            raise CardDeclined(exc.user_message or "Your card was declined.",
+                               field="payment_method") from exc
+        except stripe.InvalidRequestError as exc:
+            raise InvalidInput(exc.user_message or str(exc), field="payment_method") from exc
+        method = self.client.v1.payment_methods.retrieve(payment_method)
+        return Card(payment_method_id=method.id, brand=method.card.brand,
+                    last4=method.card.last4)
+
+    def charge(self, *, topup, attempt: int, payment_method: str) -> ChargeResult:
+        intent = self.client.v1.payment_intents.create(params={
+            "amount": int(to_minor_units(topup.amount.amount) * 100),
+            "currency": topup.amount.currency.code.lower(),
+            "customer": topup.sub_account.payment_customer_id,
+            "payment_method_types": ["card"],
+            "metadata": {"topup": str(topup.pk), "sub_account": str(topup.sub_account_id)},
+        }, options={"idempotency_key": topup.idempotency_key})
+        if intent.status in ("succeeded", "processing"):
+            return self._result(intent)
+        try:
+            intent = self.client.v1.payment_intents.confirm(
+                intent.id, params={"payment_method": payment_method, "off_session": True},
+                options={"idempotency_key": confirm_key(topup, attempt)})
+        except stripe.CardError as exc:
+            failed = (exc.error.payment_intent if exc.error else None) or intent
+            status = getattr(failed, "status", "requires_payment_method")
+            code = exc.code or "card_declined"
+            if code == "authentication_required":
+                status = "requires_action"
+            return ChargeResult(STATUS.get(status, ChargeResult.DECLINED), intent.id,
+                                client_secret=getattr(failed, "client_secret", "") or "",
+                                error_code=code, error_message=exc.user_message or "")
+        return self._result(intent)
+
+    def authenticate(self, *, charge_id: str) -> ChargeResult:
+        return self._result(self.client.v1.payment_intents.retrieve(charge_id))
+
+    @staticmethod
+    def _result(intent) -> ChargeResult:
+        status = STATUS.get(intent.status, ChargeResult.DECLINED)
+        error = getattr(intent, "last_payment_error", None)
+        return ChargeResult(status, intent.id, client_secret=intent.client_secret or "",
+                            error_code=(error.code if error else "") or "",
+                            error_message=(error.message if error else "") or "")

@@ -1,0 +1,195 @@
+"""Top-ups and their attempts, payment events (webhooks) and in-app notifications.
+
+A top-up is one card charge that puts money in a wallet. It is "in flight" from the moment it
+is requested until it settles or its retry schedule is exhausted; the database allows at most
+one in-flight top-up per wallet, so a card is never charged twice for the same shortfall.
+Due work is found from `next_attempt_at`, never from long Celery countdowns.
+
+Each gateway call is an attempt row, written (committed) before the call: a worker killed
+after the gateway accepted the charge leaves a `started` attempt that the next run repeats
+with the same idempotency keys, so the gateway answers with the charge it already made.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from djmoney.models.fields import MoneyField
+
+from agencies.models import CURRENCY_CHOICES
+from hoopbilling.money import DECIMAL_PLACES, MAX_DIGITS
+
+
+class TopUp(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSING = "processing", "Processing"
+        REQUIRES_ACTION = "requires_action", "Needs the client to authenticate"
+        RETRYING = "retrying", "Declined, will retry"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    class Trigger(models.TextChoices):
+        AUTO = "auto", "Automatic"
+        MANUAL = "manual", "Added by hand"
+
+    IN_FLIGHT = (Status.PENDING, Status.PROCESSING, Status.REQUIRES_ACTION, Status.RETRYING)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    wallet = models.ForeignKey("wallets.Wallet", on_delete=models.PROTECT, related_name="topups")
+    sub_account = models.ForeignKey("subaccounts.SubAccount", on_delete=models.PROTECT,
+                                    related_name="topups")
+    amount = MoneyField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
+                        currency_choices=CURRENCY_CHOICES)
+    trigger = models.CharField(max_length=6, choices=Trigger.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    # When the next attempt is due (a lease while one runs); null once settled or failed.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    gateway = models.CharField(max_length=10)
+    # The gateway's charge (a Stripe PaymentIntent id, or the sandbox's).
+    charge_id = models.CharField(max_length=255, blank=True)
+    # For the authentication page (Stripe.js confirms the PaymentIntent with it).
+    client_secret = models.CharField(max_length=255, blank=True)
+    last_error = models.JSONField(null=True, blank=True)
+    entry = models.OneToOneField("wallets.Entry", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="topup")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["wallet"], condition=Q(status__in=[
+                    "pending", "processing", "requires_action", "retrying"]),
+                name="topup_one_in_flight_per_wallet",
+                violation_error_message="A top-up is already in progress for this wallet.",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="topup_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status="succeeded", entry__isnull=False)
+                | ~Q(status="succeeded") & Q(entry__isnull=True),
+                name="topup_settled_has_entry",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="topup_due"),
+            models.Index(fields=["wallet", "trigger", "created_at"], name="topup_recent_auto"),
+        ]
+
+    def __str__(self):
+        return f"Top-up {self.amount} ({self.status})"
+
+    @property
+    def in_flight(self) -> bool:
+        return self.status in self.IN_FLIGHT
+
+    @property
+    def idempotency_key(self) -> str:
+        """The gateway charge's key and the ledger entry's key."""
+        return f"topup:{self.pk}"
+
+
+class TopUpAttempt(models.Model):
+    class Status(models.TextChoices):
+        STARTED = "started"
+        SUCCEEDED = "succeeded"
+        DECLINED = "declined"
+        REQUIRES_ACTION = "requires_action"
+
+    topup = models.ForeignKey(TopUp, on_delete=models.PROTECT, related_name="attempt_rows")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.STARTED)
+    payment_method = models.CharField(max_length=255, blank=True)
+    error = models.JSONField(null=True, blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["topup", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["topup", "number"], name="topup_attempt_unique"),
+        ]
+
+    def __str__(self):
+        return f"attempt {self.number} of {self.topup_id}: {self.status}"
+
+
+class PaymentEvent(models.Model):
+    """One gateway event (a Stripe webhook, by its `event.id`) and how processing it went.
+
+    The unique event id makes a duplicate delivery a no-op; the status and error make each
+    processing auditable and replayable.
+    """
+
+    class Status(models.TextChoices):
+        STARTED = "started"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.STARTED)
+    error = models.JSONField(null=True, blank=True)
+    tries = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self):
+        return f"{self.type} {self.event_id} ({self.status})"
+
+
+class Notification(models.Model):
+    """An alert shown to the agency's users (and emailed); `dedupe_key` makes it once-only."""
+
+    class Kind(models.TextChoices):
+        PAYMENT_FAILED = "payment_failed", "Payment failed"
+        AUTHENTICATION_REQUIRED = "authentication_required", "Authentication required"
+        SUSPENDED = "suspended", "Suspended"
+        LIFTED = "lifted", "Suspension lifted"
+        RUNAWAY = "runaway", "Auto top-up paused"
+        LOW_BALANCE = "low_balance", "Low balance"
+
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.CASCADE,
+                               related_name="notifications")
+    sub_account = models.ForeignKey("subaccounts.SubAccount", null=True, blank=True,
+                                    on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    message = models.CharField(max_length=500)
+    dedupe_key = models.CharField(max_length=255, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["agency", "-created_at"], name="notification_agency")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.message}"
+
+
+class SandboxCharge(models.Model):
+    """The sandbox gateway's memory of charges, by idempotency key, like Stripe's own: asking
+    again with the same key answers the charge already made instead of charging again."""
+
+    id = models.CharField(primary_key=True, max_length=40)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    customer = models.CharField(max_length=255)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=30)
+    payment_method = models.CharField(max_length=255, blank=True)
+    # Each confirmation, by its own key: [{"key", "payment_method", "outcome"}].
+    confirmations = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.id} {self.status}"

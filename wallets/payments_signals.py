@@ -1,0 +1,34 @@
+"""What happens after a debit (the `wallet_debited` signal): the auto top-up check, or a
+low-balance email to the client admins when auto top-up is off."""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Wallet
+from .notifications import notification_send
+from .payment_models import Notification
+
+
+def debit_followup(*, wallet_id: int, balance: Decimal) -> None:
+    wallet = (Wallet.objects.select_related("sub_account__agency").filter(pk=wallet_id)
+              .first())
+    if wallet is None or balance >= wallet.auto_topup_threshold.amount:
+        return
+    if wallet.auto_topup_enabled:
+        from .tasks import auto_topup_check_task
+
+        auto_topup_check_task.delay(wallet_id)
+        return
+    sub_account = wallet.sub_account
+    with transaction.atomic():
+        # Once a day at most, so a busy client is warned, not flooded.
+        notification_send(
+            agency=sub_account.agency, sub_account=sub_account,
+            kind=Notification.Kind.LOW_BALANCE,
+            message=(f"{sub_account.name}'s balance is {balance} {wallet.currency}, below "
+                     f"{wallet.auto_topup_threshold.amount}. Auto top-up is off: add funds "
+                     "to keep services running."),
+            dedupe_key=f"low_balance:{wallet_id}:{timezone.now():%Y-%m-%d}",
+            email_agency=False, email_client=True)

@@ -1,0 +1,198 @@
+"""Payment pages: the client's billing page (card, funds, top-ups, settings), the agency's
+per-client auto top-up settings and its notification list, and the authentication page of a
+top-up. Every query is scoped through `subaccounts.tenancy`."""
+
+import csv
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from hoopbilling.errors import DomainError
+from subaccounts.tenancy import agency_member_required, agency_subaccount, client_member_required
+
+from .gateways.sandbox import CHARGEABLE, DECLINED_ON_ATTACH
+from .payment_models import Notification, TopUp
+from .topups import (
+    payment_method_attach,
+    topup_authenticated,
+    topup_request,
+    wallet_settings_set,
+)
+
+PAGE_SIZE = 25
+
+
+class AddFundsForm(forms.Form):
+    amount = forms.DecimalField(max_digits=18, decimal_places=2, min_value=1)
+
+
+class SandboxCardForm(forms.Form):
+    payment_method = forms.ChoiceField(
+        label="Test card", choices=[(pm, pm) for pm in [*CHARGEABLE, *DECLINED_ON_ATTACH]])
+
+
+class StripeCardForm(forms.Form):
+    payment_method = forms.CharField(label="Payment method id (pm_…)", max_length=255)
+
+
+class AutoTopupForm(forms.Form):
+    enabled = forms.BooleanField(required=False, label="Auto top-up on")
+    threshold = forms.DecimalField(max_digits=18, decimal_places=2, min_value=0)
+    amount = forms.DecimalField(max_digits=18, decimal_places=2, min_value=0)
+    max_balance = forms.DecimalField(max_digits=18, decimal_places=2, min_value=0,
+                                     required=False, help_text="Empty: no cap.")
+
+
+def _form_errors(form, exc: DomainError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def _topups_page(request, sub_account):
+    topups = TopUp.objects.filter(sub_account=sub_account).order_by("-created_at", "-pk")
+    return Paginator(topups, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _topups_csv(sub_account) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="topups-{sub_account.pk}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["created_at", "amount", "currency", "trigger", "status", "attempts",
+                     "settled_at"])
+    for t in TopUp.objects.filter(sub_account=sub_account).order_by("-created_at", "-pk"):
+        writer.writerow([t.created_at.isoformat(), f"{t.amount.amount:f}",
+                         t.amount.currency.code, t.trigger, t.status, t.attempts,
+                         t.settled_at.isoformat() if t.settled_at else ""])
+    return response
+
+
+@client_member_required
+def billing_home(request, sub_account_id):
+    """Client billing page: everyone in the account sees the banner; billing admins act."""
+    sub_account = request.sub_account
+    if request.GET.get("format") == "csv":
+        if not request.client_membership.can_manage_billing:
+            raise Http404
+        return _topups_csv(sub_account)
+    can_bill = request.client_membership.can_manage_billing
+    form = AddFundsForm(request.POST or None)
+    if request.method == "POST":
+        if not can_bill:
+            raise Http404
+        if form.is_valid():
+            try:
+                topup_request(wallet_id=sub_account.wallet.pk, trigger=TopUp.Trigger.MANUAL,
+                              amount=form.cleaned_data["amount"], actor=request.user)
+            except DomainError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, "Your payment is on its way: the balance updates "
+                                          "as soon as the card is charged.")
+                return redirect("payments:billing", sub_account_id=sub_account.pk)
+    return render(request, "wallets/payments/billing.html", {
+        "sub_account": sub_account, "wallet": sub_account.wallet, "form": form,
+        "can_bill": can_bill, "topups": _topups_page(request, sub_account) if can_bill else None,
+    })
+
+
+@client_member_required(billing=True)
+def card_set(request, sub_account_id):
+    sub_account = request.sub_account
+    stripe_mode = bool(settings.STRIPE_SECRET_KEY)
+    form_class = StripeCardForm if stripe_mode else SandboxCardForm
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            payment_method_attach(sub_account=sub_account,
+                                  payment_method=form.cleaned_data["payment_method"],
+                                  actor=request.user)
+        except DomainError as exc:
+            _form_errors(form, exc)
+            messages.error(request, f"{exc.message} Your previous card is kept.")
+        else:
+            messages.success(request, f"Card {sub_account.card_brand} ending "
+                                      f"{sub_account.card_last4} saved.")
+            return redirect("payments:billing", sub_account_id=sub_account.pk)
+    return render(request, "wallets/payments/card.html", {
+        "sub_account": sub_account, "form": form, "stripe_mode": stripe_mode,
+        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+    })
+
+
+@client_member_required(billing=True)
+def topup_authenticate(request, sub_account_id, topup_id):
+    """Complete a payment the bank wants the client to confirm (`authentication_required`)."""
+    topup = get_object_or_404(TopUp, sub_account=request.sub_account, pk=topup_id)
+    stripe_mode = bool(settings.STRIPE_SECRET_KEY)
+    if request.method == "POST":
+        if topup.status != TopUp.Status.REQUIRES_ACTION:
+            messages.info(request, "This payment needs nothing more from you.")
+        else:
+            topup = topup_authenticated(topup_id=topup.pk)
+            if topup.status == TopUp.Status.SUCCEEDED:
+                messages.success(request, "Payment confirmed: your balance is updated.")
+            else:
+                messages.error(request, "The payment is not confirmed yet.")
+        return redirect("payments:billing", sub_account_id=request.sub_account.pk)
+    return render(request, "wallets/payments/authenticate.html", {
+        "sub_account": request.sub_account, "topup": topup, "stripe_mode": stripe_mode,
+        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+    })
+
+
+@agency_member_required(admin=True)
+def agency_wallet_settings(request, pk):
+    sub_account = agency_subaccount(request, pk)
+    wallet = sub_account.wallet
+    initial = {"enabled": wallet.auto_topup_enabled,
+               "threshold": wallet.auto_topup_threshold.amount,
+               "amount": wallet.auto_topup_amount.amount,
+               "max_balance": (wallet.auto_topup_max_balance.amount
+                               if wallet.auto_topup_max_balance else None)}
+    form = AutoTopupForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            wallet_settings_set(wallet=wallet, enabled=data["enabled"],
+                                threshold=data["threshold"], amount=data["amount"],
+                                max_balance=data["max_balance"], actor=request.user)
+        except DomainError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"Auto top-up settings for {sub_account.name} saved.")
+            return redirect("payments:agency-wallet", pk=sub_account.pk)
+    return render(request, "wallets/payments/agency_wallet.html", {
+        "sub_account": sub_account, "wallet": wallet, "form": form,
+        "topups": _topups_page(request, sub_account),
+    })
+
+
+@agency_member_required
+def notifications(request):
+    rows = Notification.objects.filter(agency=request.agency).select_related("sub_account")
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="notifications.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["created_at", "kind", "client", "message"])
+        for n in rows:
+            writer.writerow([n.created_at.isoformat(), n.kind,
+                             n.sub_account.name if n.sub_account else "", n.message])
+        return response
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "wallets/payments/notifications.html", {"page": page})
+
+
+def billing_redirect(request):
+    """The nav's "Billing" link: the caller's first client account with billing rights."""
+    if not request.user.is_authenticated:
+        return redirect(f"{settings.LOGIN_URL}?next={request.path}")
+    membership = request.user.client_memberships.order_by("created_at").first()
+    if membership is None:
+        raise Http404("No client account here.")
+    return redirect(reverse("payments:billing", kwargs={"sub_account_id":
+                                                        membership.sub_account_id}))
