@@ -6,4 +6,5 @@ from drf_spectacular.views import SpectacularAPIView
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("agencies.api_urls")),
+    path("", include("wallets.invoices_api_urls")),
 ]
