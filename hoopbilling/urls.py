@@ -9,4 +9,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("hoopbilling.api_urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("", include("wallets.urls")),
 ]

@@ -229,3 +229,11 @@ def test_invoice_numbers_stay_gapless_under_concurrent_period_closes():
     numbers = sorted(Invoice.objects.filter(agency=agency).values_list("number", flat=True))
     assert numbers == list(range(1, 13))
     assert Invoice.objects.values("period", "sub_account").distinct().count() == 12
+
+
+@pytest.mark.django_db
+def test_period_close_task_runs_the_job():
+    from wallets.monitoring_tasks import periods_close_due_task
+
+    SubAccountFactory()
+    assert periods_close_due_task.apply().get() == {"periods_closed": 0, "invoices_issued": 0}
