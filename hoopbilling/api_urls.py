@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("agencies.api_urls")),
     path("", include("subaccounts.prices_api_urls")),
     path("", include("wallets.payments_api_urls")),
+    path("", include("wallets.invoices_api_urls")),
 ]

@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("agencies.urls")),
     path("", include("subaccounts.urls")),
     path("", include("wallets.pricing_urls")),
+    path("", include("wallets.urls")),
 ]

@@ -1,6 +1,7 @@
 """factory-boy factories for every model. Objects with services are made through them, so a
 factory-made sub-account has its wallet and a factory-made entry is a real ledger posting."""
 
+import uuid
 from decimal import Decimal
 
 import factory
@@ -14,7 +15,7 @@ from hoopbilling.models import AuditLog
 from subaccounts.models import ClientMembership, PriceOverride, SubAccount
 from subaccounts.services import subaccount_create
 from wallets.ledger import Posting, entry_post
-from wallets.models import Entry, Wallet
+from wallets.models import Entry, UsageCharge, Wallet
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -183,3 +184,54 @@ def wallet_with_card(*, payment_method="pm_card_visa", balance=None, auto=None, 
         wallet_settings_set(wallet=wallet, enabled=True, **auto)
     wallet.refresh_from_db()
     return wallet
+
+
+class UsageChargeFactory(factory.django.DjangoModelFactory):
+    """A charged usage event as `usage_record` leaves it: the charge, its ledger debit when
+    rebilled (`billed_to="wallet"`), and `usage_recorded` sent in the charge's transaction.
+    Pass `unit_price=None` with `tier_breakdown=[...]` and `amount` for a tiered charge."""
+
+    class Meta:
+        model = UsageCharge
+
+    sub_account = factory.SubFactory(SubAccountFactory)
+    item = factory.SubFactory(BillableItemFactory)
+    quantity = Decimal("1")
+    unit_price = Decimal("0.015")
+    base_cost_unit = Decimal("0.01")
+    billed_to = UsageCharge.BilledTo.WALLET
+    idempotency_key = factory.Sequence(lambda n: f"usage:{n}")
+
+    @classmethod
+    def _create(cls, model_class, sub_account, item, quantity, unit_price, base_cost_unit,
+                billed_to, idempotency_key, amount=None, tier_breakdown=None, **kwargs):
+        from django.db import transaction
+
+        from hoopbilling.money import quantize_amount
+        from wallets.signals import usage_recorded
+
+        currency = sub_account.agency.currency
+        per = Decimal(item.price_per)
+        if amount is None:
+            amount = quantize_amount(quantity * unit_price / per)
+        base_cost_amount = quantize_amount(quantity * base_cost_unit / per)
+        charge_id = uuid.uuid4()
+        entry = None
+        if billed_to == UsageCharge.BilledTo.WALLET and amount:
+            wallet = Wallet.objects.get(sub_account=sub_account)
+            entry, _ = entry_post(wallet_id=wallet.pk, posting=Posting(
+                kind=Entry.Kind.USAGE, amount=-amount, currency=currency,
+                idempotency_key=f"usage:{charge_id}", reference_type="usage_charge",
+                reference_id=str(charge_id)))
+        with transaction.atomic():
+            charge = model_class.objects.create(
+                id=charge_id, agency=sub_account.agency, sub_account=sub_account, item=item,
+                idempotency_key=idempotency_key, fingerprint="0" * 64,
+                occurred_at=timezone.now(), quantity=quantity,
+                unit_price=None if unit_price is None else Money(unit_price, currency),
+                amount=Money(amount, currency), base_cost_unit=Money(base_cost_unit, currency),
+                base_cost_amount=Money(base_cost_amount, currency),
+                price_source="agency", tier_breakdown=tier_breakdown, billed_to=billed_to,
+                entry=entry, **kwargs)
+            usage_recorded.send(sender=model_class, charges=[charge])
+        return charge

@@ -122,6 +122,8 @@ class Entry(models.Model):
         ]
         indexes = [
             models.Index(fields=["reference_type", "reference_id"], name="entry_reference"),
+            # Period totals and date filters of the usage ledger (monitoring).
+            models.Index(fields=["wallet", "created_at", "seq"], name="entry_wallet_time"),
         ]
 
     def __str__(self):
@@ -188,6 +190,170 @@ class UsageCharge(models.Model):
 
     def __str__(self):
         return f"{self.item_id} × {self.quantity} = {self.amount}"
+
+
+# --- Monitoring: billing periods, invoices, statements and daily usage roll-ups ------------
+
+
+class BillingPeriod(models.Model):
+    """One monthly billing period of an agency, [start, end) from its anchor day.
+
+    Usage belongs to the period in which it reached the ledger (the entry's `created_at`), so a
+    late event for a closed period lands on the next invoice instead of changing an issued one.
+    """
+
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT,
+                               related_name="billing_periods")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["agency", "-start"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "start"], name="period_unique_start"),
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="period_end_after_start"),
+        ]
+
+    def __str__(self):
+        return f"{self.start:%Y-%m-%d} – {self.end:%Y-%m-%d}"
+
+
+class InvoiceCounter(models.Model):
+    """The last invoice number issued by an agency: locked (select_for_update) while a number
+    is taken, so numbers are gapless and never shared even when periods close concurrently."""
+
+    agency = models.OneToOneField("agencies.Agency", on_delete=models.PROTECT, primary_key=True,
+                                  related_name="+")
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.agency_id}: {self.last_number}"
+
+
+class Invoice(models.Model):
+    """An issued invoice: immutable (the database refuses UPDATE and DELETE).
+
+    Balances and totals are whole cents (CONTRACT section 4); each line keeps the exact
+    6-decimal sum of its charges. closing = opening + topups − usage + other movements.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    sub_account = models.ForeignKey(SubAccount, on_delete=models.PROTECT,
+                                    related_name="invoices")
+    period = models.ForeignKey(BillingPeriod, on_delete=models.PROTECT, related_name="invoices")
+    number = models.PositiveIntegerField()
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    opening_balance = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=2)
+    closing_balance = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=2)
+    usage_total = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=2)
+    topups_total = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=2)
+    # Adjustments, refunds and reversals of the period (signed), so the balances reconcile.
+    other_total = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=2)
+    issued_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-period_start", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "number"], name="invoice_number_unique"),
+            models.UniqueConstraint(fields=["period", "sub_account"],
+                                    name="invoice_one_per_client_period"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="invoice_number_positive"),
+            models.CheckConstraint(condition=Q(usage_total__gte=0, topups_total__gte=0),
+                                   name="invoice_totals_not_negative"),
+        ]
+        indexes = [models.Index(fields=["sub_account", "-period_start"],
+                                name="invoice_client_period")]
+
+    def __str__(self):
+        return f"Invoice {self.display_number}"
+
+    @property
+    def display_number(self) -> str:
+        return f"{self.number:06d}"
+
+
+class InvoiceLine(models.Model):
+    """One item (at one flat price, or with its tier breakdown) on an invoice. Immutable."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    item = models.ForeignKey("agencies.BillableItem", on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    unit_price = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
+                                     null=True, blank=True)
+    # [{"up_to", "price", "quantity", "amount"}] summed over the period's charges.
+    tiers = models.JSONField(null=True, blank=True)
+    amount = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    charges = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["invoice", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "position"], name="invoice_line_position"),
+            models.CheckConstraint(condition=Q(unit_price__isnull=True) | Q(tiers__isnull=True),
+                                   name="invoice_line_flat_xor_tiers"),
+        ]
+
+    def __str__(self):
+        return f"{self.item_id} × {self.quantity} = {self.amount}"
+
+
+class AgencyStatement(models.Model):
+    """What the platform charges an agency for a closed period (the base cost of all usage,
+    rebilled and absorbed), its revenue from clients and its margin. Immutable."""
+
+    period = models.OneToOneField(BillingPeriod, on_delete=models.PROTECT,
+                                  related_name="statement")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    base_cost_rebilled = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    base_cost_absorbed = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    revenue = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    created_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"Statement {self.period}"
+
+    @property
+    def platform_cost(self):
+        return self.base_cost_rebilled + self.base_cost_absorbed
+
+    @property
+    def margin(self):
+        return self.revenue - self.platform_cost
+
+
+class UsageDaily(models.Model):
+    """Daily roll-up of usage per client × item × day × who pays, kept by the `usage_recorded`
+    receiver in the usage transaction (an upsert), so the dashboard never scans raw usage.
+
+    `day` is the UTC date the usage reached the ledger (same attribution as invoices).
+    """
+
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    sub_account = models.ForeignKey(SubAccount, on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey("agencies.BillableItem", on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    billed_to = models.CharField(max_length=6, choices=UsageCharge.BilledTo.choices)
+    quantity = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    amount = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    base_cost = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sub_account", "item", "day", "billed_to"],
+                                    name="usage_daily_unique"),
+        ]
+        indexes = [models.Index(fields=["agency", "day"], name="usage_daily_agency_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.item_id} × {self.quantity}"
+
 
 # Top-ups, payment events and notifications live in their own module; importing them here
 # registers them with the app.

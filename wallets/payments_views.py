@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 
 from hoopbilling.errors import DomainError
 from subaccounts.tenancy import agency_member_required, agency_subaccount, client_member_required
@@ -185,14 +184,3 @@ def notifications(request):
         return response
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "wallets/payments/notifications.html", {"page": page})
-
-
-def billing_redirect(request):
-    """The nav's "Billing" link: the caller's first client account with billing rights."""
-    if not request.user.is_authenticated:
-        return redirect(f"{settings.LOGIN_URL}?next={request.path}")
-    membership = request.user.client_memberships.order_by("created_at").first()
-    if membership is None:
-        raise Http404("No client account here.")
-    return redirect(reverse("payments:billing", kwargs={"sub_account_id":
-                                                        membership.sub_account_id}))

@@ -29,17 +29,17 @@ def test_client_admin_adds_card_and_funds(client, django_capture_on_commit_callb
     membership = ClientMembershipFactory()
     sub_account = membership.sub_account
     client.force_login(membership.user)
-    response = client.post(f"/billing/{sub_account.pk}/card/",
+    response = client.post(f"/client/{sub_account.pk}/payments/card/",
                            {"payment_method": "pm_card_chargeDeclined"})
     assert "previous card is kept" in response.content.decode()
-    response = client.post(f"/billing/{sub_account.pk}/card/",
+    response = client.post(f"/client/{sub_account.pk}/payments/card/",
                            {"payment_method": "pm_card_visa"}, follow=True)
     assert "ending 4242" in response.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/billing/{sub_account.pk}/", {"amount": "20"})
-    page = client.get(f"/billing/{sub_account.pk}/").content.decode()
+        client.post(f"/client/{sub_account.pk}/payments/", {"amount": "20"})
+    page = client.get(f"/client/{sub_account.pk}/payments/").content.decode()
     assert "20.00" in page and "Succeeded" in page
-    csv = client.get(f"/billing/{sub_account.pk}/?format=csv").content.decode()
+    csv = client.get(f"/client/{sub_account.pk}/payments/?format=csv").content.decode()
     assert "20.000000,USD,manual,succeeded,1" in csv
 
 
@@ -48,15 +48,15 @@ def test_suspended_client_sees_banner_with_pay_now(client):
         suspension_reason=PAYMENT_SUSPENSION_REASON,
         suspended_at="2026-01-01T00:00:00Z"))
     client.force_login(membership.user)
-    page = client.get(f"/billing/{membership.sub_account.pk}/").content.decode()
+    page = client.get(f"/client/{membership.sub_account.pk}/payments/").content.decode()
     assert "Your account is suspended" in page and "Pay now" in page
 
 
 def test_client_without_billing_permission_cannot_add_funds_or_cards(client):
     membership = ClientMembershipFactory(role="user", can_manage_billing=False)
     client.force_login(membership.user)
-    assert client.get(f"/billing/{membership.sub_account.pk}/card/").status_code == 404
-    assert client.post(f"/billing/{membership.sub_account.pk}/",
+    assert client.get(f"/client/{membership.sub_account.pk}/payments/card/").status_code == 404
+    assert client.post(f"/client/{membership.sub_account.pk}/payments/",
                        {"amount": "5"}).status_code == 404
 
 
@@ -67,9 +67,10 @@ def test_another_clients_pages_are_404(client, django_capture_on_commit_callback
                                                     "amount": Decimal("20")})
     topup = TopUp.objects.get(wallet=other)
     client.force_login(membership.user)
-    for url in (f"/billing/{other.sub_account_id}/", f"/billing/{other.sub_account_id}/card/",
-                f"/billing/{other.sub_account_id}/topups/{topup.pk}/authenticate/",
-                f"/billing/{membership.sub_account_id}/topups/{topup.pk}/authenticate/"):
+    for url in (f"/client/{other.sub_account_id}/payments/",
+                f"/client/{other.sub_account_id}/payments/card/",
+                f"/client/{other.sub_account_id}/payments/topups/{topup.pk}/authenticate/",
+                f"/client/{membership.sub_account_id}/payments/topups/{topup.pk}/authenticate/"):
         assert client.get(url).status_code == 404, url
 
 
@@ -104,7 +105,7 @@ def test_sandbox_authentication_page_completes_the_payment(
     assert topup.status == "requires_action"
     membership = ClientMembershipFactory(sub_account=wallet.sub_account)
     client.force_login(membership.user)
-    url = f"/billing/{wallet.sub_account_id}/topups/{topup.pk}/authenticate/"
+    url = f"/client/{wallet.sub_account_id}/payments/topups/{topup.pk}/authenticate/"
     assert "Confirm payment" in client.get(url).content.decode()
     client.post(url)
     topup.refresh_from_db()

@@ -1,0 +1,239 @@
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from hoopbilling.money import to_minor_units
+from tests.factories import (
+    AgencyFactory,
+    BillableItemFactory,
+    EntryFactory,
+    SubAccountFactory,
+    UsageChargeFactory,
+)
+from wallets.invoicing import (
+    period_close,
+    period_get_or_create,
+    periods_close_due,
+    statement_figures,
+)
+from wallets.models import AgencyStatement, BillingPeriod, Entry, Invoice, UsageCharge, Wallet
+
+
+def _current_period(agency):
+    return period_get_or_create(agency=agency, moment=timezone.now())
+
+
+@pytest.mark.django_db
+def test_invoice_totals_equal_the_ledger_for_the_period_to_the_cent():
+    # given a client with a top-up, odd-priced usage on two items and an adjustment
+    client = SubAccountFactory()
+    wallet = Wallet.objects.get(sub_account=client)
+    EntryFactory(wallet=wallet, kind=Entry.Kind.TOPUP, amount=Decimal("50.00"))
+    sms = BillableItemFactory(code="sms_outbound")
+    email = BillableItemFactory(code="email_send")
+    for _ in range(7):
+        UsageChargeFactory(sub_account=client, item=sms, quantity=Decimal("3"),
+                           unit_price=Decimal("0.0237"))
+    UsageChargeFactory(sub_account=client, item=email, quantity=Decimal("2500"),
+                       unit_price=Decimal("0.90"), base_cost_unit=Decimal("0.40"))
+    EntryFactory(wallet=wallet, kind=Entry.Kind.ADJUSTMENT, amount=Decimal("-1.005"))
+    period = _current_period(client.agency)
+
+    # when the period closes
+    result = period_close(period=period, now=period.end)
+
+    # then the invoice matches the ledger, cent for cent
+    assert result == {"invoices": 1}
+    invoice = Invoice.objects.get(sub_account=client)
+    usage = -Entry.objects.filter(wallet=wallet, kind="usage").aggregate(t=Sum("amount"))["t"]
+    assert usage == Decimal("0.4977") + Decimal("2.25")
+    assert invoice.usage_total == to_minor_units(usage) == Decimal("2.75")
+    assert invoice.topups_total == Decimal("50.00")
+    assert invoice.opening_balance == Decimal("0.00")
+    wallet.refresh_from_db()
+    assert invoice.closing_balance == to_minor_units(wallet.balance.amount)
+    assert invoice.other_total == Decimal("-1.01")
+    lines = list(invoice.lines.order_by("position"))
+    assert [(line.item_id, line.quantity, line.unit_price, line.amount) for line in lines] == [
+        ("sms_outbound", Decimal("21"), Decimal("0.0237"), Decimal("0.497700")),
+        ("email_send", Decimal("2500"), Decimal("0.90"), Decimal("2.250000")),
+    ]
+    assert sum(line.amount for line in lines) == usage
+
+
+@pytest.mark.django_db
+def test_tiered_usage_is_one_line_with_its_tier_breakdown_summed():
+    client = SubAccountFactory()
+    sms = BillableItemFactory(code="sms_outbound")
+    UsageChargeFactory(sub_account=client, item=sms, quantity=Decimal("12"), unit_price=None,
+                       amount=Decimal("10.60"), tier_breakdown=[
+                           {"up_to": "10", "price": "0.90", "quantity": "10", "amount": "9.00"},
+                           {"up_to": None, "price": "0.80", "quantity": "2", "amount": "1.60"}])
+    UsageChargeFactory(sub_account=client, item=sms, quantity=Decimal("3"), unit_price=None,
+                       amount=Decimal("2.40"), tier_breakdown=[
+                           {"up_to": None, "price": "0.80", "quantity": "3", "amount": "2.40"}])
+    period = _current_period(client.agency)
+    period_close(period=period, now=period.end)
+    line = Invoice.objects.get(sub_account=client).lines.get()
+    assert line.unit_price is None
+    assert line.quantity == Decimal("15") and line.amount == Decimal("13.00")
+    assert line.tiers == [
+        {"up_to": "10", "price": "0.90", "quantity": "10", "amount": "9.000000"},
+        {"up_to": None, "price": "0.80", "quantity": "5", "amount": "4.000000"},
+    ]
+
+
+@pytest.mark.django_db
+def test_closing_a_period_twice_issues_nothing_new():
+    agency = AgencyFactory()
+    SubAccountFactory(agency=agency)
+    SubAccountFactory(agency=agency)
+    period = _current_period(agency)
+    assert period_close(period=period, now=period.end) == {"invoices": 2}
+    assert period_close(period=period, now=period.end) == {"invoices": 0}
+    assert sorted(Invoice.objects.values_list("number", flat=True)) == [1, 2]
+    assert AgencyStatement.objects.filter(period=period).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_period_that_has_not_ended_cannot_close():
+    period = _current_period(AgencyFactory())
+    with pytest.raises(ValueError):
+        period_close(period=period, now=period.end - timedelta(seconds=1))
+
+
+@pytest.mark.django_db
+def test_only_rebilled_clients_or_clients_whose_wallet_moved_are_invoiced():
+    agency = AgencyFactory()
+    rebilled = SubAccountFactory(agency=agency)
+    quiet_absorbed = SubAccountFactory(agency=agency, rebilling_enabled=False)
+    moved_absorbed = SubAccountFactory(agency=agency, rebilling_enabled=False)
+    EntryFactory(wallet=Wallet.objects.get(sub_account=moved_absorbed), kind="topup",
+                 amount=Decimal("5"))
+    period = _current_period(agency)
+    period_close(period=period, now=period.end)
+    invoiced = set(Invoice.objects.values_list("sub_account_id", flat=True))
+    assert invoiced == {rebilled.pk, moved_absorbed.pk}
+    assert quiet_absorbed.pk not in invoiced
+
+
+@pytest.mark.django_db
+def test_next_period_opens_with_the_previous_closing_balance():
+    client = SubAccountFactory()
+    EntryFactory(wallet=Wallet.objects.get(sub_account=client), kind="topup",
+                 amount=Decimal("12.345"))
+    this = _current_period(client.agency)
+    following = period_get_or_create(agency=client.agency, moment=this.end)
+    periods_close_due(following.end + timedelta(days=1))
+    first, second = Invoice.objects.filter(sub_account=client).order_by("period_start")
+    assert first.closing_balance == Decimal("12.35") == second.opening_balance
+    assert second.closing_balance == Decimal("12.35") and second.topups_total == 0
+    assert (first.number, second.number) == (1, 2)
+
+
+@pytest.mark.django_db
+def test_periods_close_due_closes_every_ended_period_once():
+    agency = AgencyFactory()
+    SubAccountFactory(agency=agency)
+    later = timezone.now() + timedelta(days=95)
+    first = periods_close_due(later)
+    assert first["periods_closed"] >= 3 and first["invoices_issued"] == first["periods_closed"]
+    assert periods_close_due(later) == {"periods_closed": 0, "invoices_issued": 0}
+    assert not BillingPeriod.objects.filter(agency=agency, closed_at__isnull=True,
+                                            end__lte=later).exists()
+
+
+@pytest.mark.django_db
+def test_agency_statement_equals_the_sum_of_base_costs_rebilled_and_absorbed():
+    agency = AgencyFactory()
+    rebilled = SubAccountFactory(agency=agency)
+    absorbed = SubAccountFactory(agency=agency, rebilling_enabled=False)
+    sms = BillableItemFactory(code="sms_outbound")
+    call = BillableItemFactory(code="call_outbound")
+    UsageChargeFactory(sub_account=rebilled, item=sms, quantity=Decimal("5"),
+                       unit_price=Decimal("0.02"), base_cost_unit=Decimal("0.0079"))
+    UsageChargeFactory(sub_account=rebilled, item=call, quantity=Decimal("3"),
+                       unit_price=Decimal("0.05"), base_cost_unit=Decimal("0.0131"))
+    UsageChargeFactory(sub_account=absorbed, item=sms, quantity=Decimal("7"),
+                       unit_price=Decimal("0.0079"), base_cost_unit=Decimal("0.0079"),
+                       billed_to=UsageCharge.BilledTo.AGENCY)
+    period = _current_period(agency)
+    period_close(period=period, now=period.end)
+    statement = AgencyStatement.objects.get(period=period)
+    charges = UsageCharge.objects.filter(agency=agency)
+    assert statement.platform_cost == charges.aggregate(t=Sum("base_cost_amount"))["t"]
+    assert statement.platform_cost == Decimal("0.0395") + Decimal("0.0393") + Decimal("0.0553")
+    assert statement.base_cost_absorbed == Decimal("0.0553")
+    assert statement.revenue == Decimal("0.25")
+    assert statement.margin == Decimal("0.25") - statement.platform_cost
+    live = statement_figures(agency=agency, start=period.start, end=period.end)
+    assert live["margin"] == statement.margin
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_issued_invoice_and_its_lines_cannot_be_changed_or_deleted():
+    client = SubAccountFactory()
+    UsageChargeFactory(sub_account=client)
+    period = _current_period(client.agency)
+    period_close(period=period, now=period.end)
+    invoice = Invoice.objects.get(sub_account=client)
+    for statement, params in [
+        ("UPDATE wallets_invoice SET usage_total = 0 WHERE id = %s", [invoice.pk]),
+        ("DELETE FROM wallets_invoice WHERE id = %s", [invoice.pk]),
+        ("UPDATE wallets_invoiceline SET amount = 0 WHERE invoice_id = %s", [invoice.pk]),
+        ("DELETE FROM wallets_agencystatement WHERE period_id = %s", [period.pk]),
+    ]:
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            connection.cursor().execute(statement, params)
+    assert Invoice.objects.get(pk=invoice.pk).usage_total == invoice.usage_total
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_invoice_numbers_stay_gapless_under_concurrent_period_closes():
+    # given one agency with 3 clients and 4 ended periods, each closed by two threads at once
+    agency = AgencyFactory()
+    for _ in range(3):
+        SubAccountFactory(agency=agency)
+    first = _current_period(agency)
+    periods = [first]
+    for _ in range(3):
+        periods.append(period_get_or_create(agency=agency, moment=periods[-1].end))
+    now = periods[-1].end + timedelta(days=1)
+    errors = []
+    barrier = threading.Barrier(8)
+
+    def close(period):
+        try:
+            barrier.wait()
+            period_close(period=period, now=now)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=close, args=(p,)) for p in periods for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # then 12 invoices numbered 1..12, one per client and period
+    assert errors == []
+    numbers = sorted(Invoice.objects.filter(agency=agency).values_list("number", flat=True))
+    assert numbers == list(range(1, 13))
+    assert Invoice.objects.values("period", "sub_account").distinct().count() == 12
+
+
+@pytest.mark.django_db
+def test_period_close_task_runs_the_job():
+    from wallets.monitoring_tasks import periods_close_due_task
+
+    SubAccountFactory()
+    assert periods_close_due_task.apply().get() == {"periods_closed": 0, "invoices_issued": 0}

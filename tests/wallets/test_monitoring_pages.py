@@ -1,0 +1,195 @@
+import csv
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import (
+    AgencyMembershipFactory,
+    BillableItemFactory,
+    ClientMembershipFactory,
+    EntryFactory,
+    SubAccountFactory,
+    UsageChargeFactory,
+)
+from wallets.invoicing import period_close, period_get_or_create
+from wallets.models import Invoice, Wallet
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def agency_admin(client):
+    membership = AgencyMembershipFactory()
+    client.force_login(membership.user)
+    return membership
+
+
+def _client_with_usage(agency, *, visible=True, events=3):
+    sub_account = SubAccountFactory(agency=agency, itemised_usage_visible=visible)
+    EntryFactory(wallet=Wallet.objects.get(sub_account=sub_account), kind="topup",
+                 amount=Decimal("10"))
+    sms = BillableItemFactory(code="sms_outbound")
+    for _ in range(events):
+        UsageChargeFactory(sub_account=sub_account, item=sms, quantity=Decimal("2"),
+                           unit_price=Decimal("0.05"), base_cost_unit=Decimal("0.01"))
+    return sub_account
+
+
+def _close(agency):
+    period = period_get_or_create(agency=agency, moment=timezone.now())
+    period_close(period=period, now=period.end)
+    return period
+
+
+def test_dashboard_shows_this_periods_revenue_cost_and_margin(client, agency_admin):
+    sub_account = _client_with_usage(agency_admin.agency)
+    SubAccountFactory(agency=agency_admin.agency, suspended_at=timezone.now(),
+                      suspension_reason="Top-up failed 3 times", name="Late Payer")
+    response = client.get(reverse("wallets:dashboard"))
+    assert response.status_code == 200
+    totals = response.context["figures"]["totals"]
+    assert totals["revenue"] == Decimal("0.30")
+    assert totals["platform_cost"] == Decimal("0.06")
+    assert totals["margin"] == Decimal("0.24")
+    html = response.content.decode()
+    assert 'id="daily-chart"' in html and "vendor/chart.umd.min.js" in html
+    assert "Late Payer" in html and sub_account.name in html
+    forecast = response.context["forecast"]
+    assert [row["wallet"].sub_account_id for row in forecast] == [sub_account.pk]
+    # 9.70 left at 0.30 / 7 days a day
+    assert forecast[0]["days"] == Decimal("226.3")
+
+
+def test_dashboard_without_usage_has_an_empty_state(client, agency_admin):
+    response = client.get(reverse("wallets:dashboard"))
+    assert "No usage yet this period" in response.content.decode()
+
+
+def test_ledger_pages_by_keyset_and_filters_by_kind(client, agency_admin):
+    sub_account = _client_with_usage(agency_admin.agency, events=60)
+    url = reverse("wallets:ledger", args=[sub_account.pk])
+    first = client.get(url)
+    rows = list(first.context["table"].rows)
+    assert len(rows) == 50 and rows[0].record.seq == 61
+    older = client.get(url, {"before": first.context["next_cursor"]})
+    assert [r.record.seq for r in older.context["table"].rows] == list(range(11, 0, -1))
+    assert older.context["next_cursor"] is None
+    topups = client.get(url, {"kind": "topup"})
+    assert [r.record.kind for r in topups.context["table"].rows] == ["topup"]
+    by_item = client.get(url, {"item": "email_send"})
+    assert "No entries match these filters." in by_item.content.decode()
+    tomorrow = (timezone.now() + timedelta(days=1)).date().isoformat()
+    assert not list(client.get(url, {"date_from": tomorrow}).context["table"].rows)
+
+
+def test_ledger_csv_exports_the_filtered_view(client, agency_admin):
+    sub_account = _client_with_usage(agency_admin.agency, events=4)
+    response = client.get(reverse("wallets:ledger-csv", args=[sub_account.pk]),
+                          {"kind": "usage"})
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv"
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:4] == ["seq", "created_at", "kind", "item"]
+    assert [row[2] for row in rows[1:]] == ["usage"] * 4
+    assert {row[3] for row in rows[1:]} == {"sms_outbound"}
+    assert rows[1][6] == "-0.100000"
+
+
+def test_invoice_pages_and_downloads(client, agency_admin):
+    sub_account = _client_with_usage(agency_admin.agency)
+    _close(agency_admin.agency)
+    invoice = Invoice.objects.get(sub_account=sub_account)
+    listing = client.get(reverse("wallets:invoices"))
+    assert invoice.display_number in listing.content.decode()
+    detail = client.get(reverse("wallets:invoice", args=[invoice.pk]))
+    assert "0.30" in detail.content.decode()
+    pdf = client.get(reverse("wallets:invoice-pdf", args=[invoice.pk]))
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    rows = list(csv.reader(io.StringIO(
+        client.get(reverse("wallets:invoice-csv", args=[invoice.pk])).content.decode())))
+    assert ["sms_outbound", "6", "0.05", "", "0.300000"] in rows
+    assert ["usage_total", "0.30"] in rows
+
+
+def test_statement_page_shows_platform_cost_and_margin(client, agency_admin):
+    _client_with_usage(agency_admin.agency)
+    _close(agency_admin.agency)
+    response = client.get(reverse("wallets:statements"))
+    statement = response.context["statements"][0]
+    assert statement.platform_cost == Decimal("0.06") and statement.margin == Decimal("0.24")
+
+
+def test_another_agencys_client_and_invoice_pages_are_404(client, agency_admin):
+    other = _client_with_usage(SubAccountFactory().agency)
+    _close(other.agency)
+    invoice = Invoice.objects.get(sub_account=other)
+    for url in [reverse("wallets:ledger", args=[other.pk]),
+                reverse("wallets:ledger-csv", args=[other.pk]),
+                reverse("wallets:invoice", args=[invoice.pk]),
+                reverse("wallets:invoice-pdf", args=[invoice.pk]),
+                reverse("wallets:invoice-csv", args=[invoice.pk])]:
+        assert client.get(url).status_code == 404, url
+    assert invoice.display_number not in client.get(reverse("wallets:invoices")).content.decode()
+
+
+def test_client_billing_page_shows_balance_outstanding_topups_and_usage(client):
+    sub_account = _client_with_usage(SubAccountFactory().agency)
+    EntryFactory(wallet=Wallet.objects.get(sub_account=sub_account), kind="adjustment",
+                 amount=Decimal("-12.5"))
+    membership = ClientMembershipFactory(sub_account=sub_account)
+    client.force_login(membership.user)
+    response = client.get(reverse("wallets:client-billing", args=[sub_account.pk]))
+    assert response.status_code == 200
+    assert response.context["balance"] == Decimal("-2.80")
+    assert response.context["outstanding"] == Decimal("2.80")
+    assert len(response.context["topups"]) == 1
+    assert len(response.context["usage"]) == 3
+    usage_csv = client.get(reverse("wallets:client-usage-csv", args=[sub_account.pk]))
+    assert usage_csv.status_code == 200
+
+
+def test_client_without_itemised_visibility_gets_no_itemised_rows_anywhere(client):
+    sub_account = _client_with_usage(SubAccountFactory().agency, visible=False)
+    _close(sub_account.agency)
+    invoice = Invoice.objects.get(sub_account=sub_account)
+    membership = ClientMembershipFactory(sub_account=sub_account)
+    client.force_login(membership.user)
+    page = client.get(reverse("wallets:client-billing", args=[sub_account.pk]))
+    assert page.context["usage"] == []
+    assert 'id="usage-rows"' not in page.content.decode()
+    assert "not line-by-line usage" in page.content.decode()
+    assert client.get(reverse("wallets:client-usage-csv",
+                              args=[sub_account.pk])).status_code == 404
+    # the invoice still reaches the client, with per-item totals only
+    rows = list(csv.reader(io.StringIO(client.get(reverse(
+        "wallets:client-invoice-csv", args=[sub_account.pk, invoice.pk])).content.decode())))
+    assert [row[0] for row in rows if row and row[0] == "sms_outbound"] == ["sms_outbound"]
+
+
+def test_client_pages_are_404_for_other_clients_and_users_without_billing(client):
+    mine = ClientMembershipFactory()
+    other = _client_with_usage(SubAccountFactory().agency)
+    _close(other.agency)
+    invoice = Invoice.objects.get(sub_account=other)
+    client.force_login(mine.user)
+    for url in [reverse("wallets:client-billing", args=[other.pk]),
+                reverse("wallets:client-usage-csv", args=[other.pk]),
+                reverse("wallets:client-invoice", args=[other.pk, invoice.pk]),
+                reverse("wallets:client-invoice", args=[mine.sub_account_id, invoice.pk]),
+                reverse("wallets:client-invoice-pdf", args=[mine.sub_account_id, invoice.pk])]:
+        assert client.get(url).status_code == 404, url
+    plain = ClientMembershipFactory(sub_account=other, role="user", can_manage_billing=False)
+    client.force_login(plain.user)
+    assert client.get(reverse("wallets:client-billing", args=[other.pk])).status_code == 404
+
+
+def test_agency_pages_need_an_agency_membership(client):
+    membership = ClientMembershipFactory()
+    client.force_login(membership.user)
+    assert client.get(reverse("wallets:dashboard")).status_code == 404
+    client.logout()
+    assert client.get(reverse("wallets:dashboard")).status_code == 302

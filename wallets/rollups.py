@@ -1,0 +1,62 @@
+"""Daily usage roll-ups, kept in the usage transaction by a `usage_recorded` receiver.
+
+One row per client × item × UTC day × who pays (wallet or agency): quantity, amount, base
+cost and count, added with one `INSERT … ON CONFLICT DO UPDATE` per batch, so the dashboard
+and the agency statement read a few hundred rows instead of millions of charges. The day is
+when the usage reached the ledger (the entry's time; the charge's for absorbed usage), the
+same attribution the invoices use.
+"""
+
+from collections import defaultdict
+from datetime import UTC
+from decimal import Decimal
+
+from django.db import connection
+from django.dispatch import receiver
+
+from .models import UsageCharge, UsageDaily
+from .signals import usage_recorded
+
+
+def _moment(charge: UsageCharge):
+    if charge.entry_id is not None:
+        return charge.entry.created_at
+    return charge.created_at
+
+
+def rollups_add(*, charges: list[UsageCharge]) -> None:
+    totals: dict[tuple, list] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0), 0])
+    for charge in charges:
+        day = _moment(charge).astimezone(UTC).date()
+        key = (str(charge.sub_account_id), charge.item_id, day, charge.billed_to,
+               str(charge.agency_id))
+        row = totals[key]
+        row[0] += charge.quantity
+        row[1] += charge.amount.amount
+        row[2] += charge.base_cost_amount.amount
+        row[3] += 1
+    if not totals:
+        return
+    table = connection.ops.quote_name(UsageDaily._meta.db_table)
+    values, params = [], []
+    # Sorted keys: two batches touching the same rows lock them in the same order.
+    for key in sorted(totals):
+        sub_account_id, item_id, day, billed_to, agency_id = key
+        values.append("(%s, %s, %s, %s, %s, %s, %s, %s, %s)")
+        params.extend([agency_id, sub_account_id, item_id, day, billed_to, *totals[key]])
+    sql = (
+        f"INSERT INTO {table} (agency_id, sub_account_id, item_id, day, billed_to, quantity, "
+        f"amount, base_cost, count) VALUES {', '.join(values)} "
+        "ON CONFLICT (sub_account_id, item_id, day, billed_to) DO UPDATE SET "
+        f"quantity = {table}.quantity + EXCLUDED.quantity, "
+        f"amount = {table}.amount + EXCLUDED.amount, "
+        f"base_cost = {table}.base_cost + EXCLUDED.base_cost, "
+        f"count = {table}.count + EXCLUDED.count"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+@receiver(usage_recorded, dispatch_uid="wallets.rollups")
+def rollups_on_usage(sender, charges, **kwargs):
+    rollups_add(charges=charges)

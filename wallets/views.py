@@ -1,0 +1,185 @@
+"""Billing pages: the agency's dashboard, a client's usage ledger, invoices and statements;
+the client admin's billing page. Agency pages resolve the agency and client through
+`subaccounts.tenancy`; client pages through `client_member_required`, so another tenant's
+objects are 404."""
+
+import csv
+from datetime import timedelta
+from decimal import Decimal
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+
+from subaccounts.tenancy import agency_member_required, agency_subaccount, client_member_required
+
+from . import selectors
+from .forms import LedgerFilterForm
+from .invoice_documents import invoice_csv, invoice_pdf
+from .invoicing import statement_figures
+from .models import Wallet
+from .tables import InvoiceTable, LedgerTable
+
+INVOICES_PER_PAGE = 50
+
+
+@agency_member_required
+def dashboard(request):
+    agency = request.agency
+    start, end = selectors.current_period(agency=agency)
+    figures = selectors.dashboard_figures(agency=agency, start=start, end=end)
+    chart = {
+        "labels": [row["day"].isoformat() for row in figures["by_day"]],
+        "revenue": [str(row["revenue"]) for row in figures["by_day"]],
+        "platform_cost": [str(row["platform_cost"]) for row in figures["by_day"]],
+        "margin": [str(row["margin"]) for row in figures["by_day"]],
+    }
+    return render(request, "wallets/dashboard.html", {
+        "agency": agency, "period_start": start, "period_end": end - timedelta(days=1),
+        "figures": figures, "chart": chart,
+        "counts": selectors.dashboard_client_count(agency=agency),
+        "suspended": selectors.suspended_clients(agency=agency),
+        "owing": selectors.clients_owing(agency=agency),
+        "forecast": selectors.topup_forecast(agency=agency),
+    })
+
+
+def _ledger_context(request, wallet):
+    form = LedgerFilterForm(request.GET or None)
+    filters = form.filters() if request.GET else selectors.LedgerFilters()
+    before = request.GET.get("before")
+    if before is not None and not before.isdigit():
+        raise Http404("Bad cursor.")
+    rows, next_cursor = selectors.ledger_page(
+        wallet=wallet, filters=filters, before=int(before) if before else None)
+    query = request.GET.copy()
+    query.pop("before", None)
+    return form, filters, rows, next_cursor, query
+
+
+@agency_member_required
+def ledger(request, pk):
+    sub_account = agency_subaccount(request, pk)
+    wallet = get_object_or_404(Wallet, sub_account=sub_account)
+    form, _, rows, next_cursor, query = _ledger_context(request, wallet)
+    return render(request, "wallets/ledger.html", {
+        "sub_account": sub_account, "wallet": wallet, "form": form,
+        "table": LedgerTable(rows), "next_cursor": next_cursor, "query": query.urlencode(),
+        "first_page": "before" not in request.GET,
+    })
+
+
+def _ledger_csv(wallet, filters, filename):
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Echo())
+
+    def rows():
+        yield writer.writerow(["seq", "created_at", "kind", "item", "quantity", "unit_price",
+                               "amount", "balance_after", "currency", "memo"])
+        for entry in selectors.ledger_iter(wallet=wallet, filters=filters):
+            charge = getattr(entry, "usage_charge", None)
+            yield writer.writerow([
+                entry.seq, entry.created_at.isoformat(), entry.kind,
+                charge.item_id if charge else "",
+                f"{charge.quantity.normalize():f}" if charge else "",
+                f"{charge.unit_price.amount}" if charge and charge.unit_price else "",
+                f"{entry.amount.amount}", f"{entry.balance_after.amount}", wallet.currency,
+                entry.memo,
+            ])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@agency_member_required
+def ledger_csv(request, pk):
+    sub_account = agency_subaccount(request, pk)
+    wallet = get_object_or_404(Wallet, sub_account=sub_account)
+    filters = LedgerFilterForm(request.GET or None).filters()
+    return _ledger_csv(wallet, filters, f"ledger-{sub_account.pk}.csv")
+
+
+@agency_member_required
+def invoice_list(request):
+    invoices = selectors.invoices_of_agency(agency=request.agency)
+    page = Paginator(invoices, INVOICES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "wallets/invoice_list.html", {
+        "table": InvoiceTable(list(page.object_list)), "page": page,
+    })
+
+
+def _invoice_response(request, invoice, fmt, urls):
+    lines = selectors.invoice_lines(invoice=invoice)
+    if fmt == "pdf":
+        response = HttpResponse(invoice_pdf(invoice, lines), content_type="application/pdf")
+    elif fmt == "csv":
+        response = HttpResponse(invoice_csv(invoice, lines), content_type="text/csv")
+    else:
+        return render(request, "wallets/invoice_detail.html", {
+            "invoice": invoice, "lines": lines, "urls": urls,
+        })
+    response["Content-Disposition"] = (
+        f'attachment; filename="invoice-{invoice.display_number}.{fmt}"')
+    return response
+
+
+@agency_member_required
+def invoice_detail(request, pk, fmt="html"):
+    invoice = get_object_or_404(selectors.invoices_of_agency(agency=request.agency)
+                                .select_related("agency"), pk=pk)
+    urls = {"pdf": reverse("wallets:invoice-pdf", args=[invoice.pk]),
+            "csv": reverse("wallets:invoice-csv", args=[invoice.pk])}
+    return _invoice_response(request, invoice, fmt, urls)
+
+
+@agency_member_required
+def statements(request):
+    agency = request.agency
+    start, end = selectors.current_period(agency=agency)
+    return render(request, "wallets/statements.html", {
+        "current": statement_figures(agency=agency, start=start, end=end),
+        "period_start": start, "period_end": end - timedelta(days=1), "currency": agency.currency,
+        "statements": selectors.statements_of_agency(agency=agency)[:36],
+    })
+
+
+@client_member_required(billing=True)
+def client_billing(request, sub_account_id):
+    sub_account = request.sub_account
+    wallet = get_object_or_404(Wallet, sub_account=sub_account)
+    balance = wallet.balance.amount
+    visible = sub_account.itemised_usage_visible
+    return render(request, "wallets/client_billing.html", {
+        "sub_account": sub_account, "wallet": wallet, "balance": balance,
+        "outstanding": max(Decimal(0), -balance),
+        "topups": selectors.topups_of_wallet(wallet=wallet),
+        "invoices": selectors.invoices_of_client(sub_account=sub_account)[:24],
+        "itemised": visible,
+        "usage": selectors.usage_of_wallet(wallet=wallet) if visible else [],
+    })
+
+
+@client_member_required(billing=True)
+def client_usage_csv(request, sub_account_id):
+    sub_account = request.sub_account
+    if not sub_account.itemised_usage_visible:
+        raise Http404("Itemised usage is not shared with this account.")
+    wallet = get_object_or_404(Wallet, sub_account=sub_account)
+    filters = LedgerFilterForm(request.GET or None).filters()
+    return _ledger_csv(wallet, filters, "usage.csv")
+
+
+@client_member_required(billing=True)
+def client_invoice(request, sub_account_id, pk, fmt="html"):
+    invoice = get_object_or_404(
+        selectors.invoices_of_client(sub_account=request.sub_account)
+        .select_related("agency", "sub_account"), pk=pk)
+    args = [sub_account_id, invoice.pk]
+    urls = {"pdf": reverse("wallets:client-invoice-pdf", args=args),
+            "csv": reverse("wallets:client-invoice-csv", args=args)}
+    return _invoice_response(request, invoice, fmt, urls)
