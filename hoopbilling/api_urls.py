@@ -6,4 +6,6 @@ from drf_spectacular.views import SpectacularAPIView
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("agencies.api_urls")),
+    path("", include("subaccounts.api_urls")),
+    path("", include("wallets.usage_api_urls")),
 ]
