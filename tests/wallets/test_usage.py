@@ -121,7 +121,7 @@ def test_tiers_in_one_batch_follow_the_running_count(client_account):
     results = usage_record_batch(agency=client_account.agency, events=[
         event(client_account, f"k{n}", quantity="4") for n in range(4)])
     assert [r.charge.amount.amount for r in results] == [
-        Decimal("3.6"), Decimal("3.4"), Decimal("2.8"), Decimal("2.8")]
+        Decimal("3.6"), Decimal("3.6"), Decimal("3.2"), Decimal("2.8")]
 
 
 def test_free_tier_records_a_zero_charge_without_a_ledger_entry(client_account):
