@@ -16,8 +16,10 @@ Decisions worth knowing:
 - A zero amount (0 seconds, 0 words, a free tier, a zero price) is recorded as a charge and
   posts no ledger entry (entries never move zero).
 - The wallet lock is taken for absorbed usage too: it serialises the client's counter.
-- A batch posts each wallet's events in one transaction under one lock; events of other
-  wallets are independent, and one bad event never sinks the others.
+- A batch is validated and priced event by event (a bad event becomes that event's error),
+  then every good event is recorded in one transaction: the wallets are locked once each,
+  in pk order, and each wallet's entries are appended in one call. One bad event never
+  sinks the others.
 - `occurred_at` without a UTC offset is read as UTC; more than 5 minutes in the future is
   refused. It is part of the fingerprint only when the caller sent it.
 """
@@ -30,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from moneyed import Money
@@ -45,7 +47,7 @@ from subaccounts.suspension import item_blocked
 
 from . import segments
 from .ledger import Posting, entries_append
-from .locks import wallet_lock
+from .locks import wallets_lock
 from .models import Entry, UsageCharge, UsageCounter
 from .signals import usage_recorded, wallet_debited
 
@@ -178,12 +180,23 @@ def _fingerprint(*, sub_account_id, item_code, occurred_at_raw, measure, value) 
     return hashlib.sha256(material.encode()).hexdigest()
 
 
+def _catalog() -> dict[str, BillableItem]:
+    """The nine fixed items (CONTRACT section 3), read once per process; the catalog only
+    changes by migration."""
+    if not _CATALOG:
+        _CATALOG.update({item.code: item for item in BillableItem.objects.all()})
+    return _CATALOG
+
+
+_CATALOG: dict[str, BillableItem] = {}
+
+
 class _Lookups:
     """Per-request caches: the catalog and the agency's sub-accounts named by the events."""
 
     def __init__(self, agency: Agency, events: list):
         self.agency = agency
-        self.items = {item.code: item for item in BillableItem.objects.all()}
+        self.items = _catalog()
         ids = set()
         for data in events:
             if isinstance(data, dict):
@@ -320,21 +333,44 @@ def _replay(charge: UsageCharge, event: UsageEvent) -> UsageResult:
     return UsageResult(charge=charge, replayed=True, wallet_balance=balance)
 
 
-def _record_wallet_group(agency: Agency, wallet_id: int, group: list[tuple[int, UsageEvent]],
-                         lookups: _Lookups) -> dict[int, UsageResult | DomainError]:
-    """Record one wallet's events in one transaction under its lock."""
+def _counters_add(increments: dict[tuple, Decimal]) -> dict[tuple, Decimal]:
+    """Add to the clients' period counters in one statement; returns the totals before.
+
+    Keys are (sub_account_id, item_code, period_start). The caller holds the clients' wallet
+    locks, the only writers of their counters.
+    """
+    rows = list(increments.items())
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+    fields = [UsageCounter._meta.get_field(name) for name in
+              ("sub_account", "item", "period_start", "quantity")]
+    params = [field.get_db_prep_save(value, connection) for (sub, item, start), qty in rows
+              for field, value in zip(fields, (sub, item, start, qty), strict=True)]
+    table = UsageCounter._meta.db_table
+    sql = (f"INSERT INTO {table} (sub_account_id, item_id, period_start, quantity) "
+           f"VALUES {values} ON CONFLICT (sub_account_id, item_id, period_start) "
+           f"DO UPDATE SET quantity = {table}.quantity + excluded.quantity "
+           "RETURNING sub_account_id, item_id, period_start, quantity")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        returned = cursor.fetchall()
+    totals = {}
+    for sub, item, start, total in returned:
+        if not isinstance(sub, uuid.UUID):  # SQLite hands back the text it stores
+            sub = uuid.UUID(sub)
+            start = start if isinstance(start, datetime) else parse_datetime(start)
+        if timezone.is_naive(start):
+            start = start.replace(tzinfo=UTC)
+        totals[(sub, item, start)] = quantize_amount(Decimal(str(total)))
+    return {key: totals[key] - qty for key, qty in increments.items()}
+
+
+def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
+                   prices: dict[int, ResolvedPrice]) -> dict[int, UsageResult | DomainError]:
+    """Record events of one or more wallets in one transaction, each wallet's under its lock
+    (taken in pk order: see wallets.locks)."""
     results: dict[int, UsageResult | DomainError] = {}
-    prices = {}
-    for index, event in group:
-        try:
-            prices[index] = lookups.price(event)
-        except DomainError as exc:
-            results[index] = exc
-    pending = [(index, event) for index, event in group if index not in results]
-    if not pending:
-        return results
     with transaction.atomic():
-        wallet = wallet_lock(wallet_id)
+        wallets = wallets_lock({event.sub_account.wallet.pk for _, event in pending})
         keys = [event.idempotency_key for _, event in pending]
         existing = {c.idempotency_key: c for c in UsageCharge.objects.select_related("entry")
                     .filter(agency=agency, idempotency_key__in=keys)}
@@ -350,27 +386,23 @@ def _record_wallet_group(agency: Agency, wallet_id: int, group: list[tuple[int, 
                 results[index] = exc
         if not fresh:
             return results
-        sub_account = fresh[0][1].sub_account
-        periods = {(event.item.code, _period_start(event)) for _, event in fresh}
-        counters = {
-            (row.item_id, row.period_start): row
-            for row in UsageCounter.objects.filter(
-                sub_account=sub_account, item_id__in={code for code, _ in periods},
-                period_start__in={start for _, start in periods})
-        }
-        charges, postings, touched = [], [], {}
-        balance = wallet.balance.amount
+        increments: dict[tuple, Decimal] = defaultdict(Decimal)
+        for _, event in fresh:
+            increments[(event.sub_account.pk, event.item.code, _period_start(event))] += (
+                event.quantity)
+        used = _counters_add(increments)
         currency = agency.currency
+        charges: list[tuple[int, UsageCharge]] = []
+        postings: dict[int, list[tuple[UsageCharge, Posting]]] = defaultdict(list)
+        balances = {pk: wallet.balance.amount for pk, wallet in wallets.items()}
         for index, event in fresh:
-            counter_key = (event.item.code, _period_start(event))
-            counter = counters.get(counter_key) or UsageCounter(
-                sub_account=sub_account, item=event.item, period_start=counter_key[1],
-                quantity=Decimal(0))
-            counters[counter_key] = touched[counter_key] = counter
-            quote = _quote(event, prices[index], counter.quantity, balance)
-            counter.quantity += event.quantity
+            wallet_id = event.sub_account.wallet.pk
+            counter_key = (event.sub_account.pk, event.item.code, _period_start(event))
+            quote = _quote(event, prices[index], used[counter_key], balances[wallet_id])
+            used[counter_key] += event.quantity
+            balances[wallet_id] = quote.wallet_balance
             charge = UsageCharge(
-                id=uuid.uuid4(), agency=agency, sub_account=sub_account, item=event.item,
+                id=uuid.uuid4(), agency=agency, sub_account=event.sub_account, item=event.item,
                 idempotency_key=event.idempotency_key, fingerprint=event.fingerprint,
                 occurred_at=event.occurred_at, quantity=event.quantity,
                 unit_price=None if quote.unit_price is None else Money(quote.unit_price,
@@ -382,44 +414,42 @@ def _record_wallet_group(agency: Agency, wallet_id: int, group: list[tuple[int, 
                 details=event.details, billed_to=quote.billed_to,
             )
             if quote.billed_to == UsageCharge.BilledTo.WALLET and quote.amount > 0:
-                postings.append((charge, Posting(
+                postings[wallet_id].append((charge, Posting(
                     kind=Entry.Kind.USAGE, amount=-quote.amount, currency=currency,
                     idempotency_key=_entry_key(agency, event.idempotency_key),
                     reference_type="usage_charge", reference_id=str(charge.id),
-                    memo=f"{event.item.code} × {event.quantity}")))
+                    memo=f"{event.item.code} × {plain_quantity(event.quantity)}")))
             charges.append((index, charge))
-        if postings:
-            appended = entries_append(wallet=wallet, postings=[p for _, p in postings])
-            for (charge, _), (entry, _) in zip(postings, appended, strict=True):
+        for wallet_id, pairs in postings.items():
+            appended = entries_append(wallet=wallets[wallet_id],
+                                      postings=[posting for _, posting in pairs])
+            for (charge, _), (entry, _) in zip(pairs, appended, strict=True):
                 charge.entry = entry
         UsageCharge.objects.bulk_create([charge for _, charge in charges])
-        # Only this lock's holder writes the client's counters: new rows cannot race in.
-        UsageCounter.objects.bulk_create([c for c in touched.values() if c.pk is None])
-        UsageCounter.objects.bulk_update([c for c in touched.values() if c.pk is not None],
-                                         ["quantity"])
         usage_recorded.send(sender=UsageCharge, charges=[charge for _, charge in charges])
-        final_balance = wallet.balance.amount
-        if postings:
-            transaction.on_commit(lambda: wallet_debited.send(
-                sender=UsageCharge, wallet_id=wallet_id, balance=final_balance))
+        for wallet_id in postings:
+            balance = wallets[wallet_id].balance.amount
+            transaction.on_commit(lambda w=wallet_id, b=balance: wallet_debited.send(
+                sender=UsageCharge, wallet_id=w, balance=b))
         for index, charge in charges:
-            after = charge.entry.balance_after.amount if charge.entry else final_balance
+            after = (charge.entry.balance_after.amount if charge.entry
+                     else wallets[charge.sub_account.wallet.pk].balance.amount)
             results[index] = UsageResult(charge=charge, replayed=False, wallet_balance=after)
     return results
 
 
-def _record_group_safely(agency, wallet_id, group, lookups):
+def _record_safely(agency, pending, prices):
     """A concurrent duplicate of a key under another wallet's lock loses at the unique
     constraint: try once more, when the winner's charge is visible and answers as a replay
     or a conflict."""
     try:
-        return _record_wallet_group(agency, wallet_id, group, lookups)
+        return _record_events(agency, pending, prices)
     except IntegrityError:
         pass
     try:
-        return _record_wallet_group(agency, wallet_id, group, lookups)
+        return _record_events(agency, pending, prices)
     except DomainError as exc:
-        return {index: exc for index, _ in group}
+        return {index: exc for index, _ in pending}
 
 
 def usage_record_batch(*, agency: Agency, events: list) -> list[UsageResult | DomainError]:
@@ -431,22 +461,23 @@ def usage_record_batch(*, agency: Agency, events: list) -> list[UsageResult | Do
     results: list[UsageResult | DomainError | None] = [None] * len(events)
     first_by_key: dict[str, int] = {}
     duplicates: list[tuple[int, int, UsageEvent]] = []
-    groups: dict[int, list[tuple[int, UsageEvent]]] = defaultdict(list)
+    pending: list[tuple[int, UsageEvent]] = []
+    prices: dict[int, ResolvedPrice] = {}
     for index, data in enumerate(events):
         try:
             event = usage_event_clean(data=data, lookups=lookups, now=now)
+            first = first_by_key.get(event.idempotency_key)
+            if first is not None:
+                duplicates.append((index, first, event))
+                continue
+            prices[index] = lookups.price(event)
         except DomainError as exc:
             results[index] = exc
             continue
-        first = first_by_key.get(event.idempotency_key)
-        if first is not None:
-            duplicates.append((index, first, event))
-            continue
         first_by_key[event.idempotency_key] = index
-        groups[event.sub_account.wallet.pk].append((index, event))
-    for wallet_id in sorted(groups):
-        for index, outcome in _record_group_safely(agency, wallet_id, groups[wallet_id],
-                                                   lookups).items():
+        pending.append((index, event))
+    if pending:
+        for index, outcome in _record_safely(agency, pending, prices).items():
             results[index] = outcome
     for index, first, event in duplicates:
         outcome = results[first]
