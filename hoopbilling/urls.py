@@ -8,5 +8,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("hoopbilling.api_urls")),
+    path("agency/keys/", include("agencies.keys_urls")),
     path("healthz", views.healthz, name="healthz"),
 ]
