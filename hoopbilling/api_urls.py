@@ -9,4 +9,6 @@ urlpatterns = [
     path("", include("subaccounts.prices_api_urls")),
     path("", include("wallets.payments_api_urls")),
     path("", include("wallets.invoices_api_urls")),
+    path("", include("subaccounts.api_urls")),
+    path("", include("wallets.usage_api_urls")),
 ]

@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("hoopbilling.api_urls")),
     path("", include("wallets.payments_urls")),
+    path("agency/keys/", include("agencies.keys_urls")),
     path("healthz", views.healthz, name="healthz"),
     path("", include("agencies.urls")),
     path("", include("subaccounts.urls")),

@@ -3,7 +3,7 @@
 Celery beat runs them every minute (`wallets.tasks.billing_jobs_run`) and
 `manage.py run_billing_jobs [--now ISO]` runs them once, synchronously. Due work is found from
 rows (`next_attempt_at`, balances), so running a job twice, late or as of a later moment is
-safe. Other apps append their own jobs (e.g. period closes) to `BILLING_JOBS`.
+safe. Period closes (`wallets.invoicing.periods_close_due`) run with them.
 """
 
 import logging
@@ -13,6 +13,7 @@ from datetime import datetime
 
 from django.db.models import F
 
+from .invoicing import periods_close_due
 from .models import Wallet
 from .payment_models import TopUp
 from .topups import PAYMENT_SUSPENSION_REASON, topup_attempt, topup_request
@@ -83,6 +84,7 @@ BILLING_JOBS: list[Callable[[datetime], dict]] = [
     auto_topups_request,
     topups_due,
     suspensions_lift_settled,
+    periods_close_due,
 ]
 
 

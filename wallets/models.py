@@ -355,6 +355,32 @@ class UsageDaily(models.Model):
         return f"{self.day} {self.item_id} × {self.quantity}"
 
 
+class UsageCounter(models.Model):
+    """A client's running quantity of one item in one billing period.
+
+    Graduated tiers apply to this cumulative quantity (CONTRACT section 4). `usage_record`
+    reads and writes it under the client's wallet lock, so pricing an event costs one row,
+    not a SUM over the period's usage.
+    """
+
+    sub_account = models.ForeignKey(SubAccount, on_delete=models.PROTECT,
+                                    related_name="usage_counters")
+    item = models.ForeignKey("agencies.BillableItem", on_delete=models.PROTECT, related_name="+")
+    period_start = models.DateTimeField()
+    quantity = models.DecimalField(max_digits=24, decimal_places=DECIMAL_PLACES, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sub_account", "item", "period_start"],
+                                    name="usage_counter_unique_period"),
+            models.CheckConstraint(condition=Q(quantity__gte=0),
+                                   name="usage_counter_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.item_id} from {self.period_start:%Y-%m-%d}: {self.quantity}"
+
+
 # Top-ups, payment events and notifications live in their own module; importing them here
 # registers them with the app.
 from .payment_models import Notification, PaymentEvent, SandboxCharge, TopUp  # noqa: E402,F401,I001

@@ -22,7 +22,8 @@ def ledger_verify_all() -> dict:
 
 @shared_task(name="wallets.tasks.billing_jobs_run")
 def billing_jobs_run_task() -> dict:
-    """Every minute: due top-ups, retries and suspension checks (`wallets.jobs`)."""
+    """Every minute: due top-ups, retries, suspension checks and period closes
+    (`wallets.jobs`)."""
     from .jobs import billing_jobs_run
 
     return billing_jobs_run(timezone.now())

@@ -232,8 +232,12 @@ def test_invoice_numbers_stay_gapless_under_concurrent_period_closes():
 
 
 @pytest.mark.django_db
-def test_period_close_task_runs_the_job():
-    from wallets.monitoring_tasks import periods_close_due_task
+def test_run_billing_jobs_includes_period_closes():
+    from datetime import timedelta
 
-    SubAccountFactory()
-    assert periods_close_due_task.apply().get() == {"periods_closed": 0, "invoices_issued": 0}
+    from wallets.jobs import billing_jobs_run
+
+    sub_account = SubAccountFactory()
+    counts = billing_jobs_run(sub_account.agency.created_at + timedelta(days=40))
+    assert counts["periods_closed"] >= 1
+    assert Invoice.objects.filter(sub_account=sub_account).exists()

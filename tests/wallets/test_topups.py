@@ -240,7 +240,8 @@ def test_authentication_required_then_completed_settles(django_capture_on_commit
         topup = topup_attempt(topup_id=topup.pk)
     assert topup.status == "requires_action"
     [client_mail] = [m for m in mail.outbox if admin.user.email in m.to]
-    assert f"/billing/{wallet.sub_account_id}/topups/{topup.pk}/authenticate/" in client_mail.body
+    link = f"/client/{wallet.sub_account_id}/payments/topups/{topup.pk}/authenticate/"
+    assert link in client_mail.body
     topup = topup_authenticated(topup_id=topup.pk)
     assert topup.status == "succeeded"
     assert len(topup_entries(wallet)) == 1

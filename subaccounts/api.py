@@ -1,0 +1,91 @@
+"""Sub-account endpoints of the REST API (CONTRACT section 5), scoped to the caller's agency:
+another agency's sub-account is 404."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+
+from hoopbilling.api import AgencyApiView
+from hoopbilling.errors import InvalidInput
+
+from .models import SubAccount
+from .services import subaccount_create, subaccount_update
+
+
+class SubAccountSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(max_length=200)
+    external_id = serializers.CharField(max_length=255, required=False, allow_null=True)
+    rebilling_enabled = serializers.BooleanField(read_only=True)
+    suspended = serializers.BooleanField(read_only=True)
+    itemised_usage_visible = serializers.BooleanField(read_only=True)
+
+
+class SubAccountPatchSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    rebilling_enabled = serializers.BooleanField(required=False)
+    itemised_usage_visible = serializers.BooleanField(required=False)
+
+
+class SubAccountPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def _body(request) -> dict:
+    if not isinstance(request.data, dict):
+        raise InvalidInput("The body is a JSON object.", field="body")
+    return request.data
+
+
+def _actor_label(request) -> str:
+    return str(request.user)
+
+
+class SubAccountListView(AgencyApiView):
+    @extend_schema(responses={200: SubAccountSerializer(many=True)},
+                   summary="The agency's sub-accounts, by name, 50 a page (?page=, ?page_size=)")
+    def get(self, request):
+        paginator = SubAccountPagination()
+        rows = SubAccount.objects.filter(agency=self.agency).order_by("name", "id")
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(SubAccountSerializer(page, many=True).data)
+
+    @extend_schema(request=inline_serializer("SubAccountCreate", {
+        "name": serializers.CharField(max_length=200),
+        "external_id": serializers.CharField(max_length=255, required=False)}),
+        responses={201: SubAccountSerializer}, summary="Add a client")
+    def post(self, request):
+        body = _body(request)
+        unknown = set(body) - {"name", "external_id"}
+        if unknown:
+            raise InvalidInput(f"Unknown field {sorted(unknown)[0]!r}.", field=sorted(unknown)[0])
+        name, external_id = body.get("name"), body.get("external_id")
+        if not isinstance(name, str):
+            raise InvalidInput("A sub-account needs a name.", field="name")
+        if external_id is not None and not isinstance(external_id, str):
+            raise InvalidInput("An external id is a string.", field="external_id")
+        sub_account = subaccount_create(agency=self.agency, name=name, external_id=external_id,
+                                        actor_label=_actor_label(request))
+        return Response(SubAccountSerializer(sub_account).data, status=201)
+
+
+class SubAccountDetailView(AgencyApiView):
+    def _get(self, pk) -> SubAccount:
+        return get_object_or_404(SubAccount.objects.select_related("agency"),
+                                 agency=self.agency, pk=pk)
+
+    @extend_schema(responses={200: SubAccountSerializer})
+    def get(self, request, pk):
+        return Response(SubAccountSerializer(self._get(pk)).data)
+
+    @extend_schema(request=SubAccountPatchSerializer, responses={200: SubAccountSerializer},
+                   summary="Change name, rebilling_enabled or itemised_usage_visible")
+    def patch(self, request, pk):
+        sub_account = self._get(pk)
+        sub_account = subaccount_update(sub_account=sub_account, actor_label=_actor_label(request),
+                                        **_body(request))
+        return Response(SubAccountSerializer(sub_account).data)

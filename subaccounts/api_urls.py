@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("subaccounts", api.SubAccountListView.as_view(), name="api-subaccounts"),
+    path("subaccounts/<uuid:pk>", api.SubAccountDetailView.as_view(), name="api-subaccount"),
+]

@@ -1,0 +1,513 @@
+"""Recording usage: validate an event, measure it, price it, then debit or absorb it.
+
+    event ─► usage_event_clean (fields, sub-account, item, suspension, measure, fingerprint)
+          ─► price_resolve at occurred_at (override → agency price → base cost)
+          ─► under the client's wallet lock:
+               replayed key? → the first charge (same fingerprint) or IdempotencyConflict
+               tiers against the client's UsageCounter for the billing period (split at
+               each boundary) → amount = quantity × price / price_per, 6 places HALF_UP
+               rebilled → usage entry (negative) in the ledger, UsageCharge billed_to=wallet
+               absorbed → UsageCharge billed_to=agency, no entry
+               usage_recorded(charges) now; wallet_debited(wallet_id, balance) after commit
+
+Decisions worth knowing:
+- Graduated tiers: each tier's share is itself quantity × price, kept to 6 places, and the
+  charge is the sum of the shares, so the breakdown adds up to the amount shown.
+- A zero amount (0 seconds, 0 words, a free tier, a zero price) is recorded as a charge and
+  posts no ledger entry (entries never move zero).
+- The wallet lock is taken for absorbed usage too: it serialises the client's counter.
+- A batch is validated and priced event by event (a bad event becomes that event's error),
+  then every good event is recorded in one transaction: the wallets are locked once each,
+  in pk order, and each wallet's entries are appended in one call. One bad event never
+  sinks the others.
+- `occurred_at` without a UTC offset is read as UTC; more than 5 minutes in the future is
+  refused. It is part of the fingerprint only when the caller sent it.
+"""
+
+import hashlib
+import json
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from moneyed import Money
+
+from agencies.models import Agency, BillableItem
+from agencies.periods import period_bounds
+from hoopbilling.errors import DomainError, IdempotencyConflict, InvalidInput, NotFound
+from hoopbilling.money import fits_amount, quantize_amount
+from subaccounts.models import SubAccount
+from subaccounts.pricing import ResolvedPrice, price_resolve
+from subaccounts.suspension import item_blocked
+
+from . import segments
+from .ledger import Posting, entries_append
+from .locks import wallets_lock
+from .models import Entry, UsageCharge, UsageCounter
+from .signals import usage_recorded, wallet_debited
+
+BATCH_MAX = 1000
+MEASURES = ("quantity", "message_body", "duration_seconds", "text")
+MEASURE_ITEMS = {
+    "message_body": {"sms_outbound"},
+    "duration_seconds": {"call_inbound", "call_outbound"},
+    "text": {"content_ai"},
+}
+MAX_TEXT = 20_000
+MAX_DURATION = 10 * 24 * 3600
+FUTURE_SKEW = timedelta(minutes=5)
+QUANTITY_LIMIT = Decimal(10) ** 12
+
+
+class SubAccountSuspended(DomainError):
+    code = "sub_account_suspended"
+    status = 402
+
+
+@dataclass
+class UsageEvent:
+    """A validated, measured event, ready to price."""
+
+    sub_account: SubAccount
+    item: BillableItem
+    idempotency_key: str
+    occurred_at: datetime
+    quantity: Decimal
+    details: dict
+    fingerprint: str
+
+
+@dataclass
+class Quote:
+    """What an event costs: the body of a charge before (or without) recording it."""
+
+    event: UsageEvent
+    price: ResolvedPrice
+    amount: Decimal
+    unit_price: Decimal | None
+    tier_breakdown: list[dict] | None
+    base_cost_amount: Decimal
+    billed_to: str
+    wallet_balance: Decimal
+
+
+@dataclass
+class UsageResult:
+    charge: UsageCharge
+    replayed: bool
+    wallet_balance: Decimal
+    extra: dict = field(default_factory=dict)
+
+
+# --- validation -----------------------------------------------------------------------------
+
+def _decimal_quantity(raw) -> Decimal:
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        raise InvalidInput("A quantity is a decimal string such as \"12.5\".", field="quantity")
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation as exc:
+        raise InvalidInput(f"{raw!r} is not a decimal number.", field="quantity") from exc
+    if not value.is_finite():
+        raise InvalidInput(f"{raw!r} is not a decimal number.", field="quantity")
+    if value < 0:
+        raise InvalidInput("A quantity is never negative.", field="quantity")
+    if not fits_amount(value) or value >= QUANTITY_LIMIT:
+        raise InvalidInput("A quantity has at most 6 decimal places and 12 digits before "
+                           "the point.", field="quantity")
+    return value
+
+
+def _occurred_at(raw, now: datetime) -> datetime:
+    if raw is None:
+        return now
+    moment = parse_datetime(raw) if isinstance(raw, str) else None
+    if moment is None:
+        raise InvalidInput("occurred_at is an ISO 8601 date and time, e.g. "
+                           "\"2026-03-01T12:00:00Z\".", field="occurred_at")
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=UTC)
+    if moment > now + FUTURE_SKEW:
+        raise InvalidInput("occurred_at is in the future.", field="occurred_at")
+    return moment
+
+
+def _measure(item: BillableItem, data: dict) -> tuple[str, object, Decimal, dict]:
+    """(measure name, normalised input, quantity, details) for exactly one measure."""
+    given = [name for name in MEASURES if data.get(name) is not None]
+    if len(given) != 1:
+        raise InvalidInput(
+            "Give exactly one of quantity, message_body, duration_seconds or text"
+            + (f", not {' and '.join(given)}." if given else "."),
+            field=given[-1] if given else "quantity")
+    [name] = given
+    raw = data[name]
+    if name == "quantity":
+        value = _decimal_quantity(raw)
+        return name, f"{value.normalize():f}", value, {}
+    if item.code not in MEASURE_ITEMS[name]:
+        allowed = ", ".join(sorted(MEASURE_ITEMS[name]))
+        raise InvalidInput(f"{name} is only for {allowed}; send quantity for {item.code}.",
+                           field=name)
+    if name == "duration_seconds":
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise InvalidInput("duration_seconds is a whole number of seconds.", field=name)
+        if not 0 <= raw <= MAX_DURATION:
+            raise InvalidInput(f"duration_seconds is between 0 and {MAX_DURATION}.", field=name)
+        minutes = segments.call_minutes(raw)
+        return name, raw, Decimal(minutes), {"duration_seconds": raw, "minutes": minutes}
+    if not isinstance(raw, str):
+        raise InvalidInput(f"{name} is a string.", field=name)
+    if len(raw) > MAX_TEXT:
+        raise InvalidInput(f"{name} has at most {MAX_TEXT} characters.", field=name)
+    if name == "message_body":
+        sms = segments.sms_measure(raw)
+        return name, raw, Decimal(sms.segments), {
+            "encoding": sms.encoding, "segments": sms.segments, "characters": len(raw),
+            "units": sms.units}
+    words = segments.word_count(raw)
+    return name, raw, Decimal(words), {"words": words}
+
+
+def _fingerprint(*, sub_account_id, item_code, occurred_at_raw, measure, value) -> str:
+    material = json.dumps([str(sub_account_id), item_code, occurred_at_raw, measure, value],
+                          separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def _catalog() -> dict[str, BillableItem]:
+    """The nine fixed items (CONTRACT section 3), read once per process; the catalog only
+    changes by migration."""
+    if not _CATALOG:
+        _CATALOG.update({item.code: item for item in BillableItem.objects.all()})
+    return _CATALOG
+
+
+_CATALOG: dict[str, BillableItem] = {}
+
+
+class _Lookups:
+    """Per-request caches: the catalog and the agency's sub-accounts named by the events."""
+
+    def __init__(self, agency: Agency, events: list):
+        self.agency = agency
+        self.items = _catalog()
+        ids = set()
+        for data in events:
+            if isinstance(data, dict):
+                try:
+                    ids.add(uuid.UUID(str(data.get("sub_account"))))
+                except ValueError:
+                    continue
+        rows = (SubAccount.objects.select_related("agency", "wallet")
+                .filter(agency=agency, pk__in=ids)) if ids else []
+        self.sub_accounts = {row.pk: row for row in rows}
+        self.prices: dict[tuple, ResolvedPrice] = {}
+
+    def price(self, event: UsageEvent) -> ResolvedPrice:
+        key = (event.sub_account.pk, event.item.code, event.occurred_at)
+        if key not in self.prices:
+            self.prices[key] = price_resolve(sub_account=event.sub_account, item=event.item,
+                                             moment=event.occurred_at)
+        return self.prices[key]
+
+
+def usage_event_clean(*, data, lookups: _Lookups, now: datetime,
+                      require_key: bool = True) -> UsageEvent:
+    """Validate and measure one raw event; raises a DomainError naming the field."""
+    if not isinstance(data, dict):
+        raise InvalidInput("An event is a JSON object.", field="event")
+    unknown = set(data) - {"sub_account", "item", "idempotency_key", "occurred_at", *MEASURES}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InvalidInput(f"Unknown field {name!r}.", field=name)
+    key = data.get("idempotency_key")
+    if require_key and (not isinstance(key, str) or not 1 <= len(key) <= 255):
+        raise InvalidInput("An idempotency key is a string of 1 to 255 characters.",
+                           field="idempotency_key")
+    raw_sub = data.get("sub_account")
+    if not isinstance(raw_sub, str) or not raw_sub:
+        raise InvalidInput("sub_account is the id of one of your sub-accounts.",
+                           field="sub_account")
+    try:
+        sub_account_id = uuid.UUID(raw_sub)
+    except ValueError as exc:
+        raise InvalidInput(f"{raw_sub!r} is not a sub-account id.", field="sub_account") from exc
+    item = lookups.items.get(data.get("item")) if isinstance(data.get("item"), str) else None
+    if item is None:
+        raise InvalidInput(f"Unknown item {data.get('item')!r}; use one of "
+                           f"{', '.join(lookups.items)}.", field="item")
+    occurred_at = _occurred_at(data.get("occurred_at"), now)
+    measure, value, quantity, details = _measure(item, data)
+    sub_account = lookups.sub_accounts.get(sub_account_id)
+    if sub_account is None:
+        raise NotFound(f"No sub-account {raw_sub}.", field="sub_account")
+    if item_blocked(sub_account=sub_account, item=item):
+        raise SubAccountSuspended(
+            f"{sub_account.name} is suspended: {item.code} is blocked until the outstanding "
+            "balance is paid.", field="sub_account")
+    return UsageEvent(
+        sub_account=sub_account, item=item, idempotency_key=key if require_key else "",
+        occurred_at=occurred_at, quantity=quantity, details=details,
+        fingerprint=_fingerprint(sub_account_id=sub_account.pk, item_code=item.code,
+                                 occurred_at_raw=data.get("occurred_at"), measure=measure,
+                                 value=value),
+    )
+
+
+# --- pricing --------------------------------------------------------------------------------
+
+def plain_quantity(value: Decimal) -> str:
+    """A quantity as the caller would write it: "2", "12.5" (not "2.000000")."""
+    return f"{value.normalize():f}"
+
+
+def _share(quantity: Decimal, price: Decimal, price_per: int) -> Decimal:
+    return quantize_amount(quantity * price / price_per)
+
+
+def _price_event(event: UsageEvent, price: ResolvedPrice, already: Decimal,
+                 ) -> tuple[Decimal, Decimal | None, list[dict] | None]:
+    """(amount, flat unit price or None, tier breakdown or None) given the quantity the
+    client already used of this item in the period."""
+    per = event.item.price_per
+    if not price.is_tiered:
+        return _share(event.quantity, price.price, per), price.price, None
+    breakdown, remaining, position = [], event.quantity, already
+    tiers = list(price.tiers)
+    for number, tier in enumerate(tiers):
+        last = number == len(tiers) - 1
+        if tier.up_to is not None and position >= tier.up_to and not last:
+            continue
+        # The last tier takes whatever is left, even if its `up_to` is not open-ended.
+        take = remaining if tier.up_to is None or last else min(remaining,
+                                                                  tier.up_to - position)
+        if take > 0 or not breakdown:
+            breakdown.append({
+                "up_to": None if tier.up_to is None else f"{tier.up_to}",
+                "price": f"{tier.price}", "quantity": plain_quantity(take),
+                "amount": f"{_share(take, tier.price, per)}"})
+        remaining -= take
+        position += take
+        if remaining <= 0:
+            break
+    amount = sum((Decimal(row["amount"]) for row in breakdown), Decimal(0))
+    return amount, None, breakdown
+
+
+def _quote(event: UsageEvent, price: ResolvedPrice, already: Decimal, balance: Decimal) -> Quote:
+    amount, unit_price, breakdown = _price_event(event, price, already)
+    rebilled = event.sub_account.is_rebilled
+    return Quote(
+        event=event, price=price, amount=amount, unit_price=unit_price,
+        tier_breakdown=breakdown,
+        base_cost_amount=_share(event.quantity, price.base_cost, event.item.price_per),
+        billed_to=UsageCharge.BilledTo.WALLET if rebilled else UsageCharge.BilledTo.AGENCY,
+        wallet_balance=balance - amount if rebilled else balance,
+    )
+
+
+def _period_start(event: UsageEvent) -> datetime:
+    return period_bounds(anchor_day=event.sub_account.agency.billing_anchor_day,
+                         moment=event.occurred_at)[0]
+
+
+# --- recording ------------------------------------------------------------------------------
+
+def _entry_key(agency: Agency, key: str) -> str:
+    return f"usage:{agency.pk}:{key}"
+
+
+def _replay(charge: UsageCharge, event: UsageEvent) -> UsageResult:
+    if charge.fingerprint != event.fingerprint:
+        raise IdempotencyConflict(
+            f"Idempotency key {event.idempotency_key!r} was already used for another event.",
+            field="idempotency_key")
+    balance = (charge.entry.balance_after.amount if charge.entry_id
+               else event.sub_account.wallet.balance.amount)
+    return UsageResult(charge=charge, replayed=True, wallet_balance=balance)
+
+
+def _counters_add(increments: dict[tuple, Decimal]) -> dict[tuple, Decimal]:
+    """Add to the clients' period counters in one statement; returns the totals before.
+
+    Keys are (sub_account_id, item_code, period_start). The caller holds the clients' wallet
+    locks, the only writers of their counters.
+    """
+    rows = list(increments.items())
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+    fields = [UsageCounter._meta.get_field(name) for name in
+              ("sub_account", "item", "period_start", "quantity")]
+    params = [field.get_db_prep_save(value, connection) for (sub, item, start), qty in rows
+              for field, value in zip(fields, (sub, item, start, qty), strict=True)]
+    table = UsageCounter._meta.db_table
+    sql = (f"INSERT INTO {table} (sub_account_id, item_id, period_start, quantity) "
+           f"VALUES {values} ON CONFLICT (sub_account_id, item_id, period_start) "
+           f"DO UPDATE SET quantity = {table}.quantity + excluded.quantity "
+           "RETURNING sub_account_id, item_id, period_start, quantity")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        returned = cursor.fetchall()
+    totals = {}
+    for sub, item, start, total in returned:
+        if not isinstance(sub, uuid.UUID):  # SQLite hands back the text it stores
+            sub = uuid.UUID(sub)
+            start = start if isinstance(start, datetime) else parse_datetime(start)
+        if timezone.is_naive(start):
+            start = start.replace(tzinfo=UTC)
+        totals[(sub, item, start)] = quantize_amount(Decimal(str(total)))
+    return {key: totals[key] - qty for key, qty in increments.items()}
+
+
+def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
+                   prices: dict[int, ResolvedPrice]) -> dict[int, UsageResult | DomainError]:
+    """Record events of one or more wallets in one transaction, each wallet's under its lock
+    (taken in pk order: see wallets.locks)."""
+    results: dict[int, UsageResult | DomainError] = {}
+    with transaction.atomic():
+        wallets = wallets_lock({event.sub_account.wallet.pk for _, event in pending})
+        keys = [event.idempotency_key for _, event in pending]
+        existing = {c.idempotency_key: c for c in UsageCharge.objects.select_related("entry")
+                    .filter(agency=agency, idempotency_key__in=keys)}
+        fresh: list[tuple[int, UsageEvent]] = []
+        for index, event in pending:
+            found = existing.get(event.idempotency_key)
+            if found is None:
+                fresh.append((index, event))
+                continue
+            try:
+                results[index] = _replay(found, event)
+            except DomainError as exc:
+                results[index] = exc
+        if not fresh:
+            return results
+        increments: dict[tuple, Decimal] = defaultdict(Decimal)
+        for _, event in fresh:
+            increments[(event.sub_account.pk, event.item.code, _period_start(event))] += (
+                event.quantity)
+        used = _counters_add(increments)
+        currency = agency.currency
+        charges: list[tuple[int, UsageCharge]] = []
+        postings: dict[int, list[tuple[UsageCharge, Posting]]] = defaultdict(list)
+        balances = {pk: wallet.balance.amount for pk, wallet in wallets.items()}
+        for index, event in fresh:
+            wallet_id = event.sub_account.wallet.pk
+            counter_key = (event.sub_account.pk, event.item.code, _period_start(event))
+            quote = _quote(event, prices[index], used[counter_key], balances[wallet_id])
+            used[counter_key] += event.quantity
+            balances[wallet_id] = quote.wallet_balance
+            charge = UsageCharge(
+                id=uuid.uuid4(), agency=agency, sub_account=event.sub_account, item=event.item,
+                idempotency_key=event.idempotency_key, fingerprint=event.fingerprint,
+                occurred_at=event.occurred_at, quantity=event.quantity,
+                unit_price=None if quote.unit_price is None else Money(quote.unit_price,
+                                                                       currency),
+                amount=Money(quote.amount, currency),
+                base_cost_unit=Money(quote.price.base_cost, currency),
+                base_cost_amount=Money(quote.base_cost_amount, currency),
+                price_source=quote.price.source, tier_breakdown=quote.tier_breakdown,
+                details=event.details, billed_to=quote.billed_to,
+            )
+            if quote.billed_to == UsageCharge.BilledTo.WALLET and quote.amount > 0:
+                postings[wallet_id].append((charge, Posting(
+                    kind=Entry.Kind.USAGE, amount=-quote.amount, currency=currency,
+                    idempotency_key=_entry_key(agency, event.idempotency_key),
+                    reference_type="usage_charge", reference_id=str(charge.id),
+                    memo=f"{event.item.code} × {plain_quantity(event.quantity)}")))
+            charges.append((index, charge))
+        for wallet_id, pairs in postings.items():
+            appended = entries_append(wallet=wallets[wallet_id],
+                                      postings=[posting for _, posting in pairs])
+            for (charge, _), (entry, _) in zip(pairs, appended, strict=True):
+                charge.entry = entry
+        UsageCharge.objects.bulk_create([charge for _, charge in charges])
+        usage_recorded.send(sender=UsageCharge, charges=[charge for _, charge in charges])
+        for wallet_id in postings:
+            balance = wallets[wallet_id].balance.amount
+            transaction.on_commit(lambda w=wallet_id, b=balance: wallet_debited.send(
+                sender=UsageCharge, wallet_id=w, balance=b))
+        for index, charge in charges:
+            after = (charge.entry.balance_after.amount if charge.entry
+                     else wallets[charge.sub_account.wallet.pk].balance.amount)
+            results[index] = UsageResult(charge=charge, replayed=False, wallet_balance=after)
+    return results
+
+
+def _record_safely(agency, pending, prices):
+    """A concurrent duplicate of a key under another wallet's lock loses at the unique
+    constraint: try once more, when the winner's charge is visible and answers as a replay
+    or a conflict."""
+    try:
+        return _record_events(agency, pending, prices)
+    except IntegrityError:
+        pass
+    try:
+        return _record_events(agency, pending, prices)
+    except DomainError as exc:
+        return {index: exc for index, _ in pending}
+
+
+def usage_record_batch(*, agency: Agency, events: list) -> list[UsageResult | DomainError]:
+    """Record up to BATCH_MAX events; one result (or error) per event, in order."""
+    if not isinstance(events, list) or not 1 <= len(events) <= BATCH_MAX:
+        raise InvalidInput(f"events is a list of 1 to {BATCH_MAX} events.", field="events")
+    now = timezone.now()
+    lookups = _Lookups(agency, events)
+    results: list[UsageResult | DomainError | None] = [None] * len(events)
+    first_by_key: dict[str, int] = {}
+    duplicates: list[tuple[int, int, UsageEvent]] = []
+    pending: list[tuple[int, UsageEvent]] = []
+    prices: dict[int, ResolvedPrice] = {}
+    for index, data in enumerate(events):
+        try:
+            event = usage_event_clean(data=data, lookups=lookups, now=now)
+            first = first_by_key.get(event.idempotency_key)
+            if first is not None:
+                duplicates.append((index, first, event))
+                continue
+            prices[index] = lookups.price(event)
+        except DomainError as exc:
+            results[index] = exc
+            continue
+        first_by_key[event.idempotency_key] = index
+        pending.append((index, event))
+    if pending:
+        for index, outcome in _record_safely(agency, pending, prices).items():
+            results[index] = outcome
+    for index, first, event in duplicates:
+        outcome = results[first]
+        if isinstance(outcome, UsageResult):
+            try:
+                results[index] = _replay(outcome.charge, event)
+            except DomainError as exc:
+                results[index] = exc
+            else:
+                results[index].wallet_balance = outcome.wallet_balance
+        else:
+            results[index] = outcome
+    return results
+
+
+def usage_record(*, agency: Agency, event: dict) -> UsageResult:
+    """Record one event. Raises the DomainError of the event when it is refused."""
+    [outcome] = usage_record_batch(agency=agency, events=[event])
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+def usage_quote(*, agency: Agency, event: dict) -> Quote:
+    """What `event` would charge now, given the client's usage so far; records nothing."""
+    lookups = _Lookups(agency, [event])
+    cleaned = usage_event_clean(data=event, lookups=lookups, now=timezone.now(),
+                                require_key=False)
+    counter = UsageCounter.objects.filter(
+        sub_account=cleaned.sub_account, item=cleaned.item,
+        period_start=_period_start(cleaned)).values_list("quantity", flat=True).first()
+    return _quote(cleaned, lookups.price(cleaned), counter or Decimal(0),
+                  cleaned.sub_account.wallet.balance.amount)
