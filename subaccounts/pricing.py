@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from agencies.models import AgencyPrice, BillableItem
-from agencies.selectors import agency_prices_at, base_cost_at, base_costs_at
+from agencies.models import AgencyPrice, BaseCost, BillableItem
 from hoopbilling.errors import InvalidInput
 
 from .models import PriceOverride, SubAccount
@@ -56,33 +55,56 @@ def tiers_to_json(tiers: tuple[Tier, ...]) -> list[dict]:
             for t in tiers]
 
 
-def _in_force(rows, moment: datetime):
-    return rows.filter(effective_from__lte=moment).order_by("-effective_from", "-id").first()
+class PriceBook:
+    """The price rows of an agency and some of its clients, loaded once (three queries), that
+    resolve any item at any moment up to `until` in memory.
+
+    A batch of usage events spread over time resolves with one book instead of three queries
+    per event. Rows are kept newest first, so the row in force at a moment is the first one
+    that started at or before it (ties broken by id, the later write wins).
+    """
+
+    def __init__(self, *, agency, sub_accounts, until: datetime):
+        self.agency = agency
+        self.currency = agency.currency
+
+        def newest_first(rows, key):
+            book: dict[tuple, list] = {}
+            for row in rows.filter(effective_from__lte=until).order_by("-effective_from", "-id"):
+                book.setdefault(key(row), []).append(row)
+            return book
+
+        self.costs = newest_first(BaseCost.objects.filter(cost_currency=self.currency),
+                                  lambda row: row.item_id)
+        self.agency_prices = newest_first(AgencyPrice.objects.filter(agency=agency),
+                                          lambda row: row.item_id)
+        self.overrides = newest_first(
+            PriceOverride.objects.filter(sub_account__in=[s.pk for s in sub_accounts]),
+            lambda row: (row.sub_account_id, row.item_id))
+
+    @staticmethod
+    def _in_force(rows, moment: datetime):
+        return next((row for row in rows if row.effective_from <= moment), None)
+
+    def resolve(self, *, sub_account: SubAccount, item: BillableItem,
+                moment: datetime) -> ResolvedPrice:
+        base = self._in_force(self.costs.get(item.code, ()), moment)
+        if base is None:
+            raise InvalidInput(f"No base cost for {item.code} in {self.currency}.", field="item")
+        override = self._in_force(self.overrides.get((sub_account.pk, item.code), ()), moment)
+        if override is not None and not override.cleared:
+            row, source = override, PriceSource.OVERRIDE
+        else:
+            row = self._in_force(self.agency_prices.get(item.code, ()), moment)
+            source = PriceSource.AGENCY
+        return _resolved(item=item, currency=self.currency, base=base.cost.amount, row=row,
+                         source=source)
 
 
 def price_resolve(*, sub_account: SubAccount, item: BillableItem, moment: datetime,
                   ) -> ResolvedPrice:
-    agency = sub_account.agency
-    currency = agency.currency
-    base = base_cost_at(item=item, currency=currency, moment=moment)
-    if base is None:
-        raise InvalidInput(f"No base cost for {item.code} in {currency}.", field="item")
-    override = _in_force(PriceOverride.objects.filter(sub_account=sub_account, item=item), moment)
-    row, source = None, PriceSource.BASE_COST
-    if override is not None and not override.cleared:
-        row, source = override, PriceSource.OVERRIDE
-    else:
-        agency_price = _in_force(AgencyPrice.objects.filter(agency=agency, item=item), moment)
-        if agency_price is not None:
-            row, source = agency_price, PriceSource.AGENCY
-    if row is None:
-        return ResolvedPrice(item=item, currency=currency, source=source,
-                             base_cost=base.cost.amount, price=base.cost.amount, tiers=None)
-    return ResolvedPrice(
-        item=item, currency=currency, source=source, base_cost=base.cost.amount,
-        price=row.price.amount if row.price is not None else None,
-        tiers=tiers_from_json(row.tiers) if row.tiers is not None else None,
-    )
+    book = PriceBook(agency=sub_account.agency, sub_accounts=[sub_account], until=moment)
+    return book.resolve(sub_account=sub_account, item=item, moment=moment)
 
 
 def _resolved(*, item, currency, base, row, source) -> ResolvedPrice:
@@ -100,24 +122,8 @@ def prices_resolve_all(*, sub_account: SubAccount, moment: datetime,
                        ) -> dict[str, ResolvedPrice]:
     """`price_resolve` for every item at once (three queries), by item code, for grids.
 
-    Same order and same answers as `price_resolve`; items without a base cost in the
-    agency's currency are left out.
+    Items without a base cost in the agency's currency are left out.
     """
-    agency = sub_account.agency
-    costs = base_costs_at(currency=agency.currency, moment=moment)
-    agency_prices = agency_prices_at(agency=agency, moment=moment)
-    overrides: dict[str, PriceOverride] = {}
-    for row in (PriceOverride.objects.filter(sub_account=sub_account, effective_from__lte=moment)
-                .order_by("item_id", "-effective_from", "-id")):
-        overrides.setdefault(row.item_id, row)
-    resolved = {}
-    for item in BillableItem.objects.filter(code__in=costs):
-        override = overrides.get(item.code)
-        if override is not None and not override.cleared:
-            row, source = override, PriceSource.OVERRIDE
-        else:
-            row, source = agency_prices.get(item.code), PriceSource.AGENCY
-        resolved[item.code] = _resolved(item=item, currency=agency.currency,
-                                        base=costs[item.code].cost.amount, row=row,
-                                        source=source)
-    return resolved
+    book = PriceBook(agency=sub_account.agency, sub_accounts=[sub_account], until=moment)
+    return {item.code: book.resolve(sub_account=sub_account, item=item, moment=moment)
+            for item in BillableItem.objects.filter(code__in=list(book.costs))}

@@ -3,6 +3,7 @@ low-balance email to the client admins when auto top-up is off."""
 
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,6 +22,11 @@ def debit_followup(*, wallet_id: int, balance: Decimal) -> None:
 
         auto_topup_check_task.delay(wallet_id)
         return
+    dedupe_key = f"low_balance:{wallet_id}:{timezone.now():%Y-%m-%d}"
+    # The notification's own dedupe key is the guarantee; the cache spares the database a
+    # lookup on every debit of a wallet that stays low all day.
+    if not cache.add(dedupe_key, True, timeout=24 * 3600):
+        return
     sub_account = wallet.sub_account
     with transaction.atomic():
         # Once a day at most, so a busy client is warned, not flooded.
@@ -30,5 +36,5 @@ def debit_followup(*, wallet_id: int, balance: Decimal) -> None:
             message=(f"{sub_account.name}'s balance is {balance} {wallet.currency}, below "
                      f"{wallet.auto_topup_threshold.amount}. Auto top-up is off: add funds "
                      "to keep services running."),
-            dedupe_key=f"low_balance:{wallet_id}:{timezone.now():%Y-%m-%d}",
+            dedupe_key=dedupe_key,
             email_agency=False, email_client=True)

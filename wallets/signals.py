@@ -7,6 +7,7 @@ from django.dispatch import Signal
 # Receivers write in the same transaction (e.g. daily roll-ups) and must be fast.
 usage_recorded = Signal()
 
-# Sent after the commit of a debit; kwargs: wallet_id, balance (Decimal, after the debit).
-# The auto top-up listens here.
+# Sent after the commit of a debit that left the balance below the wallet's auto top-up
+# threshold (the only debits anyone needs to hear of); kwargs: wallet_id, balance (Decimal,
+# after the debit). The auto top-up and the low-balance warning listen here.
 wallet_debited = Signal()

@@ -1,14 +1,15 @@
 """Recording usage: validate an event, measure it, price it, then debit or absorb it.
 
     event ─► usage_event_clean (fields, sub-account, item, suspension, measure, fingerprint)
-          ─► price_resolve at occurred_at (override → agency price → base cost)
+          ─► price at occurred_at from a PriceBook (override → agency price → base cost)
           ─► under the client's wallet lock:
                replayed key? → the first charge (same fingerprint) or IdempotencyConflict
                tiers against the client's UsageCounter for the billing period (split at
                each boundary) → amount = quantity × price / price_per, 6 places HALF_UP
                rebilled → usage entry (negative) in the ledger, UsageCharge billed_to=wallet
                absorbed → UsageCharge billed_to=agency, no entry
-               usage_recorded(charges) now; wallet_debited(wallet_id, balance) after commit
+               usage_recorded(charges) now; after commit, wallet_debited(wallet_id, balance)
+               when the debit left the balance below the auto top-up threshold
 
 Decisions worth knowing:
 - Graduated tiers: each tier's share is itself quantity × price, kept to 6 places, and the
@@ -42,7 +43,7 @@ from agencies.periods import period_bounds
 from hoopbilling.errors import DomainError, IdempotencyConflict, InvalidInput, NotFound
 from hoopbilling.money import fits_amount, quantize_amount
 from subaccounts.models import SubAccount
-from subaccounts.pricing import ResolvedPrice, price_resolve
+from subaccounts.pricing import PriceBook, ResolvedPrice
 from subaccounts.suspension import item_blocked
 
 from . import segments
@@ -207,14 +208,16 @@ class _Lookups:
         rows = (SubAccount.objects.select_related("agency", "wallet")
                 .filter(agency=agency, pk__in=ids)) if ids else []
         self.sub_accounts = {row.pk: row for row in rows}
-        self.prices: dict[tuple, ResolvedPrice] = {}
+        self._book: PriceBook | None = None
 
     def price(self, event: UsageEvent) -> ResolvedPrice:
-        key = (event.sub_account.pk, event.item.code, event.occurred_at)
-        if key not in self.prices:
-            self.prices[key] = price_resolve(sub_account=event.sub_account, item=event.item,
-                                             moment=event.occurred_at)
-        return self.prices[key]
+        # One book for the whole request: three queries however the events spread in time
+        # (an event is at most FUTURE_SKEW ahead of now).
+        if self._book is None:
+            self._book = PriceBook(agency=self.agency, sub_accounts=self.sub_accounts.values(),
+                                   until=timezone.now() + FUTURE_SKEW)
+        return self._book.resolve(sub_account=event.sub_account, item=event.item,
+                                  moment=event.occurred_at)
 
 
 def usage_event_clean(*, data, lookups: _Lookups, now: datetime,
@@ -428,9 +431,11 @@ def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
         UsageCharge.objects.bulk_create([charge for _, charge in charges])
         usage_recorded.send(sender=UsageCharge, charges=[charge for _, charge in charges])
         for wallet_id in postings:
-            balance = wallets[wallet_id].balance.amount
-            transaction.on_commit(lambda w=wallet_id, b=balance: wallet_debited.send(
-                sender=UsageCharge, wallet_id=w, balance=b))
+            wallet = wallets[wallet_id]
+            balance = wallet.balance.amount
+            if balance < wallet.auto_topup_threshold.amount:
+                transaction.on_commit(lambda w=wallet_id, b=balance: wallet_debited.send(
+                    sender=UsageCharge, wallet_id=w, balance=b))
         for index, charge in charges:
             after = (charge.entry.balance_after.amount if charge.entry
                      else wallets[charge.sub_account.wallet.pk].balance.amount)
