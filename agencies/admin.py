@@ -9,6 +9,7 @@ usage charges, which live in a higher app).
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.db import transaction
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -18,6 +19,8 @@ from hoopbilling.admin import (
     changelist_link,
     changes_audit,
     formset_audit,
+    money_column,
+    money_text,
 )
 from hoopbilling.errors import DomainError
 from subaccounts.models import SubAccount
@@ -140,7 +143,10 @@ class AgencyAdmin(admin.ModelAdmin):
             obj.pk, obj.created_at, obj._state.adding = agency.pk, agency.created_at, False
             self.message_user(request, f"API key (shown once): {raw_key}", messages.WARNING)
             return
-        changed = set(form.changed_data)
+        original = Agency.objects.get(pk=obj.pk)
+        changed = {f for f in form.changed_data
+                   if f in AGENCY_SERVICE_FIELDS | OPERATOR_FIELDS
+                   and data[f] != getattr(original, f)}
         operator = {f: data[f] for f in changed & OPERATOR_FIELDS}
         if data.get("new_restricted_key"):
             operator["stripe_restricted_key"] = data["new_restricted_key"]
@@ -194,12 +200,14 @@ class BaseCostAddForm(forms.ModelForm):
     currency = forms.ChoiceField(choices=CURRENCY_CHOICES)
     amount = forms.DecimalField(max_digits=18, decimal_places=6, min_value=0,
                                 label="cost per priced unit")
-    effective_from = forms.DateTimeField(
-        required=False, help_text="Blank: from now. A future moment schedules the change.")
+    effective_from = forms.SplitDateTimeField(
+        required=False, widget=AdminSplitDateTime,
+        help_text="Blank: from now. A future moment schedules the change.")
 
     class Meta:
         model = BaseCost
         fields = ["item"]
+
 
 
 def cost_status(row: BaseCost, in_force_ids: set[int], now) -> str:
@@ -257,11 +265,11 @@ class BillableItemAdmin(admin.ModelAdmin):
 
     @admin.display(description="in force now")
     def costs_in_force(self, item):
-        return ", ".join(str(r.cost) for r in self._costs(item, scheduled=False)) or "—"
+        return ", ".join(money_text(r.cost) for r in self._costs(item, scheduled=False)) or "—"
 
     @admin.display(description="scheduled")
     def costs_scheduled(self, item):
-        return ", ".join(f"{r.cost} from {r.effective_from:%Y-%m-%d %H:%M}"
+        return ", ".join(f"{money_text(r.cost)} from {r.effective_from:%Y-%m-%d %H:%M}"
                          for r in self._costs(item, scheduled=True)) or "—"
 
     @admin.display(description="history")
@@ -270,7 +278,8 @@ class BillableItemAdmin(admin.ModelAdmin):
         link = changelist_link(BaseCost, "schedule a new cost", item__code__exact=item.code)
         return format_html("{}<br>{}", link, format_html_join(
             "", "<div>{} · {} from {}</div>",
-            ((r.cost_currency, r.cost, f"{r.effective_from:%Y-%m-%d %H:%M}") for r in rows)))
+            ((r.cost_currency, money_text(r.cost), f"{r.effective_from:%Y-%m-%d %H:%M}")
+             for r in rows)))
 
     def save_model(self, request, obj, form, change):
         before = {f: form.initial.get(f) for f in form.changed_data}
@@ -303,7 +312,8 @@ class BaseCostAdmin(admin.ModelAdmin):
     """Base costs are effective-dated: adding one schedules it (`base_cost_set`, audited);
     past and current costs stay as they were, so every past charge keeps its explanation."""
 
-    list_display = ["item", "cost", "effective_from", "status", "created_by", "created_at"]
+    list_display = ["item", "cost_text", "effective_from", "status", "created_by", "created_at"]
+    cost_text = money_column("cost")
     list_filter = [CostStatusFilter, "item", "cost_currency"]
     search_fields = ["item__code", "item__name"]
     date_hierarchy = "effective_from"
@@ -313,7 +323,7 @@ class BaseCostAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["item", "currency", "amount", "effective_from"]
-        return ["item", "cost", "effective_from", "status", "created_by", "created_at"]
+        return ["item", "cost_text", "effective_from", "status", "created_by", "created_at"]
 
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj) if obj else []
@@ -340,7 +350,8 @@ class BaseCostAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         row = base_cost_set(item=data["item"], currency=data["currency"], cost=data["amount"],
                             effective_from=data.get("effective_from"), actor=request.user)
-        obj.pk, obj._state.adding = row.pk, False
+        obj.pk, obj.cost, obj.effective_from = row.pk, row.cost, row.effective_from
+        obj._state.adding = False
 
     def _changeform_view(self, request, object_id, form_url, extra_context):
         try:
@@ -355,8 +366,9 @@ class BaseCostAdmin(admin.ModelAdmin):
 class AgencyPriceAdmin(ReadOnlyAdmin):
     """Agencies set their own prices (pages and API, `price_set`); operators look."""
 
-    list_display = ["agency", "item", "price", "tiers", "subsidize", "effective_from",
+    list_display = ["agency", "item", "price_text", "tiers", "subsidize", "effective_from",
                     "created_by"]
+    price_text = money_column("price")
     list_filter = ["item", "subsidize", ("agency", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["agency__name", "item__code"]
     date_hierarchy = "effective_from"

@@ -251,7 +251,9 @@ def agency_operator_update(*, agency: Agency, actor=None, actor_label: str = "",
         raise InvalidInput(" ".join(messages), field=field) from exc
     agency.save()
     after = snapshot()
-    if after != before:
+    changed = [field for field in after if after[field] != before[field]]
+    before, after = ({f: before[f] for f in changed}, {f: after[f] for f in changed})
+    if changed:
         audit_record(action="agency.operator_update", obj=agency, actor=actor,
                      actor_label=actor_label, agency_id=agency.pk, before=before, after=after)
     return agency

@@ -52,6 +52,19 @@ def changelist_link(model, text, **filters) -> str:
     return format_html('<a href="{}?{}">{}</a>', url, urlencode(filters), text)
 
 
+def money_text(value) -> str:
+    """Money as stored (up to 6 places): djmoney's own formatting rounds to cents."""
+    return "—" if value is None else f"{value.amount.normalize():f} {value.currency.code}"
+
+
+def money_column(field: str, description: str | None = None):
+    """A list/readonly column showing a MoneyField unrounded."""
+    def column(self, obj):
+        return money_text(getattr(obj, field))
+    return admin.display(description=description or field.replace("_", " "),
+                         ordering=field)(column)
+
+
 def may_correct(request) -> bool:
     """Corrections (posting ledger entries by hand) need the `wallets.add_entry` permission."""
     return request.user.has_perm("wallets.add_entry")

@@ -12,7 +12,15 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html_join
 
-from hoopbilling.admin import ReadOnlyAdmin, ReasonForm, admin_link, form_action, formset_audit
+from hoopbilling.admin import (
+    ReadOnlyAdmin,
+    ReasonForm,
+    admin_link,
+    form_action,
+    formset_audit,
+    money_column,
+    money_text,
+)
 from hoopbilling.errors import DomainError
 
 from .models import ClientMembership, PriceOverride, SubAccount
@@ -95,7 +103,7 @@ class SubAccountAdmin(admin.ModelAdmin):
             return "—"
         links = [
             (reverse("admin:wallets_wallet_change", args=[wallet.pk]), "",
-             f"wallet ({wallet.balance})"),
+             f"wallet ({money_text(wallet.balance)})"),
             (reverse("admin:wallets_entry_changelist"), f"?wallet__id__exact={wallet.pk}",
              "ledger"),
             (reverse("admin:wallets_usagecharge_changelist"),
@@ -162,8 +170,9 @@ class SubAccountAdmin(admin.ModelAdmin):
 class PriceOverrideAdmin(ReadOnlyAdmin):
     """A client's own prices, set by its agency (`override_set` / `override_clear`)."""
 
-    list_display = ["sub_account", "item", "price", "tiers", "subsidize", "cleared",
+    list_display = ["sub_account", "item", "price_text", "tiers", "subsidize", "cleared",
                     "effective_from", "created_by"]
+    price_text = money_column("price")
     list_filter = ["item", "cleared", "subsidize"]
     search_fields = ["sub_account__name", "sub_account__agency__name", "item__code"]
     date_hierarchy = "effective_from"

@@ -27,6 +27,7 @@ from hoopbilling.admin import (
     changelist_link,
     form_action,
     may_correct,
+    money_column,
 )
 from hoopbilling.errors import DomainError
 
@@ -65,11 +66,11 @@ class AgencyBillingAdmin(AgencyAdmin):
                 ((line.item_id, line.rebilled, line.absorbed, line.total)
                  for line in bill.lines))
             parts.append(format_html(
-                "<h4>{}: {:%Y-%m-%d} – {:%Y-%m-%d} ({})</h4><table><thead><tr><th>item</th>"
+                "<h4>{}: {} – {} ({})</h4><table><thead><tr><th>item</th>"
                 "<th>rebilled</th><th>absorbed</th><th>base cost</th></tr></thead><tbody>{}"
                 "<tr><th>total</th><th>{}</th><th>{}</th><th>{}</th></tr></tbody></table>",
-                label, bill.start, bill.end, bill.currency, rows, bill.rebilled, bill.absorbed,
-                bill.total))
+                label, f"{bill.start:%Y-%m-%d}", f"{bill.end:%Y-%m-%d}", bill.currency, rows,
+                bill.rebilled, bill.absorbed, bill.total))
         return format_html_join("", "{}", ((part,) for part in parts))
 
 
@@ -129,8 +130,8 @@ def _entries_link(wallet, text="ledger"):
 
 @admin.register(Wallet)
 class WalletAdmin(admin.ModelAdmin):
-    list_display = ["sub_account_link", "agency", "balance", "auto_topup_enabled",
-                    "auto_topup_threshold", "auto_topup_amount", "auto_topup_max_balance",
+    list_display = ["sub_account_link", "agency", "balance_text", "auto_topup_enabled",
+                    "threshold_text", "amount_text", "cap_text",
                     "last_seq", "related", "updated_at"]
     list_filter = [NegativeBalanceFilter, "auto_topup_enabled", "balance_currency",
                    ("sub_account__agency", admin.RelatedOnlyFieldListFilter)]
@@ -138,14 +139,18 @@ class WalletAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["sub_account__agency"]
     form = WalletSettingsForm
-    readonly_fields = ["sub_account_link", "agency", "balance", "last_seq", "last_hash",
+    readonly_fields = ["sub_account_link", "agency", "balance_text", "last_seq", "last_hash",
                        "related", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["sub_account_link", "agency", "balance", "related"]}),
+        (None, {"fields": ["sub_account_link", "agency", "balance_text", "related"]}),
         ("Auto top-up", {"fields": ["enabled", "threshold", "topup_amount", "max_balance"]}),
         ("Chain head", {"fields": ["last_seq", "last_hash", "created_at", "updated_at"]}),
     ]
     actions = ["credit", "verify"]
+    balance_text = money_column("balance")
+    threshold_text = money_column("auto_topup_threshold", "threshold")
+    amount_text = money_column("auto_topup_amount", "top-up amount")
+    cap_text = money_column("auto_topup_max_balance", "max balance")
 
     def has_add_permission(self, request):
         return False
@@ -236,19 +241,21 @@ def _reverse_action(modeladmin, request, queryset, entry_of):
 class EntryAdmin(ReadOnlyAdmin):
     """The ledger is never edited here: corrections are new entries posted by services."""
 
-    list_display = ["created_at", "wallet_link", "seq", "kind", "amount", "balance_after",
-                    "reference", "corrects_link", "memo", "actor_label"]
+    list_display = ["created_at", "wallet_link", "seq", "kind", "amount_text",
+                    "balance_after_text", "reference", "corrects_link", "memo", "actor_label"]
     list_filter = ["kind", "amount_currency", "reference_type",
                    ("wallet__sub_account__agency", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["idempotency_key", "reference_id", "memo", "wallet__sub_account__name"]
     date_hierarchy = "created_at"
     list_select_related = ["wallet__sub_account", "corrects"]
     ordering = ["-created_at", "-id"]
-    readonly_fields = ["wallet_link", "seq", "kind", "amount", "balance_after",
+    readonly_fields = ["wallet_link", "seq", "kind", "amount_text", "balance_after_text",
                        "idempotency_key", "reference", "corrects_link", "corrected_by", "memo",
                        "actor_label", "created_at", "hash"]
     fields = readonly_fields
     actions = ["reverse_usage"]
+    amount_text = money_column("amount")
+    balance_after_text = money_column("balance_after", "balance after")
 
     def has_correct_permission(self, request):
         return may_correct(request)
@@ -278,8 +285,11 @@ class EntryAdmin(ReadOnlyAdmin):
 @admin.register(UsageCharge)
 class UsageChargeAdmin(ReadOnlyAdmin):
     list_display = ["occurred_at", "sub_account_link", "agency", "item", "quantity",
-                    "unit_price", "amount", "base_cost_amount", "billed_to", "price_source",
-                    "entry_link"]
+                    "unit_price_text", "amount_text", "base_cost_text", "billed_to",
+                    "price_source", "entry_link"]
+    unit_price_text = money_column("unit_price", "unit price")
+    amount_text = money_column("amount")
+    base_cost_text = money_column("base_cost_amount", "base cost")
     list_filter = ["billed_to", "item", "price_source", ("agency",
                                                         admin.RelatedOnlyFieldListFilter)]
     search_fields = ["id", "idempotency_key", "sub_account__name", "agency__name"]
@@ -337,7 +347,8 @@ def stripe_link(charge_id: str, gateway: str):
 
 @admin.register(TopUp)
 class TopUpAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "sub_account_link", "amount", "trigger", "status", "attempts",
+    list_display = ["created_at", "sub_account_link", "amount_text", "trigger", "status",
+                    "attempts",
                     "next_attempt_at", "gateway", "charge", "entry_link", "refunds"]
     list_filter = ["status", "trigger", "gateway",
                    ("sub_account__agency", admin.RelatedOnlyFieldListFilter)]
@@ -351,6 +362,7 @@ class TopUpAdmin(ReadOnlyAdmin):
     fields = readonly_fields
     inlines = [TopUpAttemptInline]
     actions = ["retry_now", "refund"]
+    amount_text = money_column("amount")
 
     def has_correct_permission(self, request):
         return may_correct(request)
