@@ -209,3 +209,51 @@ def price_set(*, agency: Agency, item: BillableItem, price=None, tiers=None,
                  after={"item": item.code, "base_cost": str(base.cost.amount),
                         **price_json(row)})
     return row
+
+
+OPERATOR_FIELDS = {"plan_rebilling_allowed", "billing_anchor_day", "suspension_blocked_items",
+                   "stripe_account_id", "stripe_restricted_key"}
+
+
+@transaction.atomic
+def agency_operator_update(*, agency: Agency, actor=None, actor_label: str = "",
+                           **changes) -> Agency:
+    """The platform operator's settings of an agency: its plan, billing anchor day, the items
+    a suspension blocks and its Stripe connection. A plan without rebilling switches the
+    agency's rebilling off. The restricted key is never written to the audit log."""
+    unknown = set(changes) - OPERATOR_FIELDS
+    if unknown:
+        raise InvalidInput(f"Unknown field {sorted(unknown)[0]!r}.", field=sorted(unknown)[0])
+    agency = Agency.objects.select_for_update().get(pk=agency.pk)
+    fields = set(changes) | ({"rebilling_enabled"}
+                             if changes.get("plan_rebilling_allowed") is False else set())
+
+    def snapshot():
+        values = {field: getattr(agency, field) for field in sorted(fields)}
+        if "stripe_restricted_key" in values:
+            values["stripe_restricted_key"] = "set" if values["stripe_restricted_key"] else ""
+        return values
+
+    before = snapshot()
+    for field, value in changes.items():
+        setattr(agency, field, value)
+    if not agency.plan_rebilling_allowed:
+        agency.rebilling_enabled = False
+    blocked = agency.suspension_blocked_items
+    if not isinstance(blocked, list) or set(blocked) - set(
+            BillableItem.objects.values_list("code", flat=True)):
+        raise InvalidInput("Blocked items are a list of item codes.",
+                           field="suspension_blocked_items")
+    try:
+        agency.full_clean()
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise InvalidInput(" ".join(messages), field=field) from exc
+    agency.save()
+    after = snapshot()
+    changed = [field for field in after if after[field] != before[field]]
+    before, after = ({f: before[f] for f in changed}, {f: after[f] for f in changed})
+    if changed:
+        audit_record(action="agency.operator_update", obj=agency, actor=actor,
+                     actor_label=actor_label, agency_id=agency.pk, before=before, after=after)
+    return agency

@@ -1,5 +1,26 @@
-from django.contrib import admin
+"""The operators' control room: shared pieces of every app's admin, and the audit log.
 
+- `ReadOnlyAdmin` for append-only records (the ledger, usage charges, the audit log).
+- `admin_link` / `changelist_link`: the links between related objects.
+- `form_action`: an admin action with an intermediate page (a required reason, an amount)
+  that calls a service per selected object and turns typed domain errors into messages.
+- `changes_audit` / `formset_audit`: the audit row for an admin edit that no service
+  writes (catalog names, memberships), in the admin's own transaction.
+"""
+
+import uuid
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db.models import Model
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+
+from .audit import audit_record
+from .errors import DomainError
 from .models import AuditLog
 
 
@@ -16,10 +37,173 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+def admin_url(obj: Model) -> str:
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+
+
+def admin_link(obj: Model | None, text=None) -> str:
+    if obj is None:
+        return "—"
+    return format_html('<a href="{}">{}</a>', admin_url(obj), text if text is not None else obj)
+
+
+def changelist_link(model, text, **filters) -> str:
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    return format_html('<a href="{}?{}">{}</a>', url, urlencode(filters), text)
+
+
+def money_text(value) -> str:
+    """Money as stored (up to 6 places): djmoney's own formatting rounds to cents."""
+    return "—" if value is None else f"{value.amount.normalize():f} {value.currency.code}"
+
+
+def money_column(field: str, description: str | None = None):
+    """A list/readonly column showing a MoneyField unrounded."""
+    def column(self, obj):
+        return money_text(getattr(obj, field))
+    return admin.display(description=description or field.replace("_", " "),
+                         ordering=field)(column)
+
+
+def may_correct(request) -> bool:
+    """Corrections (posting ledger entries by hand) need the `wallets.add_entry` permission."""
+    return request.user.has_perm("wallets.add_entry")
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+                             max_length=1000, help_text="Kept in the audit log.")
+
+
+def form_action(modeladmin, request, queryset, *, form_class, title: str, apply,
+                done: str, initial=None):
+    """Show `form_class` for the selected objects until it is valid, then call
+    `apply(obj, cleaned_data)` for each; a `DomainError` becomes an error message naming the
+    object and the others still apply. Returns None (back to the change list) when done."""
+    form = form_class(request.POST if "apply" in request.POST else None, initial=initial or {})
+    if form.is_bound and form.is_valid():
+        applied = 0
+        for obj in queryset:
+            try:
+                apply(obj, form.cleaned_data)
+            except DomainError as exc:
+                modeladmin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
+            else:
+                applied += 1
+        if applied:
+            modeladmin.message_user(request, done.format(count=applied), messages.SUCCESS)
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "opts": modeladmin.model._meta,
+        "form": form,
+        "objects": list(queryset[:100]),
+        "count": queryset.count(),
+        "action": request.POST.get("action", ""),
+        "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
+        "select_across": request.POST.get("select_across", "0"),
+        "token": request.POST.get("token") or uuid.uuid4().hex,
+    }
+    return TemplateResponse(request, "admin/hoopbilling/action_form.html", context)
+
+
+def _jsonable(value):
+    if isinstance(value, Model):
+        return str(value.pk)
+    if isinstance(value, list | dict | bool | int | str) or value is None:
+        return value
+    return str(value)
+
+
+def changes_audit(request, obj: Model, *, changed: list[str], before: dict, added: bool,
+                  agency_id=None) -> None:
+    """One audit row for an admin add or change no service writes."""
+    if not changed and not added:
+        return
+    audit_record(
+        action=f"{obj._meta.model_name}.admin_{'add' if added else 'change'}", obj=obj,
+        actor=request.user, agency_id=agency_id,
+        before=None if added else {f: _jsonable(before.get(f)) for f in changed},
+        after={f: _jsonable(getattr(obj, f, None)) for f in changed})
+
+
+def formset_audit(request, formset, *, agency_id=None) -> None:
+    """Save an inline formset, writing one audit row per added, changed or deleted row."""
+    befores = {form.instance.pk: {f: form.initial.get(f) for f in form.changed_data}
+               for form in formset.initial_forms}
+    instances = formset.save()
+    for obj in formset.deleted_objects:
+        audit_record(action=f"{obj._meta.model_name}.admin_delete", obj=obj,
+                     actor=request.user, agency_id=agency_id, before={"row": str(obj)})
+    for obj, changed in formset.changed_objects:
+        changes_audit(request, obj, changed=changed, before=befores.get(obj.pk, {}),
+                      added=False, agency_id=agency_id)
+    for obj in formset.new_objects:
+        fields = [f.name for f in obj._meta.concrete_fields if not f.primary_key]
+        changes_audit(request, obj, changed=fields, before={}, added=True, agency_id=agency_id)
+    return instances
+
+
+class AgencyFilter(admin.SimpleListFilter):
+    """Filter rows that carry an `agency_id` (without a foreign key) by agency name."""
+
+    title = "agency"
+    parameter_name = "agency_id"
+
+    def lookups(self, request, model_admin):
+        from agencies.models import Agency
+
+        return [(str(pk), name) for pk, name in Agency.objects.values_list("pk", "name")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(agency_id=self.value()) if self.value() else queryset
+
+
+class ActorFilter(admin.SimpleListFilter):
+    title = "actor"
+    parameter_name = "actor_label"
+
+    def lookups(self, request, model_admin):
+        labels = (AuditLog.objects.order_by("actor_label").values_list("actor_label", flat=True)
+                  .distinct()[:200])
+        return [(label, label or "(none)") for label in labels]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset if value is None else queryset.filter(actor_label=value)
+
+
 @admin.register(AuditLog)
 class AuditLogAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "actor_label", "action", "object_type", "object_id"]
-    list_filter = ["action", "object_type"]
-    search_fields = ["object_id", "actor_label", "reason"]
-    date_hierarchy = "created_at"
+    """Append-only (a PostgreSQL trigger refuses UPDATE and DELETE): who, when, what, and the
+    before and after of every change to prices, costs, wallet settings, suspensions and
+    corrections."""
 
+    list_display = ["created_at", "actor_label", "action", "object_type", "object_link",
+                    "agency_link", "reason"]
+    list_filter = ["action", "object_type", ActorFilter, AgencyFilter,
+                   ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["object_id", "actor_label", "action", "reason"]
+    date_hierarchy = "created_at"
+    list_select_related = ["actor"]
+    fields = ["created_at", "actor", "actor_label", "agency_link", "action", "object_type",
+              "object_link", "before", "after", "reason"]
+    readonly_fields = fields
+
+    @admin.display(description="object")
+    def object_link(self, row):
+        app_label, _, model_name = row.object_type.partition(".")
+        try:
+            url = reverse(f"admin:{app_label}_{model_name}_change", args=[row.object_id])
+        except NoReverseMatch:  # a type the admin does not show
+            return row.object_id
+        return format_html('<a href="{}">{}</a>', url, row.object_id)
+
+    @admin.display(description="agency")
+    def agency_link(self, row):
+        if not row.agency_id:
+            return "—"
+        return format_html('<a href="{}">{}</a>',
+                           reverse("admin:agencies_agency_change", args=[row.agency_id]),
+                           row.agency_id)

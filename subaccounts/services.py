@@ -153,7 +153,8 @@ def subaccount_suspend(*, sub_account: SubAccount, reason: str, actor=None,
 
 
 @transaction.atomic
-def subaccount_lift(*, sub_account: SubAccount, actor=None, actor_label: str = "") -> bool:
+def subaccount_lift(*, sub_account: SubAccount, actor=None, actor_label: str = "",
+                    reason: str = "") -> bool:
     """End the client's suspension. Returns False, changing nothing, when not suspended."""
     locked = SubAccount.objects.select_for_update().get(pk=sub_account.pk)
     if not locked.suspended:
@@ -164,7 +165,7 @@ def subaccount_lift(*, sub_account: SubAccount, actor=None, actor_label: str = "
     locked.save(update_fields=["suspended_at", "suspension_reason"])
     sub_account.suspended_at, sub_account.suspension_reason = None, ""
     audit_record(action="subaccount.lift", obj=locked, actor=actor, actor_label=actor_label,
-                 agency_id=locked.agency_id, before=before)
+                 agency_id=locked.agency_id, before=before, reason=reason)
     return True
 
 

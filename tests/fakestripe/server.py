@@ -1,6 +1,7 @@
 """A small fake of the Stripe API for tests: customers, setup intents, payment methods
-(Stripe's test `pm_` ids) and payment intents, with idempotency keys honoured as Stripe does
-(the same key answers the first response again) and declines / authentication_required."""
+(Stripe's test `pm_` ids), payment intents and refunds, with idempotency keys honoured as
+Stripe does (the same key answers the first response again) and declines /
+authentication_required."""
 
 import json
 import secrets
@@ -79,6 +80,19 @@ class FakeStripe:
                           last_payment_error={"code": code, "message": code})
             return 402, {"error": {"type": "card_error", "code": code, "message": code,
                                    "payment_intent": dict(intent)}}
+        if parts == ["refunds"]:
+            intent = self.intents.get(form.get("payment_intent"))
+            if intent is None or intent["status"] != "succeeded":
+                return 400, {"error": {"type": "invalid_request_error",
+                                       "message": "This PaymentIntent has no charge to refund."}}
+            amount = int(form.get("amount", intent["amount"]))
+            if amount > intent["amount"] - intent.get("amount_refunded", 0):
+                return 400, {"error": {"type": "invalid_request_error",
+                                       "message": "Refund amount is greater than unrefunded "
+                                                  "amount on charge."}}
+            intent["amount_refunded"] = intent.get("amount_refunded", 0) + amount
+            return 200, {"id": self._id("re"), "object": "refund", "amount": amount,
+                         "payment_intent": intent["id"], "status": "succeeded"}
         return 404, {"error": {"type": "invalid_request_error", "message": f"no {path}"}}
 
     def succeeded_charges(self):

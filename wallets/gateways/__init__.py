@@ -2,10 +2,11 @@
 
 from django.conf import settings
 
-from .base import Card, CardDeclined, ChargeResult, PaymentGateway
+from .base import Card, CardDeclined, ChargeResult, PaymentGateway, RefundFailed, RefundResult
 from .sandbox import SandboxGateway
 
-__all__ = ["Card", "CardDeclined", "ChargeResult", "PaymentGateway", "gateway_for"]
+__all__ = ["Card", "CardDeclined", "ChargeResult", "PaymentGateway", "RefundFailed",
+           "RefundResult", "gateway_for"]
 
 
 def gateway_for(agency) -> PaymentGateway:

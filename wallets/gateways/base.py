@@ -19,6 +19,13 @@ class CardDeclined(DomainError):
     status = 402
 
 
+class RefundFailed(DomainError):
+    """The gateway refused a refund (the charge is unknown, not paid, or already refunded)."""
+
+    code = "refund_failed"
+    status = 402
+
+
 @dataclass(frozen=True)
 class Card:
     payment_method_id: str
@@ -42,6 +49,14 @@ class ChargeResult:
     error_message: str = ""
 
 
+@dataclass(frozen=True)
+class RefundResult:
+    """A refund the gateway accepted (`status` is Stripe's: succeeded or pending)."""
+
+    refund_id: str
+    status: str
+
+
 def confirm_key(topup, attempt: int) -> str:
     return f"{topup.idempotency_key}:attempt:{attempt}"
 
@@ -60,3 +75,8 @@ class PaymentGateway(Protocol):
 
     def authenticate(self, *, charge_id: str) -> ChargeResult:
         """Where the charge stands after the customer's authentication page."""
+
+    def refund(self, *, charge_id: str, amount_minor: int, currency: str,
+               idempotency_key: str) -> RefundResult:
+        """Send `amount_minor` of a succeeded charge back to the card; the same key answers
+        the refund already made. `RefundFailed` when the gateway refuses."""

@@ -4,6 +4,7 @@ It behaves as Stripe test mode does for those ids and, like Stripe, remembers ea
 its idempotency key (`SandboxCharge`), so repeating a request never charges twice.
 """
 
+import hashlib
 import secrets
 
 from django.db import IntegrityError, transaction
@@ -12,7 +13,7 @@ from hoopbilling.errors import InvalidInput
 from hoopbilling.money import to_minor_units
 
 from ..payment_models import SandboxCharge
-from .base import Card, CardDeclined, ChargeResult, confirm_key
+from .base import Card, CardDeclined, ChargeResult, RefundFailed, RefundResult, confirm_key
 
 # id: (brand, last4, outcome of an off-session charge)
 CHARGEABLE = {
@@ -72,6 +73,20 @@ class SandboxGateway:
                 charge.status = "succeeded"
                 charge.save(update_fields=["status"])
             return self._result(charge, None)
+
+    def refund(self, *, charge_id: str, amount_minor: int, currency: str,
+               idempotency_key: str) -> RefundResult:
+        """Refunds succeed at once for a succeeded charge; the id is derived from the key, so
+        asking again with the same key answers the same refund (as Stripe does)."""
+        charge = SandboxCharge.objects.filter(pk=charge_id).first()
+        if charge is None or charge.status != "succeeded":
+            raise RefundFailed(f"The sandbox has no paid charge {charge_id!r} to refund.",
+                               field="topup")
+        if currency != charge.currency or not 0 < amount_minor <= charge.amount_minor:
+            raise RefundFailed("A refund is at most the amount charged, in its currency.",
+                               field="amount")
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+        return RefundResult(refund_id=f"sbre_{digest}", status="succeeded")
 
     def _charge_for(self, topup) -> SandboxCharge:
         defaults = {

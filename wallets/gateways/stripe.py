@@ -10,7 +10,7 @@ from django.conf import settings
 from hoopbilling.errors import InvalidInput
 from hoopbilling.money import to_minor_units
 
-from .base import Card, CardDeclined, ChargeResult, confirm_key
+from .base import Card, CardDeclined, ChargeResult, RefundFailed, RefundResult, confirm_key
 
 STATUS = {"succeeded": ChargeResult.SUCCEEDED, "processing": ChargeResult.PROCESSING,
           "requires_action": ChargeResult.REQUIRES_ACTION}
@@ -78,6 +78,19 @@ class StripeGateway:
 
     def authenticate(self, *, charge_id: str) -> ChargeResult:
         return self._result(self.client.v1.payment_intents.retrieve(charge_id))
+
+    def refund(self, *, charge_id: str, amount_minor: int, currency: str,
+               idempotency_key: str) -> RefundResult:
+        try:
+            refund = self.client.v1.refunds.create(
+                params={"payment_intent": charge_id, "amount": amount_minor,
+                        "metadata": {"idempotency_key": idempotency_key}},
+                options={"idempotency_key": idempotency_key})
+        except stripe.InvalidRequestError as exc:
+            raise RefundFailed(exc.user_message or str(exc), field="topup") from exc
+        if refund.status in ("failed", "canceled"):
+            raise RefundFailed(f"Stripe refused the refund ({refund.status}).", field="topup")
+        return RefundResult(refund_id=refund.id, status=refund.status)
 
     @staticmethod
     def _result(intent) -> ChargeResult:

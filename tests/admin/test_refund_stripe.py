@@ -1,0 +1,58 @@
+"""Refunding a top-up through the Stripe gateway: the official SDK against the fake Stripe
+server, with the idempotency key `refund:<top-up id>`."""
+
+from decimal import Decimal
+
+import pytest
+
+from tests.factories import SubAccountFactory
+from tests.fakestripe.server import serve
+from wallets.corrections import topup_refund
+from wallets.gateways import RefundFailed
+from wallets.gateways.stripe import StripeGateway
+from wallets.models import Entry
+from wallets.topups import payment_method_attach, topup_attempt, topup_request
+
+pytestmark = pytest.mark.django_db
+
+PORT = 8611
+
+
+@pytest.fixture(scope="module")
+def fake_stripe():
+    fake, server = serve(PORT)
+    yield fake
+    server.shutdown()
+
+
+@pytest.fixture
+def stripe_on(settings, fake_stripe):
+    settings.STRIPE_SECRET_KEY = "sk_test_fake"
+    settings.STRIPE_API_BASE = f"http://127.0.0.1:{PORT}"
+    return fake_stripe
+
+
+def test_refund_goes_to_stripe_once_with_its_key_and_posts_the_refund_entry(stripe_on):
+    sub_account = SubAccountFactory()
+    payment_method_attach(sub_account=sub_account, payment_method="pm_card_visa")
+    topup = topup_request(wallet_id=sub_account.wallet.pk, trigger="manual",
+                          amount=Decimal("40"), enqueue=False)
+    topup = topup_attempt(topup_id=topup.pk)
+    assert topup.status == "succeeded" and topup.gateway == "stripe"
+    # when
+    entry = topup_refund(topup_id=topup.pk, amount=Decimal("15.00"), reason="duplicate")
+    # then
+    refunds = [r for r in stripe_on.requests if r[1] == "/v1/refunds"]
+    assert refunds == [("POST", "/v1/refunds", f"refund:{topup.pk}")]
+    assert stripe_on.intents[topup.charge_id]["amount_refunded"] == 1500
+    assert entry.kind == "refund" and entry.amount.amount == Decimal("-15.00")
+    assert entry.memo.startswith("re_")
+    assert Entry.objects.filter(kind="refund").count() == 1
+
+
+def test_stripe_refusing_a_refund_is_a_typed_error(stripe_on):
+    gateway = StripeGateway(agency=SubAccountFactory().agency)
+    with pytest.raises(RefundFailed) as caught:
+        gateway.refund(charge_id="pi_unknown", amount_minor=100, currency="USD",
+                       idempotency_key="refund:x")
+    assert caught.value.code == "refund_failed"
