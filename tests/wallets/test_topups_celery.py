@@ -16,7 +16,11 @@ from wallets.ledger import Posting, entry_post
 from wallets.models import Entry, TopUp
 from wallets.signals import wallet_debited
 
-BROKER = os.environ.get("PAYMENTS_TEST_BROKER", "redis://127.0.0.1:6379/3")
+# The app's own broker when it is Redis (CI), so the test sends exactly as production does;
+# otherwise (a local `make test` on the filesystem broker) a Redis database of its own.
+BROKER = os.environ.get("PAYMENTS_TEST_BROKER") or (
+    celery_app.conf.broker_url if str(celery_app.conf.broker_url).startswith("redis://")
+    else "redis://127.0.0.1:6379/3")
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -27,30 +31,40 @@ def worker():
                     f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}")
     env = {**os.environ, "CELERY_BROKER_URL": BROKER, "DATABASE_URL": database_url,
            "DATABASE_CONN_MAX_AGE": "0"}
+    previous = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
+    if celery_app.conf.broker_url != BROKER:
+        celery_app.conf.broker_url = BROKER
+        _reset_producers()
+    celery_app.conf.task_always_eager = False
+    with celery_app.connection_for_write() as conn:
+        conn.default_channel.queue_purge("celery")  # messages an earlier run left behind
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "hoopbilling", "worker", "--pool", "solo",
          "--loglevel", "WARNING", "-n", "payments-test@%h", "--without-heartbeat",
          "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    previous = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
-    celery_app.conf.broker_url = BROKER
-    celery_app.conf.task_always_eager = False
-    _reset_producers()
     try:
         yield process
     finally:
         process.terminate()
         process.wait(timeout=20)
-        celery_app.conf.broker_url, celery_app.conf.task_always_eager = previous
-        _reset_producers()
+        if celery_app.conf.broker_url != previous[0]:
+            celery_app.conf.broker_url = previous[0]
+            _reset_producers()
+        celery_app.conf.task_always_eager = previous[1]
 
 
 def _reset_producers():
-    """Drop pooled broker connections so the next send uses the current broker_url."""
+    """Drop pooled broker connections so the next send uses the current broker_url: the
+    app's pool and kombu's global producer pools, which would otherwise hand out a producer
+    of the closed pool ("Acquire on closed pool")."""
+    from kombu import pools
+
     if celery_app._pool is not None:
         celery_app._pool.force_close_all()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
+    pools.reset()
 
 
 @pytest.mark.postgres
