@@ -37,6 +37,7 @@ class ValidPrice:
     tiers: list[dict] | None  # [{"up_to": "10000" | None, "price": "0.90"}, ...], canonical
     subsidize: bool
     below_base_cost: bool  # some price is under the base cost (allowed only with subsidize)
+    base_cost: Decimal  # the platform's base cost it was checked against
 
 
 def parse_amount(value, *, field: str, what: str = "A price") -> Decimal:
@@ -88,10 +89,12 @@ def price_validate(*, item: BillableItem, currency: str, base_cost: Decimal, pri
         amount = parse_amount(price, field="price")
         below = _check_amount(amount, field="price", base_cost=base_cost, subsidize=subsidize,
                               item=item)
-        return ValidPrice(price=amount, tiers=None, subsidize=subsidize, below_base_cost=below)
+        return ValidPrice(price=amount, tiers=None, subsidize=subsidize, below_base_cost=below,
+                          base_cost=base_cost)
     canonical, below = _tiers_validate(tiers, item=item, base_cost=base_cost,
                                        subsidize=subsidize)
-    return ValidPrice(price=None, tiers=canonical, subsidize=subsidize, below_base_cost=below)
+    return ValidPrice(price=None, tiers=canonical, subsidize=subsidize, below_base_cost=below,
+                      base_cost=base_cost)
 
 
 def _tiers_validate(tiers, *, item, base_cost, subsidize) -> tuple[list[dict], bool]:
@@ -212,4 +215,5 @@ def price_json(row) -> dict | None:
         return {"cleared": True}
     return {"price": str(row.price.amount) if row.price is not None else None,
             "tiers": row.tiers, "subsidize": row.subsidize}
+
 

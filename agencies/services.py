@@ -19,7 +19,7 @@ from hoopbilling.errors import InvalidInput
 from hoopbilling.money import ensure_decimal, fits_amount
 
 from .models import Agency, AgencyMembership, AgencyPrice, ApiKey, BaseCost, BillableItem
-from .price_rules import price_json, price_validate
+from .price_rules import ValidPrice, price_json, price_validate
 from .selectors import agency_prices_at, base_cost_at
 
 API_KEY_PREFIX = "hb_"
@@ -183,6 +183,19 @@ def agency_update(*, agency: Agency, actor=None, actor_label: str = "", **change
     return agency
 
 
+def price_check(*, agency: Agency, item: BillableItem, moment, price=None, tiers=None,
+                subsidize=False, given_currency=None) -> ValidPrice:
+    """`price_validate` against the platform's base cost for `item` in force at `moment`,
+    in the agency's currency: the check behind every agency price and client override."""
+    base = base_cost_at(item=item, currency=agency.currency, moment=moment)
+    if base is None:
+        raise InvalidInput(f"The platform has no base cost for {item.code} in "
+                           f"{agency.currency}.", field="item")
+    return price_validate(item=item, currency=agency.currency, base_cost=base.cost.amount,
+                          price=price, tiers=tiers, subsidize=subsidize,
+                          given_currency=given_currency)
+
+
 @transaction.atomic
 def price_set(*, agency: Agency, item: BillableItem, price=None, tiers=None,
               subsidize: bool = False, currency: str | None = None, actor=None,
@@ -190,13 +203,8 @@ def price_set(*, agency: Agency, item: BillableItem, price=None, tiers=None,
     """The agency's new retail price for `item`, in force from now on (a new row: every
     earlier charge keeps the price it was made at). Flat `price` xor `tiers`, as strings."""
     now = timezone.now()
-    base = base_cost_at(item=item, currency=agency.currency, moment=now)
-    if base is None:
-        raise InvalidInput(f"The platform has no base cost for {item.code} in "
-                           f"{agency.currency}.", field="item")
-    valid = price_validate(item=item, currency=agency.currency, base_cost=base.cost.amount,
-                           price=price, tiers=tiers, subsidize=subsidize,
-                           given_currency=currency)
+    valid = price_check(agency=agency, item=item, moment=now, price=price, tiers=tiers,
+                        subsidize=subsidize, given_currency=currency)
     previous = agency_prices_at(agency=agency, moment=now).get(item.code)
     row = AgencyPrice(
         agency=agency, item=item, tiers=valid.tiers, subsidize=valid.subsidize,
@@ -206,7 +214,7 @@ def price_set(*, agency: Agency, item: BillableItem, price=None, tiers=None,
     row.save()
     audit_record(action="price.set", obj=row, actor=actor, actor_label=actor_label,
                  agency_id=agency.pk, before=price_json(previous),
-                 after={"item": item.code, "base_cost": str(base.cost.amount),
+                 after={"item": item.code, "base_cost": str(valid.base_cost),
                         **price_json(row)})
     return row
 

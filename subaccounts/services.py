@@ -5,8 +5,8 @@ from django.utils import timezone
 from moneyed import Money
 
 from agencies.models import Agency, BillableItem
-from agencies.price_rules import price_json, price_validate
-from agencies.selectors import base_cost_at
+from agencies.price_rules import price_json
+from agencies.services import price_check
 from hoopbilling.audit import audit_record
 from hoopbilling.errors import InvalidInput
 
@@ -85,13 +85,8 @@ def override_set(*, sub_account: SubAccount, item: BillableItem, price=None, tie
     agency's prices (against the platform's base cost, in the agency's currency)."""
     agency = sub_account.agency
     now = timezone.now()
-    base = base_cost_at(item=item, currency=agency.currency, moment=now)
-    if base is None:
-        raise InvalidInput(f"The platform has no base cost for {item.code} in "
-                           f"{agency.currency}.", field="item")
-    valid = price_validate(item=item, currency=agency.currency, base_cost=base.cost.amount,
-                           price=price, tiers=tiers, subsidize=subsidize,
-                           given_currency=currency)
+    valid = price_check(agency=agency, item=item, moment=now, price=price, tiers=tiers,
+                        subsidize=subsidize, given_currency=currency)
     previous = _override_in_force(sub_account=sub_account, item=item, moment=now)
     row = PriceOverride(
         sub_account=sub_account, item=item, tiers=valid.tiers, subsidize=valid.subsidize,
@@ -102,7 +97,7 @@ def override_set(*, sub_account: SubAccount, item: BillableItem, price=None, tie
     audit_record(action="override.set", obj=row, actor=actor, actor_label=actor_label,
                  agency_id=agency.pk, before=price_json(previous),
                  after={"item": item.code, "sub_account": str(sub_account.pk),
-                        "base_cost": str(base.cost.amount), **price_json(row)})
+                        "base_cost": str(valid.base_cost), **price_json(row)})
     return row
 
 
