@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", include("hoopbilling.api_urls")),
     path("", include("wallets.payments_urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("stripe/", include("djstripe.urls", namespace="djstripe")),
     path("", include("agencies.urls")),
     path("", include("subaccounts.urls")),
     path("", include("wallets.pricing_urls")),

@@ -14,6 +14,7 @@ from datetime import datetime
 from django.db.models import F
 
 from .models import Wallet
+from .payment_events import payment_events_due
 from .payment_models import TopUp
 from .topups import PAYMENT_SUSPENSION_REASON, topup_attempt, topup_request
 
@@ -80,6 +81,7 @@ def suspensions_lift_settled(now: datetime) -> dict:
 
 
 BILLING_JOBS: list[Callable[[datetime], dict]] = [
+    payment_events_due,
     auto_topups_request,
     topups_due,
     suspensions_lift_settled,

@@ -363,13 +363,22 @@ def payment_method_attach(*, sub_account: SubAccount, payment_method: str, actor
     gateway = gateway_for(sub_account.agency)
     customer_id = gateway.customer_ensure(sub_account=sub_account)
     card = gateway.payment_method_attach(sub_account=sub_account, payment_method=payment_method)
+    return payment_method_saved(sub_account=sub_account, gateway=gateway.name,
+                                customer_id=customer_id, card=card, actor=actor,
+                                actor_label=actor_label)
+
+
+def payment_method_saved(*, sub_account: SubAccount, gateway: str, customer_id: str, card,
+                         actor=None, actor_label: str = "") -> SubAccount:
+    """The gateway holds a new card for the client's own customer (attached by us, or reported
+    by a webhook): put it on file and retry any unpaid top-up at once."""
     now = timezone.now()
     wallet_id = Wallet.objects.values_list("pk", flat=True).get(sub_account=sub_account)
     with transaction.atomic(durable=True):
         wallet = wallet_lock(wallet_id)
         topup = (TopUp.objects.select_for_update(of=("self",)).filter(wallet=wallet)
                  .order_by("-created_at").first())
-        payment_method_set(sub_account=sub_account, gateway=gateway.name,
+        payment_method_set(sub_account=sub_account, gateway=gateway,
                            customer_id=customer_id, payment_method_id=card.payment_method_id,
                            brand=card.brand, last4=card.last4, actor=actor,
                            actor_label=actor_label)
