@@ -142,7 +142,7 @@ if STRIPE_API_BASE:
 # of 500+ field removals). Throw-away test databases skip them (an empty migrations package,
 # tests/djstripe_schema) and create its tables from its models (tests/conftest.py); a real
 # deployment never sets this and runs dj-stripe's migrations (docs/PERFORMANCE.md).
-if env.bool("DJSTRIPE_SCHEMA_FROM_MODELS", default=False):
+if env.bool("DJSTRIPE_SKIP_MIGRATIONS", default=False):
     MIGRATION_MODULES = {"djstripe": "tests.djstripe_schema.migrations"}
 # Absolute links in emails (the authentication page of a top-up).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")

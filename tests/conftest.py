@@ -4,7 +4,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-# dj-stripe's own migrations take minutes (see DJSTRIPE_SCHEMA_FROM_MODELS in
+# dj-stripe's own migrations take minutes (see DJSTRIPE_SKIP_MIGRATIONS in
 # hoopbilling/settings.py): the test database skips them (an empty migrations package) and
 # `django_db_setup` below creates its tables straight from its models once migrate is done.
 settings.MIGRATION_MODULES = {**settings.MIGRATION_MODULES,
