@@ -61,6 +61,15 @@ class FakeStripe:
             if parts[1] not in self.setups:
                 return _missing(path)
             return 200, self.setups[parts[1]]
+        if parts == ["setup_intents"] and "payment_method" not in form:
+            # For Stripe.js to confirm in the browser (tests stand in for it).
+            setup = {"id": self._id("seti"), "object": "setup_intent",
+                     "status": "requires_payment_method", "customer": form.get("customer"),
+                     "payment_method": None, "created": int(time.time()), "livemode": False,
+                     "metadata": _metadata(form)}
+            setup["client_secret"] = f"{setup['id']}_secret_x"
+            self.setups[setup["id"]] = setup
+            return 200, setup
         if parts == ["setup_intents"]:
             brand, last4, behaviour = CARDS.get(form.get("payment_method"), (0, 0, "missing"))
             if behaviour == "missing":

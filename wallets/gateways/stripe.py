@@ -51,6 +51,14 @@ class StripeGateway:
         return Card(payment_method_id=method.id, brand=method.card.brand,
                     last4=method.card.last4)
 
+    def setup_start(self, *, sub_account):
+        """A SetupIntent for the client's own customer, confirmed in the browser by Stripe.js
+        (the card page); `payment_method_confirmed` takes its result."""
+        customer = self.customer_ensure(sub_account=sub_account)
+        return self.client.v1.setup_intents.create(params={
+            "customer": customer, "usage": "off_session", "payment_method_types": ["card"],
+            "metadata": {"sub_account": str(sub_account.pk)}})
+
     def charge(self, *, topup, attempt: int, payment_method: str) -> ChargeResult:
         intent = self.client.v1.payment_intents.create(params={
             "amount": int(to_minor_units(topup.amount.amount) * 100),
