@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 run: $(STAMP)
 	mkdir -p var
-	$(PY) manage.py migrate --noinput
+	$(PY) manage.py migrate --noinput --run-syncdb
 	$(PY) manage.py seed_demo
 	$(VENV)/bin/honcho start -f Procfile
 

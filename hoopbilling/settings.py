@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "agencies",
     "subaccounts",
     "wallets",
+    "djstripe",
 ]
 
 MIDDLEWARE = [
@@ -129,6 +130,22 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+# dj-stripe: webhooks arrive at /stripe/webhook/<uuid>/ (`manage.py stripe_webhook_setup`
+# records STRIPE_WEBHOOK_SECRET on that endpoint); the signature is always checked.
+STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
+DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
+DJSTRIPE_USE_NATIVE_JSONFIELD = True
+DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
+if STRIPE_API_BASE:
+    STRIPE_API_HOST = STRIPE_API_BASE
+# dj-stripe's own migrations take minutes to apply (Django re-renders its ~90 models for each
+# of 500+ field removals). The zero-setup SQLite database of `make run` (and whoever sets
+# DJSTRIPE_SKIP_MIGRATIONS) creates its tables straight from its models instead
+# (`migrate --run-syncdb`); test databases do the same (tests/conftest.py). A PostgreSQL
+# deployment runs dj-stripe's real migrations (docs/PERFORMANCE.md).
+if (DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+        or env.bool("DJSTRIPE_SKIP_MIGRATIONS", default=False)):
+    MIGRATION_MODULES = {"djstripe": None}
 # Absolute links in emails (the authentication page of a top-up).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 

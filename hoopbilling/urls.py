@@ -11,6 +11,8 @@ urlpatterns = [
     path("", include("wallets.payments_urls")),
     path("agency/keys/", include("agencies.keys_urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("stripe/", include("djstripe.urls", namespace="djstripe")),
+    path("", include("agencies.payments_settings_urls")),
     path("", include("agencies.urls")),
     path("", include("subaccounts.urls")),
     path("", include("wallets.pricing_urls")),

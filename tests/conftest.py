@@ -1,7 +1,23 @@
 import os
 
 import pytest
+from django.conf import settings
 from django.db import connection
+
+# dj-stripe's own migrations take minutes (see DJSTRIPE_SKIP_MIGRATIONS in
+# hoopbilling/settings.py): the test database skips them (an empty migrations package) and
+# `django_db_setup` below creates its tables straight from its models once migrate is done.
+settings.MIGRATION_MODULES = {**settings.MIGRATION_MODULES,
+                              "djstripe": "tests.djstripe_schema.migrations"}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from django.apps import apps
+
+    with django_db_blocker.unblock(), connection.schema_editor() as editor:
+        for model in apps.get_app_config("djstripe").get_models():
+            editor.create_model(model)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -15,6 +15,7 @@ from django.db.models import F
 
 from .invoicing import periods_close_due
 from .models import Wallet
+from .payment_events import payment_events_due
 from .payment_models import TopUp
 from .topups import PAYMENT_SUSPENSION_REASON, topup_attempt, topup_request
 
@@ -81,6 +82,7 @@ def suspensions_lift_settled(now: datetime) -> dict:
 
 
 BILLING_JOBS: list[Callable[[datetime], dict]] = [
+    payment_events_due,
     auto_topups_request,
     topups_due,
     suspensions_lift_settled,

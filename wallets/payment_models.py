@@ -136,6 +136,8 @@ class PaymentEvent(models.Model):
     type = models.CharField(max_length=100)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.STARTED)
     error = models.JSONField(null=True, blank=True)
+    # What processing did ("settled", "ignored: ...") once it succeeded.
+    outcome = models.CharField(max_length=200, blank=True)
     tries = models.PositiveIntegerField(default=0)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)

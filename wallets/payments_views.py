@@ -14,10 +14,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from hoopbilling.errors import DomainError
 from subaccounts.tenancy import agency_member_required, agency_subaccount, client_member_required
 
+from .gateways import gateway_for
 from .gateways.sandbox import CHARGEABLE, DECLINED_ON_ATTACH
 from .payment_models import Notification, TopUp
 from .topups import (
     payment_method_attach,
+    payment_method_confirmed,
     topup_authenticated,
     topup_request,
     wallet_settings_set,
@@ -100,25 +102,37 @@ def billing_home(request, sub_account_id):
 
 @client_member_required(billing=True)
 def card_set(request, sub_account_id):
+    """Sandbox: pick a test card. Stripe with a publishable key: Stripe Elements confirms a
+    SetupIntent in the browser and posts its id. Stripe without one: a payment method id."""
     sub_account = request.sub_account
     stripe_mode = bool(settings.STRIPE_SECRET_KEY)
+    elements = stripe_mode and bool(settings.STRIPE_PUBLISHABLE_KEY)
     form_class = StripeCardForm if stripe_mode else SandboxCardForm
     form = form_class(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    setup_intent = request.POST.get("setup_intent", "") if elements else ""
+    if request.method == "POST" and (setup_intent or form.is_valid()):
         try:
-            payment_method_attach(sub_account=sub_account,
-                                  payment_method=form.cleaned_data["payment_method"],
-                                  actor=request.user)
+            if setup_intent:
+                payment_method_confirmed(sub_account=sub_account, setup_intent=setup_intent,
+                                         actor=request.user)
+            else:
+                payment_method_attach(sub_account=sub_account,
+                                      payment_method=form.cleaned_data["payment_method"],
+                                      actor=request.user)
         except DomainError as exc:
-            _form_errors(form, exc)
+            if not setup_intent:
+                _form_errors(form, exc)
             messages.error(request, f"{exc.message} Your previous card is kept.")
         else:
             messages.success(request, f"Card {sub_account.card_brand} ending "
                                       f"{sub_account.card_last4} saved.")
             return redirect("payments:billing", sub_account_id=sub_account.pk)
+    setup = gateway_for(sub_account.agency).setup_start(sub_account=sub_account) \
+        if elements else None
     return render(request, "wallets/payments/card.html", {
         "sub_account": sub_account, "form": form, "stripe_mode": stripe_mode,
-        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY, "elements": elements,
+        "setup_client_secret": setup.client_secret if setup else "",
     })
 
 

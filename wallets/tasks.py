@@ -45,3 +45,11 @@ def topup_attempt_task(topup_id: str) -> str:
     from .topups import topup_attempt
 
     return topup_attempt(topup_id=topup_id).status
+
+
+@shared_task(name="wallets.tasks.payment_event_process")
+def payment_event_process_task(event_id: str) -> str:
+    """Apply one recorded Stripe event; a failure stays on its row for `payment_events_due`."""
+    from .payment_events import payment_event_process
+
+    return payment_event_process(event_id=event_id).outcome

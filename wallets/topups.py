@@ -21,6 +21,7 @@ import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -33,7 +34,7 @@ from hoopbilling.money import CENT, ensure_decimal, fits_amount, to_minor_units
 from subaccounts.models import SubAccount
 from subaccounts.services import payment_method_set, subaccount_lift, subaccount_suspend
 
-from .gateways import ChargeResult, gateway_for
+from .gateways import CardDeclined, ChargeResult, gateway_for
 from .ledger import Posting, entries_append
 from .locks import wallet_lock
 from .models import Wallet
@@ -363,13 +364,47 @@ def payment_method_attach(*, sub_account: SubAccount, payment_method: str, actor
     gateway = gateway_for(sub_account.agency)
     customer_id = gateway.customer_ensure(sub_account=sub_account)
     card = gateway.payment_method_attach(sub_account=sub_account, payment_method=payment_method)
+    return payment_method_saved(sub_account=sub_account, gateway=gateway.name,
+                                customer_id=customer_id, card=card, actor=actor,
+                                actor_label=actor_label)
+
+
+def payment_method_confirmed(*, sub_account: SubAccount, setup_intent: str, actor=None,
+                             actor_label: str = "") -> SubAccount:
+    """The client confirmed a SetupIntent with Stripe.js (the card page): put its card on
+    file once Stripe says it succeeded for this client's own customer."""
+    from .gateways.stripe import StripeGateway
+
+    gateway = gateway_for(sub_account.agency)
+    if not isinstance(gateway, StripeGateway):
+        raise InvalidInput("Card setup needs Stripe.", field="setup_intent")
+    customer_id = gateway.customer_ensure(sub_account=sub_account)
+    try:
+        setup = gateway.setup_retrieve(setup_id=(setup_intent or "").strip())
+        _, card = (gateway.card_retrieve(payment_method=setup.get("payment_method"))
+                   if setup.get("payment_method") else (None, None))
+    except stripe.InvalidRequestError as exc:
+        raise InvalidInput("No such card setup.", field="setup_intent") from exc
+    if setup.get("customer") != customer_id or card is None:
+        raise InvalidInput("No such card setup.", field="setup_intent")
+    if setup.status != "succeeded":
+        raise CardDeclined("The card was not confirmed.", field="setup_intent")
+    return payment_method_saved(sub_account=sub_account, gateway=gateway.name,
+                                customer_id=customer_id, card=card, actor=actor,
+                                actor_label=actor_label)
+
+
+def payment_method_saved(*, sub_account: SubAccount, gateway: str, customer_id: str, card,
+                         actor=None, actor_label: str = "") -> SubAccount:
+    """The gateway holds a new card for the client's own customer (attached by us, or reported
+    by a webhook): put it on file and retry any unpaid top-up at once."""
     now = timezone.now()
     wallet_id = Wallet.objects.values_list("pk", flat=True).get(sub_account=sub_account)
     with transaction.atomic(durable=True):
         wallet = wallet_lock(wallet_id)
         topup = (TopUp.objects.select_for_update(of=("self",)).filter(wallet=wallet)
                  .order_by("-created_at").first())
-        payment_method_set(sub_account=sub_account, gateway=gateway.name,
+        payment_method_set(sub_account=sub_account, gateway=gateway,
                            customer_id=customer_id, payment_method_id=card.payment_method_id,
                            brand=card.brand, last4=card.last4, actor=actor,
                            actor_label=actor_label)

@@ -5,6 +5,26 @@
 (function () {
   "use strict";
   if (typeof window.Stripe !== "function") { return; }
+  var setup = document.getElementById("stripe-card-setup");
+  if (setup) {
+    var stripeJs = window.Stripe(setup.dataset.publishableKey);
+    var card = stripeJs.elements().create("card");
+    var status = document.getElementById("stripe-unavailable");
+    card.mount("#stripe-card-element");
+    status.textContent = "";
+    setup.addEventListener("submit", function (event) {
+      if (setup.elements.setup_intent.value) { return; }
+      event.preventDefault();
+      status.textContent = "Checking the card with your bank…";
+      stripeJs.confirmCardSetup(setup.dataset.clientSecret, {payment_method: {card: card}})
+        .then(function (result) {
+          if (result.error) { status.textContent = result.error.message; return; }
+          setup.elements.setup_intent.value = result.setupIntent.id;
+          setup.submit();
+        });
+    });
+    return;
+  }
   var box = document.getElementById("stripe-authenticate");
   if (!box) { return; }
   var stripe = window.Stripe(box.dataset.publishableKey);

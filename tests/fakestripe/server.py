@@ -3,9 +3,12 @@
 Stripe does (the same key answers the first response again) and declines /
 authentication_required."""
 
+import hashlib
+import hmac
 import json
 import secrets
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
@@ -23,6 +26,7 @@ class FakeStripe:
     def __init__(self):
         self.lock = threading.Lock()
         self.customers, self.intents, self.idempotent = {}, {}, {}
+        self.setups, self.attached = {}, {}
         self.requests = []
 
     def _id(self, prefix):
@@ -40,10 +44,32 @@ class FakeStripe:
 
     def _route(self, method, path, form):
         parts = path.strip("/").split("/")[1:]
+        if parts == ["account"]:
+            return 200, {"id": "acct_fakeplatform", "object": "account", "livemode": False,
+                         "metadata": {}}
         if parts == ["customers"]:
-            customer = {"id": self._id("cus"), "object": "customer", "name": form.get("name")}
+            customer = {"id": self._id("cus"), "object": "customer", "name": form.get("name"),
+                        "created": int(time.time()), "livemode": False,
+                        "metadata": _metadata(form)}
             self.customers[customer["id"]] = customer
             return 200, customer
+        if parts[:1] == ["customers"] and method == "GET":
+            if parts[1] not in self.customers:
+                return _missing(path)
+            return 200, self.customers[parts[1]]
+        if parts[:1] == ["setup_intents"] and method == "GET":
+            if parts[1] not in self.setups:
+                return _missing(path)
+            return 200, self.setups[parts[1]]
+        if parts == ["setup_intents"] and "payment_method" not in form:
+            # For Stripe.js to confirm in the browser (tests stand in for it).
+            setup = {"id": self._id("seti"), "object": "setup_intent",
+                     "status": "requires_payment_method", "customer": form.get("customer"),
+                     "payment_method": None, "created": int(time.time()), "livemode": False,
+                     "metadata": _metadata(form)}
+            setup["client_secret"] = f"{setup['id']}_secret_x"
+            self.setups[setup["id"]] = setup
+            return 200, setup
         if parts == ["setup_intents"]:
             brand, last4, behaviour = CARDS.get(form.get("payment_method"), (0, 0, "missing"))
             if behaviour == "missing":
@@ -52,21 +78,32 @@ class FakeStripe:
             if behaviour == "attach_declined":
                 return 402, {"error": {"type": "card_error", "code": "card_declined",
                                        "message": "Your card was declined."}}
-            return 200, {"id": self._id("seti"), "object": "setup_intent",
-                         "status": "succeeded", "payment_method": form["payment_method"]}
+            setup = {"id": self._id("seti"), "object": "setup_intent", "status": "succeeded",
+                     "customer": form.get("customer"), "payment_method": form["payment_method"],
+                     "created": int(time.time()), "livemode": False, "metadata": {}}
+            self.setups[setup["id"]] = setup
+            self.attached[form["payment_method"]] = form.get("customer")
+            return 200, setup
         if parts[:1] == ["payment_methods"] and method == "GET":
+            if parts[1] not in CARDS:
+                return _missing(path)
             brand, last4, _ = CARDS[parts[1]]
-            return 200, {"id": parts[1], "object": "payment_method",
+            return 200, {"id": parts[1], "object": "payment_method", "type": "card",
+                         "customer": self.attached.get(parts[1]), "created": int(time.time()),
+                         "livemode": False, "metadata": {},
                          "card": {"brand": brand, "last4": last4}}
         if parts == ["payment_intents"]:
             intent = {"id": self._id("pi"), "object": "payment_intent",
                       "amount": int(form["amount"]), "currency": form["currency"],
                       "customer": form.get("customer"), "status": "requires_payment_method",
-                      "last_payment_error": None}
+                      "last_payment_error": None, "metadata": _metadata(form),
+                      "created": int(time.time()), "livemode": False}
             intent["client_secret"] = f"{intent['id']}_secret_x"
             self.intents[intent["id"]] = intent
             return 200, intent
         if parts[:1] == ["payment_intents"] and len(parts) == 2:
+            if parts[1] not in self.intents:
+                return _missing(path)
             return 200, self.intents[parts[1]]
         if parts[:1] == ["payment_intents"] and parts[2:] == ["confirm"]:
             intent = self.intents[parts[1]]
@@ -93,10 +130,39 @@ class FakeStripe:
             intent["amount_refunded"] = intent.get("amount_refunded", 0) + amount
             return 200, {"id": self._id("re"), "object": "refund", "amount": amount,
                          "payment_intent": intent["id"], "status": "succeeded"}
-        return 404, {"error": {"type": "invalid_request_error", "message": f"no {path}"}}
+        return _missing(path)
 
     def succeeded_charges(self):
         return [i for i in self.intents.values() if i["status"] == "succeeded"]
+
+    def event(self, type, obj, *, account=None, created=None):
+        """A webhook event about `obj` as Stripe renders it."""
+        event = {"id": self._id("evt"), "object": "event", "type": type,
+                 "api_version": "2025-01-27.acacia", "created": created or int(time.time()),
+                 "livemode": False, "pending_webhooks": 1,
+                 "request": {"id": None, "idempotency_key": None},
+                 "data": {"object": json.loads(json.dumps(obj))}}
+        if account:
+            event["account"] = account
+        return event
+
+
+def signature(payload: str, secret: str, timestamp: int | None = None) -> str:
+    """The Stripe-Signature header Stripe sends: `t=<ts>,v1=HMAC-SHA256(secret, "t.payload")`."""
+    timestamp = timestamp or int(time.time())
+    digest = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(),
+                      hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def _metadata(form):
+    return {key[len("metadata["):-1]: value for key, value in form.items()
+            if key.startswith("metadata[") and key.endswith("]")}
+
+
+def _missing(path):
+    return 404, {"error": {"type": "invalid_request_error", "code": "resource_missing",
+                           "message": f"No such object: {path}"}}
 
 
 def serve(port: int) -> tuple[FakeStripe, ThreadingHTTPServer]:

@@ -20,7 +20,8 @@ def test_verify_ledger_exits_1_when_a_wallet_drifts(settings, tmp_path):
     # A real process, so the exit status is the one an operator's script sees. It runs on its
     # own SQLite database with a doctored cached balance.
     db = tmp_path / "drift.sqlite3"
-    env = {"DATABASE_URL": f"sqlite:///{db}", "PATH": "/usr/bin:/bin"}
+    env = {"DATABASE_URL": f"sqlite:///{db}", "PATH": "/usr/bin:/bin",
+           "DJSTRIPE_SKIP_MIGRATIONS": "1"}
     python = sys.executable
     subprocess.run([python, "manage.py", "migrate", "-v0"], env=env, check=True)
     subprocess.run([python, "manage.py", "create_agency", "--name", "A", "--admin-email",

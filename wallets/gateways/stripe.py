@@ -51,6 +51,14 @@ class StripeGateway:
         return Card(payment_method_id=method.id, brand=method.card.brand,
                     last4=method.card.last4)
 
+    def setup_start(self, *, sub_account):
+        """A SetupIntent for the client's own customer, confirmed in the browser by Stripe.js
+        (the card page); `payment_method_confirmed` takes its result."""
+        customer = self.customer_ensure(sub_account=sub_account)
+        return self.client.v1.setup_intents.create(params={
+            "customer": customer, "usage": "off_session", "payment_method_types": ["card"],
+            "metadata": {"sub_account": str(sub_account.pk)}})
+
     def charge(self, *, topup, attempt: int, payment_method: str) -> ChargeResult:
         intent = self.client.v1.payment_intents.create(params={
             "amount": int(to_minor_units(topup.amount.amount) * 100),
@@ -60,7 +68,7 @@ class StripeGateway:
             "metadata": {"topup": str(topup.pk), "sub_account": str(topup.sub_account_id)},
         }, options={"idempotency_key": topup.idempotency_key})
         if intent.status in ("succeeded", "processing"):
-            return self._result(intent)
+            return self.result(intent)
         try:
             intent = self.client.v1.payment_intents.confirm(
                 intent.id, params={"payment_method": payment_method, "off_session": True},
@@ -74,10 +82,24 @@ class StripeGateway:
             return ChargeResult(STATUS.get(status, ChargeResult.DECLINED), intent.id,
                                 client_secret=getattr(failed, "client_secret", "") or "",
                                 error_code=code, error_message=exc.user_message or "")
-        return self._result(intent)
+        return self.result(intent)
 
     def authenticate(self, *, charge_id: str) -> ChargeResult:
-        return self._result(self.client.v1.payment_intents.retrieve(charge_id))
+        return self.result(self.charge_retrieve(charge_id=charge_id))
+
+    def charge_retrieve(self, *, charge_id: str):
+        """The PaymentIntent as this agency's account sees it (webhooks re-fetch with it)."""
+        return self.client.v1.payment_intents.retrieve(charge_id)
+
+    def setup_retrieve(self, *, setup_id: str):
+        return self.client.v1.setup_intents.retrieve(setup_id)
+
+    def card_retrieve(self, *, payment_method: str):
+        """The payment method and its card, or None when it is not a card."""
+        method = self.client.v1.payment_methods.retrieve(payment_method)
+        card = getattr(method, "card", None)
+        return method, (Card(payment_method_id=method.id, brand=card.brand, last4=card.last4)
+                        if card else None)
 
     def refund(self, *, charge_id: str, amount_minor: int, currency: str,
                idempotency_key: str) -> RefundResult:
@@ -93,7 +115,7 @@ class StripeGateway:
         return RefundResult(refund_id=refund.id, status=refund.status)
 
     @staticmethod
-    def _result(intent) -> ChargeResult:
+    def result(intent) -> ChargeResult:
         status = STATUS.get(intent.status, ChargeResult.DECLINED)
         error = getattr(intent, "last_payment_error", None)
         return ChargeResult(status, intent.id, client_secret=intent.client_secret or "",

@@ -1,0 +1,79 @@
+"""Settings > Payments: the agency's Stripe connection and what a suspension blocks.
+Agency admins only; everything is the caller's own agency (`request.agency`)."""
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import redirect, render
+
+from hoopbilling.errors import DomainError
+from subaccounts.tenancy import agency_member_required
+
+from .models import SUSPENDED_CATEGORIES_BY_DEFAULT, BillableItem
+from .payment_settings import agency_stripe_connect, agency_suspension_items_set, key_masked
+
+
+class StripeConnectionForm(forms.Form):
+    stripe_account_id = forms.CharField(
+        label="Stripe Connect account id", required=False, max_length=255,
+        help_text="acct_… of your Stripe account connected to the platform.")
+    stripe_restricted_key = forms.CharField(
+        label="Or a restricted key", required=False, max_length=255,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="rk_live_… with write access to Customers, SetupIntents, PaymentMethods "
+                  "and PaymentIntents. Leave empty to keep the key on file.")
+    remove_key = forms.BooleanField(label="Remove the restricted key on file", required=False)
+
+
+class SuspensionItemsForm(forms.Form):
+    items = forms.MultipleChoiceField(
+        label="Items a suspension blocks", required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: the default, every messaging and calling item.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["items"].choices = [
+            (item.code, f"{item.name} ({item.get_category_display()})")
+            for item in BillableItem.objects.order_by("position", "code")]
+
+
+def _field_error(form, exc: DomainError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+@agency_member_required(admin=True)
+def payments_settings(request):
+    agency = request.agency
+    action = request.POST.get("action") if request.method == "POST" else None
+    stripe_form = StripeConnectionForm(
+        request.POST if action == "stripe" else None,
+        initial={"stripe_account_id": agency.stripe_account_id})
+    items_form = SuspensionItemsForm(
+        request.POST if action == "suspension" else None,
+        initial={"items": agency.suspension_blocked_items})
+    if action == "stripe" and stripe_form.is_valid():
+        data = stripe_form.cleaned_data
+        key = "" if data["remove_key"] else (data["stripe_restricted_key"] or None)
+        try:
+            agency_stripe_connect(agency=agency, account_id=data["stripe_account_id"],
+                                  restricted_key=key, actor=request.user)
+        except DomainError as exc:
+            _field_error(stripe_form, exc)
+        else:
+            messages.success(request, "Stripe connection saved.")
+            return redirect("agency_payments:settings")
+    if action == "suspension" and items_form.is_valid():
+        try:
+            agency_suspension_items_set(agency=agency, items=items_form.cleaned_data["items"],
+                                        actor=request.user)
+        except DomainError as exc:
+            _field_error(items_form, exc)
+        else:
+            messages.success(request, "Suspension settings saved.")
+            return redirect("agency_payments:settings")
+    default_items = BillableItem.objects.filter(category__in=SUSPENDED_CATEGORIES_BY_DEFAULT)
+    return render(request, "agencies/payments_settings.html", {
+        "agency": agency, "stripe_form": stripe_form, "items_form": items_form,
+        "key_masked": key_masked(agency.stripe_restricted_key),
+        "default_items": default_items,
+    })

@@ -1,0 +1,87 @@
+"""The card page with Stripe Elements: a SetupIntent made for the client's own customer,
+confirmed in the browser, then taken by its id; the sandbox page stays offline."""
+
+import pytest
+import stripe
+
+from tests.factories import ClientMembershipFactory, SubAccountFactory
+from tests.fakestripe.server import serve
+from wallets.topups import payment_method_attach
+
+pytestmark = pytest.mark.django_db
+
+PORT = 8512
+
+
+@pytest.fixture(scope="module")
+def fake_stripe():
+    fake, server = serve(PORT)
+    yield fake
+    server.shutdown()
+
+
+@pytest.fixture
+def stripe_on(settings, fake_stripe, monkeypatch):
+    settings.STRIPE_SECRET_KEY = "sk_test_fakeplatformkey000000000000"
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_fakepublishable000000000000"
+    settings.STRIPE_API_BASE = f"http://127.0.0.1:{PORT}"
+    monkeypatch.setattr(stripe, "api_base", settings.STRIPE_API_BASE)
+    return fake_stripe
+
+
+@pytest.fixture
+def billing_admin(client):
+    membership = ClientMembershipFactory()
+    client.force_login(membership.user)
+    return membership
+
+
+def confirm_in_browser(fake, setup_id, payment_method):
+    """What Stripe.js does: the customer's card confirms the SetupIntent."""
+    setup = fake.setups[setup_id]
+    setup.update(status="succeeded", payment_method=payment_method)
+    fake.attached[payment_method] = setup["customer"]
+
+
+def test_sandbox_card_page_loads_nothing_from_stripe(client, billing_admin):
+    page = client.get(f"/billing/{billing_admin.sub_account.pk}/card/").content.decode()
+    assert "js.stripe.com" not in page and "pm_card_visa" in page
+
+
+def test_elements_page_confirms_a_setup_intent_for_the_clients_own_customer(
+        client, billing_admin, stripe_on):
+    sub_account = billing_admin.sub_account
+    page = client.get(f"/billing/{sub_account.pk}/card/").content.decode()
+    assert '<script src="https://js.stripe.com/v3/"></script>' in page
+    [setup] = stripe_on.setups.values()
+    assert setup["client_secret"] in page
+    assert stripe_on.customers[setup["customer"]]["metadata"] == {
+        "sub_account": str(sub_account.pk)}
+    confirm_in_browser(stripe_on, setup["id"], "pm_card_mastercard")
+    response = client.post(f"/billing/{sub_account.pk}/card/",
+                           {"setup_intent": setup["id"]}, follow=True)
+    assert "ending 4444 saved" in response.content.decode()
+    sub_account.refresh_from_db()
+    assert (sub_account.payment_customer_id, sub_account.payment_method_id) == (
+        setup["customer"], "pm_card_mastercard")
+
+
+def test_a_setup_intent_of_another_client_or_unconfirmed_is_refused(
+        client, billing_admin, stripe_on):
+    sub_account = billing_admin.sub_account
+    payment_method_attach(sub_account=sub_account, payment_method="pm_card_visa")
+    other = SubAccountFactory()
+    client.get(f"/billing/{sub_account.pk}/card/")
+    other_setup = stripe_on.handle("POST", "/v1/setup_intents", {
+        "customer": "cus_someoneelse", "payment_method": "pm_card_mastercard"}, None)[1]
+    response = client.post(f"/billing/{sub_account.pk}/card/",
+                           {"setup_intent": other_setup["id"]})
+    assert "No such card setup." in response.content.decode()
+    own = [s for s in stripe_on.setups.values()  # each page view makes one
+           if s["customer"] == sub_account.payment_customer_id and s["status"] != "succeeded"][-1]
+    own["payment_method"] = "pm_card_mastercard"
+    response = client.post(f"/billing/{sub_account.pk}/card/", {"setup_intent": own["id"]})
+    assert "not confirmed" in response.content.decode()
+    sub_account.refresh_from_db()
+    assert sub_account.payment_method_id == "pm_card_visa"
+    assert other.payment_method_id == ""
