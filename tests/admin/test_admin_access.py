@@ -38,7 +38,7 @@ def admin_url_names():
 
 def sample_url(name, params, object_id="1"):
     values = {"object_id": object_id, "id": object_id, "app_label": "wallets",
-              "content_type_id": 1, "url": "x"}
+              "content_type_id": 1, "url": "x", "action_name": "x", "model_name": "x"}
     return reverse(f"admin:{name}", kwargs={p: values[p] for p in params})
 
 

@@ -44,21 +44,21 @@ def confirm_in_browser(fake, setup_id, payment_method):
 
 
 def test_sandbox_card_page_loads_nothing_from_stripe(client, billing_admin):
-    page = client.get(f"/billing/{billing_admin.sub_account.pk}/card/").content.decode()
+    page = client.get(f"/client/{billing_admin.sub_account.pk}/payments/card/").content.decode()
     assert "js.stripe.com" not in page and "pm_card_visa" in page
 
 
 def test_elements_page_confirms_a_setup_intent_for_the_clients_own_customer(
         client, billing_admin, stripe_on):
     sub_account = billing_admin.sub_account
-    page = client.get(f"/billing/{sub_account.pk}/card/").content.decode()
+    page = client.get(f"/client/{sub_account.pk}/payments/card/").content.decode()
     assert '<script src="https://js.stripe.com/v3/"></script>' in page
     [setup] = stripe_on.setups.values()
     assert setup["client_secret"] in page
     assert stripe_on.customers[setup["customer"]]["metadata"] == {
         "sub_account": str(sub_account.pk)}
     confirm_in_browser(stripe_on, setup["id"], "pm_card_mastercard")
-    response = client.post(f"/billing/{sub_account.pk}/card/",
+    response = client.post(f"/client/{sub_account.pk}/payments/card/",
                            {"setup_intent": setup["id"]}, follow=True)
     assert "ending 4444 saved" in response.content.decode()
     sub_account.refresh_from_db()
@@ -71,16 +71,16 @@ def test_a_setup_intent_of_another_client_or_unconfirmed_is_refused(
     sub_account = billing_admin.sub_account
     payment_method_attach(sub_account=sub_account, payment_method="pm_card_visa")
     other = SubAccountFactory()
-    client.get(f"/billing/{sub_account.pk}/card/")
+    client.get(f"/client/{sub_account.pk}/payments/card/")
     other_setup = stripe_on.handle("POST", "/v1/setup_intents", {
         "customer": "cus_someoneelse", "payment_method": "pm_card_mastercard"}, None)[1]
-    response = client.post(f"/billing/{sub_account.pk}/card/",
+    response = client.post(f"/client/{sub_account.pk}/payments/card/",
                            {"setup_intent": other_setup["id"]})
     assert "No such card setup." in response.content.decode()
     own = [s for s in stripe_on.setups.values()  # each page view makes one
            if s["customer"] == sub_account.payment_customer_id and s["status"] != "succeeded"][-1]
     own["payment_method"] = "pm_card_mastercard"
-    response = client.post(f"/billing/{sub_account.pk}/card/", {"setup_intent": own["id"]})
+    response = client.post(f"/client/{sub_account.pk}/payments/card/", {"setup_intent": own["id"]})
     assert "not confirmed" in response.content.decode()
     sub_account.refresh_from_db()
     assert sub_account.payment_method_id == "pm_card_visa"
