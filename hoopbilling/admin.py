@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AuditLog
+from .models import AuditLog, FailedLogin
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -23,3 +23,10 @@ class AuditLogAdmin(ReadOnlyAdmin):
     search_fields = ["object_id", "actor_label", "reason"]
     date_hierarchy = "created_at"
 
+
+
+@admin.register(FailedLogin)
+class FailedLoginAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "username", "ip_address", "user", "path"]
+    search_fields = ["username", "ip_address"]
+    date_hierarchy = "created_at"
