@@ -25,7 +25,7 @@ from hoopbilling.money import fits_amount
 from .models import BillableItem
 
 MAX_TIERS = 20
-_DECIMAL_STRING = re.compile(r"^-?\d+(\.\d+)?$")
+_DECIMAL_STRING = re.compile(r"^-?\d+(\.\d+)?$", re.ASCII)  # "１２" is not a price
 PERCENT = Decimal("0.01")
 
 

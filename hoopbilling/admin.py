@@ -21,7 +21,7 @@ from django.utils.html import format_html
 
 from .audit import audit_record
 from .errors import DomainError
-from .models import AuditLog
+from .models import AuditLog, FailedLogin
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -207,3 +207,10 @@ class AuditLogAdmin(ReadOnlyAdmin):
         return format_html('<a href="{}">{}</a>',
                            reverse("admin:agencies_agency_change", args=[row.agency_id]),
                            row.agency_id)
+
+
+@admin.register(FailedLogin)
+class FailedLoginAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "username", "ip_address", "user", "path"]
+    search_fields = ["username", "ip_address"]
+    date_hierarchy = "created_at"

@@ -3,8 +3,10 @@
 Every error answers `{"error": {"code", "message", "fields"}}` (CONTRACT section 5).
 """
 
+import re
+
 from django.http import Http404
-from rest_framework import exceptions, permissions
+from rest_framework import exceptions, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,15 +25,46 @@ class AgencyApiView(APIView):
         return self.request.user.agency
 
 
+DECIMAL_STRING = re.compile(r"-?\d+(\.\d+)?", re.ASCII)
+
+
+class StrictSerializer(serializers.Serializer):
+    """A request serializer that refuses fields it does not declare (400 naming each) instead
+    of silently ignoring them: a misspelt field must never look accepted. Its decimal fields
+    take plain ASCII decimal strings only (Python's Decimal also reads "１２" and "1e3")."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+            not_decimal = sorted(
+                name for name, field in self.fields.items()
+                if isinstance(field, serializers.DecimalField) and isinstance(data.get(name), str)
+                and not DECIMAL_STRING.fullmatch(data[name].strip()))
+            if not_decimal:
+                raise serializers.ValidationError(
+                    {name: ['A decimal string such as "10.00".'] for name in not_decimal})
+        return super().to_internal_value(data)
+
+
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
-def _flatten(detail) -> dict:
+def _flatten(detail, prefix: str = "") -> dict:
+    """DRF's nested error detail as {"field" or "parent.field": [messages]}."""
+    flat = {}
     if isinstance(detail, dict):
-        return {key: [str(m) for m in (value if isinstance(value, list) else [value])]
-                for key, value in detail.items()}
-    return {}
+        for key, value in detail.items():
+            name = f"{prefix}{key}"
+            if isinstance(value, dict):
+                flat.update(_flatten(value, f"{name}."))
+            else:
+                flat[name] = [str(m) for m in (value if isinstance(value, list) else [value])]
+    elif isinstance(detail, list) and prefix:
+        flat[prefix.rstrip(".")] = [str(m) for m in detail]
+    return flat
 
 
 def exception_handler(exc, context):

@@ -31,3 +31,29 @@ class AuditLog(models.Model):
 
     def __str__(self):
         return f"{self.action} {self.object_type}:{self.object_id}"
+
+
+class FailedLogin(models.Model):
+    """One refused login (wrong password or unknown account), from any login form.
+
+    Written by `hoopbilling.security` for every `user_login_failed`; the login rate limit
+    counts in the cache, this table is the record operators read in the admin."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    username = models.CharField(max_length=254)
+    # The account the name belongs to, when there is one.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+    path = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["username", "-created_at"]),
+                   models.Index(fields=["ip_address", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.username} from {self.ip_address} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "rest_framework",
     "drf_spectacular",
+    "csp",
     "hoopbilling",
     "agencies",
     "subaccounts",
@@ -44,8 +45,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "hoopbilling.security.LoginRateLimitMiddleware",
+    "hoopbilling.security.ApiBodySizeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "hoopbilling.urls"
@@ -86,6 +90,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -150,20 +155,99 @@ if (DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "hoopbilling.schema.HoopAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": ["hoopbilling.api_auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["hoopbilling.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "hoopbilling.api.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": True,
+    # Per API key (hoopbilling.ratelimit.ApiKeyRateThrottle): every API view, present and
+    # future, unless it sets its own throttle_classes.
+    "DEFAULT_THROTTLE_CLASSES": ["hoopbilling.ratelimit.ApiKeyRateThrottle"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "HoopBilling API",
     "VERSION": "1.0.0",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# --- Security --------------------------------------------------------------------------------
+# Always on, in development too: the cookies are HTTP-only, the session ends with the browser's
+# idle day, and a page may not be framed or sniffed.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
+
+# Request bodies: a usage batch of 1,000 events is well under 1 MB; anything far larger is
+# refused (400 in the API's error shape, see hoopbilling.api) before it is parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+
+# Content-Security-Policy (django-csp): our pages load only our own static files; no inline
+# script or style (confirmation prompts live in static/js/confirm.js).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Caches: rate-limit counters must be shared by every web process, so Redis whenever Redis is
+# configured (REDIS_URL, or a Redis Celery broker); otherwise this process's memory (make run).
+REDIS_URL = env("REDIS_URL", default="")
+_cache_redis = REDIS_URL or (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
+if _cache_redis:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": _cache_redis, "KEY_PREFIX": "hb"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Rate limits (hoopbilling.ratelimit). API: requests per key; login: failed attempts per
+# account and per address within LOGIN_RATE_WINDOW seconds, then 429 until the window ends.
+API_RATE_LIMIT = env("API_RATE_LIMIT", default="1200/min")
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
+LOGIN_RATE_WINDOW = env.int("LOGIN_RATE_WINDOW", default=15 * 60)
+# Behind a proxy, the request header carrying the caller's address (e.g. HTTP_X_REAL_IP).
+CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", default="")
+
+# Production (DJANGO_DEBUG=0): HTTPS only, behind a proxy that sets X-Forwarded-Proto.
+# `manage.py check --deploy --fail-level WARNING` passes with these (tests/security).
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    CSRF_TRUSTED_ORIGINS = env.list(
+        "CSRF_TRUSTED_ORIGINS", default=[f"https://{host}" for host in ALLOWED_HOSTS
+                                         if host and not host.startswith(".") and host != "*"])
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["upgrade-insecure-requests"] = True
+    if SECRET_KEY.startswith("dev-only"):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("Set DJANGO_SECRET_KEY when DJANGO_DEBUG=0.")
 
 LOGGING = {
     "version": 1,

@@ -1,9 +1,12 @@
 """Who may see what: the one place pages resolve the caller's agency or client account.
 
 Every page query starts from `request.agency` or `request.sub_account` set here, so another
-tenant's object is simply not found (404).
+tenant's object is simply not found (404). The API and tasks use `agency_subaccounts` /
+`subaccount_for_agency`, the same scoping without a request. docs/permissions.md is the
+matrix these enforce.
 """
 
+import uuid
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
@@ -11,8 +14,27 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from agencies.models import AgencyMembership
+from hoopbilling.errors import NotFound
 
 from .models import ClientMembership, SubAccount
+
+
+def agency_subaccounts(agency):
+    """Every client of `agency`, and nothing else: the queryset tenant-scoped code starts from."""
+    return SubAccount.objects.select_related("agency").filter(agency=agency)
+
+
+def subaccount_for_agency(agency, pk) -> SubAccount:
+    """One of `agency`'s clients for the API and tasks, or `NotFound` (404 `not_found`) — for
+    another agency's client and for an id that is not even a UUID alike."""
+    try:
+        pk = pk if isinstance(pk, uuid.UUID) else uuid.UUID(str(pk))
+    except ValueError as exc:
+        raise NotFound("No such sub-account.", field="sub_account") from exc
+    sub_account = agency_subaccounts(agency).filter(pk=pk).first()
+    if sub_account is None:
+        raise NotFound("No such sub-account.", field="sub_account")
+    return sub_account
 
 
 def agency_member_required(view=None, *, admin: bool = False):
@@ -37,8 +59,7 @@ def agency_member_required(view=None, *, admin: bool = False):
 
 def agency_subaccount(request, pk) -> SubAccount:
     """One of the caller's agency's clients, or 404."""
-    return get_object_or_404(SubAccount.objects.select_related("agency"),
-                             agency=request.agency, pk=pk)
+    return get_object_or_404(agency_subaccounts(request.agency), pk=pk)
 
 
 def client_member_required(view=None, *, billing: bool = False):

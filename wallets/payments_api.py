@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from hoopbilling.api import AgencyApiView
+from hoopbilling.api import AgencyApiView, StrictSerializer
 from subaccounts.models import SubAccount
 
 from .models import Wallet
@@ -49,7 +49,7 @@ def topup_data(topup: TopUp) -> dict:
     }
 
 
-class AutoTopupSerializer(serializers.Serializer):
+class AutoTopupSerializer(StrictSerializer):
     enabled = serializers.BooleanField(required=False)
     threshold = serializers.DecimalField(max_digits=18, decimal_places=6, required=False,
                                          min_value=0)
@@ -59,15 +59,15 @@ class AutoTopupSerializer(serializers.Serializer):
                                            allow_null=True, min_value=0)
 
 
-class WalletPatchSerializer(serializers.Serializer):
+class WalletPatchSerializer(StrictSerializer):
     auto_topup = AutoTopupSerializer()
 
 
-class PaymentMethodSerializer(serializers.Serializer):
+class PaymentMethodSerializer(StrictSerializer):
     payment_method = serializers.CharField(max_length=255)
 
 
-class TopUpCreateSerializer(serializers.Serializer):
+class TopUpCreateSerializer(StrictSerializer):
     amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0)
 
 

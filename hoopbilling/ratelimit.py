@@ -1,0 +1,68 @@
+"""Rate limits kept in the cache (Redis in production, so every web process shares them).
+
+- `ApiKeyRateThrottle`: DRF throttle for every API view, keyed by the API key's prefix, at
+  `settings.API_RATE_LIMIT` ("1200/min"). DRF raises `Throttled`; `hoopbilling.api` answers
+  429 `rate_limited` with `Retry-After`.
+- `WindowCounter`: fixed-window counters for failed logins per account and per address
+  (`hoopbilling.security`). Kept apart from DRF because `rest_framework.views` imports this
+  module while it loads (it is a default throttle class).
+"""
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class ApiKeyRateThrottle(SimpleRateThrottle):
+    scope = "api_key"
+
+    def get_rate(self):
+        # Read on every request (not frozen at import) so deployments and tests can change it.
+        return settings.API_RATE_LIMIT
+
+    def get_cache_key(self, request, view):
+        key = getattr(request.user, "key", None)
+        if key is None:  # not an API-key caller (the public schema): not throttled here
+            return None
+        return f"throttle:api-key:{key.prefix}"
+
+
+@dataclass(frozen=True)
+class WindowCounter:
+    """At most `limit` events per `window` seconds for each identity of one `scope`."""
+
+    scope: str
+    limit: int
+    window: int
+
+    def _key(self, identity: str, now: float) -> str:
+        digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        return f"ratelimit:{self.scope}:{digest}:{int(now // self.window)}"
+
+    def count(self, identity: str) -> int:
+        return cache.get(self._key(identity, time.time()), 0)
+
+    def hit(self, identity: str) -> int:
+        key = self._key(identity, time.time())
+        cache.add(key, 0, timeout=self.window)
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=self.window)
+            return 1
+
+    def reset(self, identity: str) -> None:
+        cache.delete(self._key(identity, time.time()))
+
+    def blocked(self, identity: str) -> bool:
+        return self.count(identity) >= self.limit
+
+    def retry_after(self) -> int:
+        """Seconds until the current window ends."""
+        now = time.time()
+        return max(1, math.ceil((math.floor(now / self.window) + 1) * self.window - now))

@@ -1,0 +1,124 @@
+"""Login rate limits, failed-login records and the API's request-size limit.
+
+Failed logins are counted per account (the normalised username) and per address in
+fixed windows (`settings.LOGIN_RATE_WINDOW`). Once either count reaches its limit, a login
+POST to any login form (`/accounts/login/`, `/admin/login/`) answers 429 with `Retry-After`
+before the password is even checked. Every failure writes a `FailedLogin` row, whichever form
+or backend it came through (Django's `user_login_failed` signal).
+"""
+
+import json
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.dispatch import receiver
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from .models import FailedLogin
+from .ratelimit import WindowCounter
+
+
+def account_counter() -> WindowCounter:
+    return WindowCounter("login-account", settings.LOGIN_FAILURES_PER_ACCOUNT,
+                         settings.LOGIN_RATE_WINDOW)
+
+
+def address_counter() -> WindowCounter:
+    return WindowCounter("login-address", settings.LOGIN_FAILURES_PER_ADDRESS,
+                         settings.LOGIN_RATE_WINDOW)
+
+
+def client_address(request) -> str | None:
+    """The caller's address: REMOTE_ADDR, or the header a trusted proxy sets
+    (`CLIENT_IP_HEADER`, e.g. HTTP_X_REAL_IP) when the deployment names one."""
+    if request is None:
+        return None
+    header = settings.CLIENT_IP_HEADER
+    value = (request.META.get(header) if header else None) or request.META.get("REMOTE_ADDR")
+    return value.split(",")[0].strip() if value else None
+
+
+def normalised_username(username) -> str:
+    return str(username or "").strip().lower()[:254]
+
+
+@receiver(user_login_failed, dispatch_uid="hoopbilling.failed_login_record")
+def failed_login_record(sender, credentials, request=None, **kwargs):
+    username = normalised_username(credentials.get("username"))
+    address = client_address(request)
+    user_model = get_user_model()
+    user = user_model._default_manager.filter(
+        **{f"{user_model.USERNAME_FIELD}__iexact": username}).first() if username else None
+    FailedLogin.objects.create(
+        username=username, user=user, ip_address=address,
+        user_agent=(request.META.get("HTTP_USER_AGENT", "") if request else "")[:255],
+        path=(request.path if request else "")[:200],
+    )
+    if username:
+        account_counter().hit(username)
+    if address:
+        address_counter().hit(address)
+
+
+@receiver(user_logged_in, dispatch_uid="hoopbilling.login_counter_reset")
+def login_counter_reset(sender, request, user, **kwargs):
+    """The account's owner got in: earlier typos no longer count against the account (the
+    address keeps its count, so guessing many accounts from one place stays limited)."""
+    account_counter().reset(normalised_username(user.get_username()))
+
+
+class LoginRateLimitMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self._login_paths = None
+
+    def login_paths(self) -> set[str]:
+        if self._login_paths is None:
+            self._login_paths = {reverse("login"), reverse("admin:login")}
+        return self._login_paths
+
+    def __call__(self, request):
+        if request.method == "POST" and request.path in self.login_paths():
+            limited = self.limited_by(request)
+            if limited is not None:
+                response = render(request, "registration/login_limited.html",
+                                  {"retry_minutes": -(-limited // 60)}, status=429)
+                response["Retry-After"] = str(limited)
+                return response
+        return self.get_response(request)
+
+    def limited_by(self, request) -> int | None:
+        """Seconds to wait when the account or the address is over its limit, else None."""
+        username = normalised_username(request.POST.get("username"))
+        address = client_address(request)
+        for counter, identity in ((account_counter(), username), (address_counter(), address)):
+            if identity and counter.blocked(identity):
+                return counter.retry_after()
+        return None
+
+
+class ApiBodySizeMiddleware:
+    """An API request whose declared body is over DATA_UPLOAD_MAX_MEMORY_SIZE answers 413 in
+    the API's error shape before anything reads it (DRF's JSON parser reads the stream
+    without Django's size check)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and request.path.startswith("/api/"):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > limit:
+                body = {"error": {"code": "payload_too_large",
+                                  "message": f"Request body over {limit} bytes.",
+                                  "fields": {}}}
+                return HttpResponse(json.dumps(body), status=413,
+                                    content_type="application/json")
+        return self.get_response(request)

@@ -1,0 +1,105 @@
+"""Two tenants for the security tests. The first (`victim`) owns the objects every URL is
+aimed at; the second (`intruder`) supplies the callers: its agency admin and staff, its
+client admin (with and without billing permission) and client user, and its API key."""
+
+import hashlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from agencies.models import AgencyMembership, BillableItem
+from subaccounts.models import ClientMembership
+from subaccounts.services import override_set
+from tests.factories import (
+    AgencyFactory,
+    AgencyMembershipFactory,
+    ApiKeyFactory,
+    ClientMembershipFactory,
+    EntryFactory,
+    UserFactory,
+    wallet_with_card,
+)
+from wallets.payment_models import TopUp
+from wallets.topups import topup_request
+
+# Tables whose whole content is hashed before and after (money and tenancy); every other
+# table is compared by row count.
+KEY_TABLES = ("wallets_wallet", "wallets_entry", "subaccounts_subaccount",
+              "subaccounts_priceoverride", "agencies_agency", "agencies_agencyprice",
+              "subaccounts_clientmembership", "agencies_agencymembership")
+# Written by merely calling: sessions by logging in, API keys' last_used_at.
+VOLATILE_TABLES = {"django_session", "agencies_apikey"}
+
+
+@dataclass
+class Tenant:
+    agency: object
+    sub_account: object
+    users: dict = field(default_factory=dict)  # role -> user
+    api_key: object = None
+    topup: object = None
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Ten users per test: the production hasher's cost is not what these tests measure.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _tenant(label: str, *, topup: bool = True) -> Tenant:
+    agency = AgencyFactory(name=f"{label} Agency")
+    wallet = wallet_with_card(agency=agency, balance=Decimal("25.00"))
+    sub_account = wallet.sub_account
+    sub_account.name = f"{label} Client"
+    sub_account.save(update_fields=["name"])
+    EntryFactory(wallet=wallet, kind="adjustment", amount=Decimal("-3.50"))
+    tenant = Tenant(agency=agency, sub_account=sub_account, api_key=ApiKeyFactory(agency=agency))
+    for role in (AgencyMembership.Role.ADMIN, AgencyMembership.Role.STAFF):
+        user = UserFactory(username=f"{label.lower()}-agency-{role}@example.com")
+        AgencyMembershipFactory(agency=agency, user=user, role=role)
+        tenant.users[f"agency_{role}"] = user
+    for role, billing in (("client_admin", True), ("client_admin_no_billing", False),
+                          ("client_user", False)):
+        user = UserFactory(username=f"{label.lower()}-{role.replace('_', '-')}@example.com")
+        ClientMembershipFactory(
+            sub_account=sub_account, user=user, can_manage_billing=billing,
+            role=ClientMembership.Role.USER if role == "client_user"
+            else ClientMembership.Role.ADMIN)
+        tenant.users[role] = user
+    override_set(sub_account=sub_account, item=BillableItem.objects.get(code="sms_outbound"),
+                 price="0.05", subsidize=True, actor_label="test")
+    if topup:
+        tenant.topup = topup_request(wallet_id=wallet.pk, trigger=TopUp.Trigger.MANUAL,
+                                     amount=Decimal("20.00"), enqueue=False)
+    return tenant
+
+
+@pytest.fixture
+def victim(db) -> Tenant:
+    return _tenant("Victim")
+
+
+@pytest.fixture
+def intruder(db) -> Tenant:
+    # no top-up in flight: the bad-input tests start one with a valid body
+    return _tenant("Intruder", topup=False)
+
+
+def database_snapshot() -> dict:
+    """Row count of every table, and a digest of every row of the key tables."""
+    snapshot = {}
+    with connection.cursor() as cursor:
+        for table in sorted(connection.introspection.table_names()):
+            if table in VOLATILE_TABLES:
+                continue
+            quoted = connection.ops.quote_name(table)
+            if table in KEY_TABLES:
+                cursor.execute(f"SELECT * FROM {quoted}")
+                rows = sorted(repr(row) for row in cursor.fetchall())
+                snapshot[table] = (len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest())
+            else:
+                cursor.execute(f"SELECT COUNT(*) FROM {quoted}")
+                snapshot[table] = cursor.fetchone()[0]
+    return snapshot
