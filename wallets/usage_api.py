@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from hoopbilling.api import AgencyApiView, error_body
 from hoopbilling.errors import DomainError, InvalidInput
+from hoopbilling.schema import ErrorSerializer
 from subaccounts.models import SubAccount
 
 from .models import Entry, UsageCharge
@@ -93,11 +94,6 @@ class QuoteSerializer(ExplanationFields):
     currency = serializers.CharField()
     billed_to = serializers.ChoiceField(choices=["wallet", "agency"])
     wallet_balance = serializers.CharField(help_text="The balance after this charge.")
-
-
-ErrorSerializer = inline_serializer("Error", {"error": inline_serializer("ErrorBody", {
-    "code": serializers.CharField(), "message": serializers.CharField(),
-    "fields": serializers.DictField()})})
 
 
 def _money(value) -> str | None:
