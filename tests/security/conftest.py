@@ -8,8 +8,10 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from agencies.models import AgencyMembership, BillableItem
+from agencies.periods import period_bounds
 from subaccounts.models import ClientMembership
 from subaccounts.services import override_set
 from tests.factories import (
@@ -21,6 +23,8 @@ from tests.factories import (
     UserFactory,
     wallet_with_card,
 )
+from wallets.invoicing import period_close
+from wallets.models import BillingPeriod, Invoice
 from wallets.payment_models import TopUp
 from wallets.topups import topup_request
 
@@ -40,6 +44,7 @@ class Tenant:
     users: dict = field(default_factory=dict)  # role -> user
     api_key: object = None
     topup: object = None
+    invoice: object = None
 
 
 @pytest.fixture(autouse=True)
@@ -73,6 +78,11 @@ def _tenant(label: str, *, topup: bool = True) -> Tenant:
     if topup:
         tenant.topup = topup_request(wallet_id=wallet.pk, trigger=TopUp.Trigger.MANUAL,
                                      amount=Decimal("20.00"), enqueue=False)
+    # an issued invoice: the client's current period, closed as of its end
+    start, end = period_bounds(anchor_day=agency.billing_anchor_day, moment=timezone.now())
+    period = BillingPeriod.objects.create(agency=agency, start=start, end=end)
+    period_close(period=period, now=end)
+    tenant.invoice = Invoice.objects.get(sub_account=sub_account)
     return tenant
 
 

@@ -37,7 +37,8 @@ WRITE_BODY = {"name": "Hijacked", "price": "1.00", "amount": "10.00", "subsidize
 
 
 def _victim_objects(victim) -> dict:
-    return {"sub_account": str(victim.sub_account.pk), "topup": str(victim.topup.pk)}
+    return {"sub_account": str(victim.sub_account.pk), "topup": str(victim.topup.pk),
+            "invoice": str(victim.invoice.pk), "api_key": str(victim.api_key.pk)}
 
 
 # URL keyword -> what fills it. Tenant objects are the first tenant's; the rest are public.
@@ -45,11 +46,13 @@ KWARG_VALUES = {
     "sub_account_id": ("tenant", "sub_account"),
     "topup_id": ("tenant", "topup"),
     "item": ("public", "sms_outbound"),
+    # dj-stripe's webhook endpoint: signed by Stripe, named by its own random id
+    "uuid": ("public", "00000000-0000-4000-8000-000000000000"),
 }
 # Generic keywords (`pk`, `id`) are named by the path segment before them.
 GENERIC_KWARGS = {"pk", "id"}
 SEGMENT_OBJECTS = {"clients": "sub_account", "subaccounts": "sub_account",
-                   "topups": "topup"}
+                   "topups": "topup", "invoices": "invoice", "keys": "api_key"}
 # Django's own routes: the password-reset link and the operators' admin.
 AUTH_KWARGS = {"uidb64": urlsafe_base64_encode(force_bytes(1)), "token": "set-password"}
 ADMIN_KWARGS = {"url": "no-such-page/"}
