@@ -452,8 +452,13 @@ def _record_safely(agency, pending, prices):
         return {index: exc for index, _ in pending}
 
 
-def usage_record_batch(*, agency: Agency, events: list) -> list[UsageResult | DomainError]:
-    """Record up to BATCH_MAX events; one result (or error) per event, in order."""
+def usage_record_batch(*, agency: Agency, events: list, price_for=None,
+                       ) -> list[UsageResult | DomainError]:
+    """Record up to BATCH_MAX events; one result (or error) per event, in order.
+
+    `price_for(event) -> ResolvedPrice`, when given, replaces the per-request price lookup:
+    `seed_demo` replays 90 days of traffic and resolves each client's prices once per price
+    change instead of once per batch (`wallets.demo`)."""
     if not isinstance(events, list) or not 1 <= len(events) <= BATCH_MAX:
         raise InvalidInput(f"events is a list of 1 to {BATCH_MAX} events.", field="events")
     now = timezone.now()
@@ -470,7 +475,7 @@ def usage_record_batch(*, agency: Agency, events: list) -> list[UsageResult | Do
             if first is not None:
                 duplicates.append((index, first, event))
                 continue
-            prices[index] = lookups.price(event)
+            prices[index] = price_for(event) if price_for else lookups.price(event)
         except DomainError as exc:
             results[index] = exc
             continue
