@@ -42,13 +42,14 @@ SMS_TEMPLATES = [
     "message and our team will help ✨",
 ]
 
-AI_WORDS = tuple(
+AI_COPY = (
     "our team helps local families with friendly service and honest prices every single "
     "day this spring we are proud to offer new appointments flexible hours and a warm "
     "welcome to everyone in the neighbourhood book today and discover why customers keep "
     "coming back for quality care attention to detail and results you can see listing "
     "features bright open kitchen quiet street close to schools parks and shops"
-).split()
+)
+AI_WORDS = AI_COPY.split()
 
 MINUTES = [0, 0, 1, 1, 1, 2, 2, 3, 4, 5, 7, 9, 12, 18, 26]
 
