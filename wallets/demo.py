@@ -278,7 +278,10 @@ def demo_seed(*, progress: Callable[[str], None] = print) -> SeedReport:
             for slot, (from_hour, to_hour, share) in enumerate(SLOTS):
                 window_start = day_start + timedelta(hours=from_hour)
                 window_end = day_start + timedelta(hours=to_hour)
-                if window_end > end:
+                # Recorded some minutes after the window closes, as a platform's batch
+                # job would send it.
+                record_at = window_end + timedelta(seconds=rng.randint(60, 3000))
+                if record_at > end:
                     break
                 events = []
                 for plan, sub_account in clients:
@@ -294,7 +297,7 @@ def demo_seed(*, progress: Callable[[str], None] = print) -> SeedReport:
                     events += batch
                 for number, event in enumerate(events):
                     event["idempotency_key"] = f"demo:{day}:{slot}:{number}"
-                clock.move_to(window_end)
+                clock.move_to(record_at)
                 _record(agency, events, prices, report.counts)
                 billing_jobs_run(clock.now())
             if day % 15 == 0:

@@ -33,6 +33,12 @@ def demo_data(monkeypatch):
     celery_app.conf.task_always_eager = previous
 
 
+def full_page(browser, limit=2200):
+    """Grow the window to the page's height so a screenshot shows all of it."""
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(1280, min(height + 140, limit))
+
+
 def messages_text(browser):
     return browser.find_element(By.CLASS_NAME, "messages").text
 
@@ -48,6 +54,7 @@ def test_agency_admin_prices_overrides_and_reads_the_dashboard(browser, live_ser
     browser.find_element(By.LINK_TEXT, "Rebilling & prices").click()
     sms_row = browser.find_element(By.CSS_SELECTOR, "#price-grid tr[data-item='sms_outbound']")
     assert "0.015800" in sms_row.text and "50.00 %" in sms_row.text
+    full_page(browser)
     screenshot(browser, "price-grid")
     browser.find_element(By.ID, "edit-prices").click()
     price = browser.find_element(By.NAME, "price_mms_outbound")
@@ -87,6 +94,7 @@ def test_agency_admin_prices_overrides_and_reads_the_dashboard(browser, live_ser
         "window.Chart && Chart.getChart(c) !== undefined;"))
     by_client = browser.find_element(By.ID, "by-client").text
     assert "Bluebird Dental" in by_client and "Harbor Yoga" in by_client
+    full_page(browser)
     screenshot(browser, "dashboard")
 
     # a client's ledger, from the dashboard
@@ -95,6 +103,7 @@ def test_agency_admin_prices_overrides_and_reads_the_dashboard(browser, live_ser
     ledger = browser.find_element(By.TAG_NAME, "main").text
     assert "Usage ledger · Bluebird Dental" in ledger
     assert "sms_outbound" in ledger or "Outbound SMS" in ledger
+    full_page(browser, limit=1400)
     screenshot(browser, "ledger")
 
 
@@ -108,6 +117,7 @@ def test_client_admin_replaces_the_card_adds_funds_and_sees_the_history(browser,
     assert "Billing · Bluebird Dental" in page
     assert browser.find_elements(By.CSS_SELECTOR, "#usage-rows tbody tr")
     before = amount(browser.find_element(By.ID, "balance").text)
+    full_page(browser)
     screenshot(browser, "client-billing")
 
     # replace the card on the payment page
