@@ -103,6 +103,22 @@ KINDS = {
 BULK = {"email", "verify", "workflow"}
 
 
+def event_of(rng: random.Random, kind: str, *, place: str | None = None,
+             count: int = 1) -> dict:
+    """One event of a kind of traffic (without sub-account or key); bulk kinds carry
+    `count` as their quantity."""
+    item = KINDS[kind]
+    if kind in BULK:
+        return {"item": item, "quantity": str(count)}
+    if kind == "sms":
+        return {"item": item, "message_body": sms_body(rng, place)}
+    if kind in ("call_in", "call_out"):
+        return {"item": item, "duration_seconds": call_seconds(rng)}
+    if kind == "ai":
+        return {"item": item, "text": ai_text(rng)}
+    return {"item": item, "quantity": "1"}
+
+
 def traffic_events(rng: random.Random, *, sub_account_id: str, daily: dict[str, float],
                    scale: float, place: str | None = None, start: datetime | None = None,
                    end: datetime | None = None) -> list[dict]:
@@ -110,22 +126,13 @@ def traffic_events(rng: random.Random, *, sub_account_id: str, daily: dict[str, 
     of a day's traffic. With `start`/`end` each event gets an `occurred_at` inside them."""
     events = []
     for kind, mean in daily.items():
-        item = KINDS[kind]
         count = poisson(rng, mean * scale)
         if count == 0:
             continue
         if kind in BULK:
-            events.append({"item": item, "quantity": str(count)})
+            events.append(event_of(rng, kind, count=count))
             continue
-        for _ in range(count):
-            if kind == "sms":
-                events.append({"item": item, "message_body": sms_body(rng, place)})
-            elif kind in ("call_in", "call_out"):
-                events.append({"item": item, "duration_seconds": call_seconds(rng)})
-            elif kind == "ai":
-                events.append({"item": item, "text": ai_text(rng)})
-            else:
-                events.append({"item": item, "quantity": "1"})
+        events.extend(event_of(rng, kind, place=place) for _ in range(count))
     for event in events:
         event["sub_account"] = sub_account_id
         if start is not None and end is not None:
