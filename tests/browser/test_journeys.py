@@ -137,6 +137,7 @@ def test_client_admin_replaces_the_card_adds_funds_and_sees_the_history(browser,
     browser.refresh()
     latest = browser.find_element(By.CSS_SELECTOR, "#add-funds ~ section table tbody tr").text
     assert "50.00" in latest and "Added by hand" in latest and "Succeeded" in latest
+    full_page(browser)
     screenshot(browser, "client-payments")
 
     # the history on the billing page shows the new balance and the top-up

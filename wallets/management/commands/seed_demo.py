@@ -10,7 +10,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            report = demo_seed(progress=self.stdout.write)
+            report = demo_seed(progress=self._progress)
         except DemoIncomplete as exc:
             raise CommandError(str(exc)) from exc
         if report.already:
@@ -24,3 +24,7 @@ class Command(BaseCommand):
             "Log in at http://127.0.0.1:8000/accounts/login/ as:"))
         for role, (email, password) in LOGINS:
             self.stdout.write(f"  {role:32} {email} / {password}")
+
+    def _progress(self, message: str) -> None:
+        self.stdout.write(message)
+        self.stdout.flush()  # shown as it happens, also when make's output is piped
