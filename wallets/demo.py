@@ -128,9 +128,10 @@ CLIENTS = [
     ClientPlan("Summit Auto Repair", "loc_summit",
                {"sms": 10, "call_in": 7, "call_out": 4, "email": 6, "review": 1},
                weekly=((1, "sms_outbound", 220),),
-               # Tops up when it runs out: the declined top-up leaves it owing, suspended.
-               auto_topup=("0.00", "80.00", None), card_declines_from_day=62,
-               note="card declined from day 62: retried, then suspended"),
+               # Tops up $30 (about three weeks) when it runs out, so the card declined from
+               # day 55 meets its next top-up by day 75 or so: retried, then suspended owing.
+               auto_topup=("0.00", "30.00", None), card_declines_from_day=55,
+               note="card declined from day 55: retried, then suspended"),
     ClientPlan("Oakridge Realty", "loc_oakridge",
                {"sms": 8, "call_out": 6, "email": 14, "verify": 6, "ai": 3},
                weekly=((0, "email_send", 3200),), auto_topup=("40.00", "150.00", None),

@@ -34,7 +34,8 @@ def demo_data(monkeypatch):
 
 
 def full_page(browser, limit=2200):
-    """Grow the window to the page's height so a screenshot shows all of it."""
+    """Fit the window to the page's height so a screenshot shows all of it."""
+    browser.set_window_size(1280, 900)  # a taller window would make the page as tall
     height = browser.execute_script("return document.documentElement.scrollHeight")
     browser.set_window_size(1280, min(height + 140, limit))
 
