@@ -18,7 +18,9 @@ from hoopbilling.celery import app as celery_app
 from tests.browser.conftest import login, screenshot
 from wallets import demo
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# PostgreSQL: the test database is flushed after each test, and only PostgreSQL's TRUNCATE gets
+# past the ledger's append-only triggers (SQLite's flush is a refused DELETE).
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

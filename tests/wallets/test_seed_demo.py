@@ -23,6 +23,7 @@ def counts():
             for model in (Entry, UsageCharge, UsageDaily, TopUp, Invoice, SubAccount)}
 
 
+@pytest.mark.postgres  # flushing the ledger afterwards needs TRUNCATE (see test_journeys.py)
 @pytest.mark.django_db(transaction=True)
 def test_seed_demo_loads_90_days_once_with_a_clean_ledger_and_a_living_dashboard(client):
     # when

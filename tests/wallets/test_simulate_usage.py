@@ -13,6 +13,7 @@ from wallets.demo import DEMO_AGENCY
 from wallets.models import UsageCharge
 
 
+@pytest.mark.postgres  # flushing the ledger afterwards needs TRUNCATE (see test_journeys.py)
 @pytest.mark.django_db(transaction=True)
 def test_simulate_usage_charges_a_mix_of_events_through_the_api(live_server):
     # given: the demo agency with two clients, one of them suspended
