@@ -28,8 +28,7 @@ def rollups_add(*, charges: list[UsageCharge]) -> None:
     totals: dict[tuple, list] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0), 0])
     for charge in charges:
         day = _moment(charge).astimezone(UTC).date()
-        key = (str(charge.sub_account_id), charge.item_id, day, charge.billed_to,
-               str(charge.agency_id))
+        key = (charge.sub_account_id, charge.item_id, day, charge.billed_to, charge.agency_id)
         row = totals[key]
         row[0] += charge.quantity
         row[1] += charge.amount.amount
@@ -39,11 +38,17 @@ def rollups_add(*, charges: list[UsageCharge]) -> None:
         return
     table = connection.ops.quote_name(UsageDaily._meta.db_table)
     values, params = [], []
+    # The fields prepare the ids as the database stores them (SQLite keeps UUIDs as 32 hex
+    # characters, without dashes).
+    agency_field = UsageDaily._meta.get_field("agency")
+    sub_account_field = UsageDaily._meta.get_field("sub_account")
     # Sorted keys: two batches touching the same rows lock them in the same order.
     for key in sorted(totals):
         sub_account_id, item_id, day, billed_to, agency_id = key
         values.append("(%s, %s, %s, %s, %s, %s, %s, %s, %s)")
-        params.extend([agency_id, sub_account_id, item_id, day, billed_to, *totals[key]])
+        params.extend([agency_field.get_db_prep_save(agency_id, connection),
+                       sub_account_field.get_db_prep_save(sub_account_id, connection),
+                       item_id, day, billed_to, *totals[key]])
     sql = (
         f"INSERT INTO {table} (agency_id, sub_account_id, item_id, day, billed_to, quantity, "
         f"amount, base_cost, count) VALUES {', '.join(values)} "
