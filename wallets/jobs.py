@@ -11,10 +11,10 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 
 from .invoicing import periods_close_due
-from .models import Wallet
+from .models import Entry, Wallet
 from .payment_events import payment_events_due
 from .payment_models import TopUp
 from .topups import PAYMENT_SUSPENSION_REASON, topup_attempt, topup_request
@@ -69,13 +69,21 @@ def _attempt(topup_id, now, counts: Counter) -> None:
 
 
 def suspensions_lift_settled(now: datetime) -> dict:
-    """Payment suspensions whose outstanding amount was settled another way (an adjustment)."""
+    """Payment suspensions whose outstanding amount was settled another way (an adjustment).
+
+    Money must have come in since the suspension: a client suspended while its balance was
+    still positive (its top-up failed before it ran out) owes nothing yet, and lifting it
+    at once would leave it unsuspended with a card that never pays.
+    """
     from subaccounts.models import SubAccount
     from subaccounts.services import subaccount_lift
 
+    paid_since = Entry.objects.filter(wallet__sub_account=OuterRef("pk"), amount__gt=0,
+                                      created_at__gt=OuterRef("suspended_at"))
     lifted = 0
     for sub_account in SubAccount.objects.filter(
-            suspension_reason=PAYMENT_SUSPENSION_REASON, wallet__balance__gte=0,
+            Exists(paid_since), suspension_reason=PAYMENT_SUSPENSION_REASON,
+            wallet__balance__gte=0,
     ).order_by("pk")[:BATCH_SIZE]:
         lifted += subaccount_lift(sub_account=sub_account, actor_label="payments")
     return {"suspensions_lifted": lifted}

@@ -256,3 +256,18 @@ def test_adjustment_that_settles_outstanding_lifts_suspension_on_next_run():
     assert billing_jobs_run(timezone.now())["suspensions_lifted"] == 1
     wallet.sub_account.refresh_from_db()
     assert not wallet.sub_account.suspended
+
+
+def test_suspension_while_the_balance_is_positive_stays_until_money_comes_in():
+    # given a client whose top-up failed for good before it ran out of money
+    wallet = wallet_with_card(balance="3")
+    from subaccounts.services import subaccount_suspend
+
+    subaccount_suspend(sub_account=wallet.sub_account, reason=PAYMENT_SUSPENSION_REASON)
+    # when the billing jobs run, nothing was paid: the suspension stays
+    assert billing_jobs_run(timezone.now())["suspensions_lifted"] == 0
+    wallet.sub_account.refresh_from_db()
+    assert wallet.sub_account.suspended
+    # and money coming in lifts it
+    EntryFactory(wallet=wallet, amount=Decimal("10"))
+    assert billing_jobs_run(timezone.now())["suspensions_lifted"] == 1
