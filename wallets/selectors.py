@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from agencies.models import Agency
@@ -135,7 +135,8 @@ def dashboard_figures(*, agency: Agency, start: datetime, end: datetime) -> dict
     by_item = with_margin(rollups.values("item_id", "item__name", "item__position")
                           .annotate(**sums).order_by("item__position"))
     by_client = with_margin(rollups.values("sub_account_id", "sub_account__name")
-                            .annotate(**sums).order_by("-revenue", "sub_account__name"))
+                            .annotate(**sums)
+                            .order_by(F("revenue").desc(nulls_last=True), "sub_account__name"))
     by_day = {row["day"]: row for row in with_margin(
         rollups.values("day").annotate(**sums).order_by("day"))}
     days, day = [], start.date()
