@@ -46,7 +46,11 @@ def _actor_label(request) -> str:
 
 
 class SubAccountListView(AgencyApiView):
-    @extend_schema(responses={200: SubAccountSerializer(many=True)},
+    @extend_schema(responses={200: inline_serializer("SubAccountPage", {
+        "count": serializers.IntegerField(),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": SubAccountSerializer(many=True)})},
                    summary="The agency's sub-accounts, by name, 50 a page (?page=, ?page_size=)")
     def get(self, request):
         paginator = SubAccountPagination()
