@@ -1,4 +1,5 @@
 import os
+import uuid
 
 import pytest
 from django.conf import settings
@@ -47,3 +48,13 @@ def _catalog_after_flush(request):
 
         if BillableItem.objects.count() < 9:
             catalog_load(BillableItem, BaseCost)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(settings):
+    """Each test gets an empty cache of its own. The configured one is Redis whenever the
+    broker is (CI), shared by every test and keyed by ids the database hands out again, so
+    one test's rate-limit counters and dedupe marks would leak into the next; clearing it
+    instead would flush the broker's queues, which live in the same Redis database."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": f"test-{uuid.uuid4()}"}}
