@@ -72,19 +72,6 @@ class ExplanationFields(serializers.Serializer):
     occurred_at = serializers.DateTimeField()
 
 
-class ChargeSerializer(ExplanationFields):
-    id = serializers.UUIDField()
-    sub_account = serializers.UUIDField()
-    item = serializers.CharField()
-    quantity = serializers.CharField()
-    unit_price = serializers.CharField(allow_null=True)
-    amount = serializers.CharField()
-    currency = serializers.CharField()
-    billed_to = serializers.ChoiceField(choices=["wallet", "agency"])
-    wallet_balance = serializers.CharField()
-    replayed = serializers.BooleanField()
-
-
 class QuoteSerializer(ExplanationFields):
     sub_account = serializers.UUIDField()
     item = serializers.CharField()
@@ -94,6 +81,14 @@ class QuoteSerializer(ExplanationFields):
     currency = serializers.CharField()
     billed_to = serializers.ChoiceField(choices=["wallet", "agency"])
     wallet_balance = serializers.CharField(help_text="The balance after this charge.")
+
+
+class ChargeSerializer(QuoteSerializer):
+    """What was charged: the quote's fields, plus the charge's id and whether this answer is
+    a replay of the first one."""
+
+    id = serializers.UUIDField()
+    replayed = serializers.BooleanField()
 
 
 def _money(value) -> str | None:
