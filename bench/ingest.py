@@ -15,6 +15,7 @@ import argparse
 import http.client
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -182,8 +183,10 @@ def main():
     args = parser.parse_args()
 
     url = database_url(args.database)
+    # Production settings, but plain http on loopback (no TLS proxy in front here).
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "0", "LOG_LEVEL": "WARNING",
-           "DJANGO_ALLOWED_HOSTS": "127.0.0.1"}
+           "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "0",
+           "DJANGO_SECRET_KEY": secrets.token_urlsafe(50)}
     recreate_database(url)
     key, sub_accounts = setup_data(env)
     server = start_server(args.port, env)

@@ -12,6 +12,7 @@ one in DATABASE_URL is created and migrated if missing.
 import argparse
 import multiprocessing as mp
 import os
+import secrets
 import sys
 import time
 from decimal import Decimal
@@ -21,6 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hoopbilling.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hb_bench")
+# Production settings (no per-query debug log); the key only signs nothing here.
+os.environ.setdefault("DJANGO_DEBUG", "0")
+os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
 
 AMOUNT = Decimal("-0.0079")
 

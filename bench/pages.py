@@ -16,6 +16,7 @@ bench database reports chain breaks: the bench measures pages, not the ledger's 
 
 import argparse
 import os
+import secrets
 import statistics
 import sys
 import time
@@ -119,6 +120,9 @@ def main():
     recreate_database(args.database_url)
     os.environ["DATABASE_URL"] = args.database_url
     os.environ["DJANGO_DEBUG"] = "0"  # production template caching
+    # production settings need a key; the test client speaks plain http
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ["SECURE_SSL_REDIRECT"] = "0"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hoopbilling.settings")
     import django
 
