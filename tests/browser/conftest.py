@@ -46,11 +46,16 @@ def browser(_chromium_paths):
 
 def login(browser, live_server, username, password):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.expected_conditions import staleness_of
+    from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(f"{live_server.url}/accounts/login/")
     browser.find_element(By.ID, "id_username").send_keys(username)
     browser.find_element(By.ID, "id_password").send_keys(password)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    submit = browser.find_element(By.CSS_SELECTOR, "button[type=submit]")
+    submit.click()
+    # wait for the answer page: reading the old page meanwhile races the navigation
+    WebDriverWait(browser, 10).until(staleness_of(submit))
 
 
 def screenshot(browser, name):
