@@ -88,10 +88,10 @@ INSERT_COLUMNS = ("wallet_id", "seq", "kind", "amount", "amount_currency", "bala
                   "corrects_id", "memo", "actor_label", "created_at", "hash")
 
 
-def _insert(entries: list[Entry], *, unless_posted: bool = False) -> bool:
-    """One multi-row INSERT … RETURNING id, then the wallet's new head: raw SQL, as this runs
-    under the wallet lock on every posting and the ORM's per-query overhead would lengthen how
-    long the lock is held.
+def _insert(entries: list[Entry], heads: list[Entry], *, unless_posted: bool = False) -> bool:
+    """One multi-row INSERT … RETURNING id, then each wallet's new head (`heads`: the last new
+    entry of each wallet): raw SQL, as this runs under the wallet locks on every posting and
+    the ORM's per-query overhead would lengthen how long the locks are held.
 
     `unless_posted` (a single entry only) inserts nothing when its key is already in the
     ledger and returns False: the replay check costs no extra round trip. With several
@@ -121,12 +121,13 @@ def _insert(entries: list[Entry], *, unless_posted: bool = False) -> bool:
             entry.pk = pk
             entry._state.adding = False
             entry._state.db = connection.alias
-        last = entries[-1]
-        cursor.execute(
+        # Several wallets: executemany sends the updates in one pipeline on PostgreSQL.
+        cursor.executemany(
             "UPDATE wallets_wallet SET balance = %s, last_seq = %s, last_hash = %s, "
             "updated_at = %s WHERE id = %s",
-            [ops.adapt_decimalfield_value(last.balance_after.amount, 18, 6), last.seq, last.hash,
-             ops.adapt_datetimefield_value(last.created_at), last.wallet_id])
+            [[ops.adapt_decimalfield_value(head.balance_after.amount, 18, 6), head.seq,
+              head.hash, ops.adapt_datetimefield_value(head.created_at), head.wallet_id]
+             for head in heads])
     return True
 
 
@@ -150,24 +151,13 @@ def _replay(found: Entry, posting: Posting, wallet: Wallet) -> tuple[Entry, bool
     return found, True
 
 
-def entries_append(*, wallet: Wallet, postings: list[Posting]) -> list[tuple[Entry, bool]]:
-    """Append postings to a wallet the caller has locked. Returns (entry, replayed) pairs.
-
-    A posting whose key is already in the ledger is not appended again: its existing entry is
-    returned with `replayed=True` (or `IdempotencyConflict` if it describes another movement).
-    """
-    keys = [p.idempotency_key for p in postings]
-    if len(set(keys)) != len(keys):
-        raise InvalidInput("The same idempotency key twice in one posting.",
-                           field="idempotency_key")
-    single = len(postings) == 1
-    existing = {} if single else _already_posted(keys)
+def _chain(wallet: Wallet, postings: list[Posting], existing: dict[str, Entry], now,
+           ) -> list[tuple[Entry, bool]]:
+    """The wallet's entries for `postings`, chained after its head (not yet written)."""
     results: list[tuple[Entry, bool]] = []
-    new_entries: list[Entry] = []
     currency = wallet.currency
     balance = wallet.balance.amount
     seq, prev_hash = wallet.last_seq, wallet.last_hash
-    now = timezone.now()
     for posting in postings:
         found = existing.get(posting.idempotency_key)
         if found is not None:
@@ -188,24 +178,59 @@ def entries_append(*, wallet: Wallet, postings: list[Posting]) -> list[tuple[Ent
             idempotency_key=posting.idempotency_key, reference_type=posting.reference_type,
             reference_id=posting.reference_id, corrects_id=posting.corrects_id, created_at=now,
         )
-        entry = Entry(
+        results.append((Entry(
             wallet=wallet, seq=seq, kind=posting.kind,
             amount=Money(posting.amount, currency), balance_after=Money(balance, currency),
             idempotency_key=posting.idempotency_key, reference_type=posting.reference_type,
             reference_id=posting.reference_id, corrects_id=posting.corrects_id,
             memo=posting.memo, actor_label=posting.actor_label, created_at=now, hash=digest,
-        )
-        new_entries.append(entry)
-        results.append((entry, False))
+        ), False))
         prev_hash = digest
-    if new_entries and not _insert(new_entries, unless_posted=single):
-        # The single posting's key was already in the ledger: answer from what is there.
-        posting = postings[0]
-        return [_replay(_already_posted(keys)[posting.idempotency_key], posting, wallet)]
-    if new_entries:
-        wallet.balance = Money(balance, currency)
-        wallet.last_seq, wallet.last_hash = seq, prev_hash
     return results
+
+
+def entries_append_many(*, wallets: dict[int, Wallet], postings: dict[int, list[Posting]],
+                        ) -> dict[int, list[tuple[Entry, bool]]]:
+    """Append postings to several wallets the caller has locked, by wallet id. Returns each
+    wallet's (entry, replayed) pairs.
+
+    A posting whose key is already in the ledger is not appended again: its existing entry is
+    returned with `replayed=True` (or `IdempotencyConflict` if it describes another movement).
+    However many wallets, it costs one replay check, one INSERT and one pipeline of head
+    updates.
+    """
+    keys = [p.idempotency_key for batch in postings.values() for p in batch]
+    if not keys:
+        return {wallet_id: [] for wallet_id in postings}
+    if len(set(keys)) != len(keys):
+        raise InvalidInput("The same idempotency key twice in one posting.",
+                           field="idempotency_key")
+    single = len(keys) == 1
+    existing = {} if single else _already_posted(keys)
+    now = timezone.now()
+    results = {wallet_id: _chain(wallets[wallet_id], batch, existing, now)
+               for wallet_id, batch in postings.items()}
+    new_entries = [entry for pairs in results.values() for entry, replayed in pairs
+                   if not replayed]
+    if not new_entries:
+        return results
+    heads = {entry.wallet_id: entry for entry in new_entries}
+    if not _insert(new_entries, list(heads.values()), unless_posted=single):
+        # The single posting's key was already in the ledger: answer from what is there.
+        [(wallet_id, [posting])] = postings.items()
+        found = _already_posted(keys)[posting.idempotency_key]
+        return {wallet_id: [_replay(found, posting, wallets[wallet_id])]}
+    for wallet_id, head in heads.items():
+        wallet = wallets[wallet_id]
+        wallet.balance = head.balance_after
+        wallet.last_seq, wallet.last_hash = head.seq, head.hash
+    return results
+
+
+def entries_append(*, wallet: Wallet, postings: list[Posting]) -> list[tuple[Entry, bool]]:
+    """Append postings to one wallet the caller has locked (see `entries_append_many`)."""
+    return entries_append_many(wallets={wallet.pk: wallet},
+                               postings={wallet.pk: postings})[wallet.pk]
 
 
 def entry_post(*, wallet_id: int, posting: Posting) -> tuple[Entry, bool]:

@@ -123,3 +123,32 @@ def test_ledger_verifies_after_mixed_postings():
     assert check.ok, check.problems
     assert check.entries == 4
     assert Wallet.objects.get(pk=wallet.pk).balance.amount == Decimal("16.658767")
+
+
+def test_appending_to_several_wallets_at_once_chains_each_and_replays_what_is_posted():
+    from wallets.ledger import entries_append_many
+    from wallets.locks import wallets_lock
+
+    first, second = WalletFactory(), WalletFactory()
+    post(first, "5", "a-0", kind="topup")
+
+    def append(postings):
+        with transaction.atomic():
+            wallets = wallets_lock([first.pk, second.pk])
+            return entries_append_many(wallets=wallets, postings={
+                wallet.pk: [Posting(kind="usage", amount=Decimal(amount), currency="USD",
+                                    idempotency_key=key) for amount, key in batch]
+                for wallet, batch in postings})
+
+    done = append([(first, [("-1", "a-1"), ("-2", "a-2")]), (second, [("-0.5", "b-1")])])
+    assert [(e.seq, e.balance_after.amount) for e, _ in done[first.pk]] == [
+        (2, Decimal("4")), (3, Decimal("2"))]
+    assert [(e.seq, replayed) for e, replayed in done[second.pk]] == [(1, False)]
+    again = append([(first, [("-2", "a-2"), ("-3", "a-3")]), (second, [("-0.5", "b-1")])])
+    assert [(e.seq, replayed) for e, replayed in again[first.pk]] == [(3, True), (4, False)]
+    assert [(e.seq, replayed) for e, replayed in again[second.pk]] == [(1, True)]
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.balance.amount, first.last_seq) == (Decimal("-1"), 4)
+    assert (second.balance.amount, second.last_seq) == (Decimal("-0.5"), 1)
+    assert all(check.ok for check in ledger_verify())
