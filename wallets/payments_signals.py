@@ -11,16 +11,27 @@ from .models import Wallet
 from .notifications import notification_send
 from .payment_models import Notification
 
+# A wallet below its threshold is debited again and again until its top-up lands: at most one
+# check per wallet waits in the queue (the task opens the gate when it starts). Should a check
+# be lost, the gate closes by itself after this many seconds, and billing_jobs_run's sweep
+# every minute catches the wallet meanwhile.
+AUTO_TOPUP_CHECK_GATE = 60
 
-def debit_followup(*, wallet_id: int, balance: Decimal) -> None:
-    wallet = (Wallet.objects.select_related("sub_account__agency").filter(pk=wallet_id)
-              .first())
+
+def auto_topup_check_gate(wallet_id: int) -> str:
+    return f"auto_topup_check:{wallet_id}"
+
+
+def debit_followup(*, wallet_id: int, balance: Decimal, wallet: Wallet | None = None) -> None:
+    if wallet is None:
+        wallet = Wallet.objects.filter(pk=wallet_id).first()
     if wallet is None or balance >= wallet.auto_topup_threshold.amount:
         return
     if wallet.auto_topup_enabled:
         from .tasks import auto_topup_check_task
 
-        auto_topup_check_task.delay(wallet_id)
+        if cache.add(auto_topup_check_gate(wallet_id), True, timeout=AUTO_TOPUP_CHECK_GATE):
+            auto_topup_check_task.delay(wallet_id)
         return
     dedupe_key = f"low_balance:{wallet_id}:{timezone.now():%Y-%m-%d}"
     # The notification's own dedupe key is the guarantee; the cache spares the database a

@@ -14,9 +14,9 @@ def open_wallet_for_new_subaccount(sender, sub_account, **kwargs):
 
 
 @receiver(wallet_debited)
-def check_auto_topup_after_debit(sender, wallet_id, balance, **kwargs):
+def check_auto_topup_after_debit(sender, wallet_id, balance, wallet=None, **kwargs):
     """Sent after commit: enqueue the auto top-up check, or warn the client admin of a low
     balance when auto top-up is off."""
     from .payments_signals import debit_followup
 
-    debit_followup(wallet_id=wallet_id, balance=balance)
+    debit_followup(wallet_id=wallet_id, balance=balance, wallet=wallet)

@@ -9,5 +9,6 @@ usage_recorded = Signal()
 
 # Sent after the commit of a debit that left the balance below the wallet's auto top-up
 # threshold (the only debits anyone needs to hear of); kwargs: wallet_id, balance (Decimal,
-# after the debit). The auto top-up and the low-balance warning listen here.
+# after the debit) and, when the sender has it, wallet (the instance it locked, which spares
+# receivers a query). The auto top-up and the low-balance warning listen here.
 wallet_debited = Signal()

@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+from django.core.cache import cache
 from django.utils import timezone
 
 from .integrity import ledger_verify
@@ -33,8 +34,10 @@ def billing_jobs_run_task() -> dict:
 def auto_topup_check_task(wallet_id: int) -> str | None:
     """After a debit: request an auto top-up if one is due (it enqueues its own attempt)."""
     from .payment_models import TopUp
+    from .payments_signals import auto_topup_check_gate
     from .topups import topup_request
 
+    cache.delete(auto_topup_check_gate(wallet_id))  # debits from now on may enqueue again
     topup = topup_request(wallet_id=wallet_id, trigger=TopUp.Trigger.AUTO)
     return str(topup.pk) if topup else None
 

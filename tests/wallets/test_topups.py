@@ -271,3 +271,18 @@ def test_suspension_while_the_balance_is_positive_stays_until_money_comes_in():
     # and money coming in lifts it
     EntryFactory(wallet=wallet, amount=Decimal("10"))
     assert billing_jobs_run(timezone.now())["suspensions_lifted"] == 1
+
+
+def test_at_most_one_auto_topup_check_waits_in_the_queue_per_wallet(monkeypatch):
+    from wallets import tasks
+    from wallets.payments_signals import debit_followup
+
+    wallet = wallet_with_card(balance="5", auto=AUTO)
+    queued = []
+    monkeypatch.setattr(tasks.auto_topup_check_task, "delay", queued.append)
+    for _ in range(3):  # debits while the first check waits: no more checks
+        debit_followup(wallet_id=wallet.pk, balance=Decimal("5"))
+    assert queued == [wallet.pk]
+    tasks.auto_topup_check_task.run(wallet.pk)  # the worker takes it: the gate opens
+    debit_followup(wallet_id=wallet.pk, balance=Decimal("4"))
+    assert queued == [wallet.pk, wallet.pk]
