@@ -47,7 +47,7 @@ from subaccounts.pricing import PriceBook, ResolvedPrice
 from subaccounts.suspension import item_blocked
 
 from . import segments
-from .ledger import Posting, entries_append
+from .ledger import Posting, entries_append_many
 from .locks import wallets_lock
 from .models import Entry, UsageCharge, UsageCounter
 from .signals import usage_recorded, wallet_debited
@@ -211,7 +211,7 @@ class _Lookups:
         self._book: PriceBook | None = None
 
     def price(self, event: UsageEvent) -> ResolvedPrice:
-        # One book for the whole request: three queries however the events spread in time
+        # One book for the whole request: one query however the events spread in time
         # (an event is at most FUTURE_SKEW ahead of now).
         if self._book is None:
             self._book = PriceBook(agency=self.agency, sub_accounts=self.sub_accounts.values(),
@@ -368,15 +368,17 @@ def _counters_add(increments: dict[tuple, Decimal]) -> dict[tuple, Decimal]:
 
 
 def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
-                   prices: dict[int, ResolvedPrice]) -> dict[int, UsageResult | DomainError]:
+                   prices: dict[int, ResolvedPrice], *, replays: bool,
+                   ) -> dict[int, UsageResult | DomainError]:
     """Record events of one or more wallets in one transaction, each wallet's under its lock
-    (taken in pk order: see wallets.locks)."""
+    (taken in pk order: see wallets.locks). `replays=False` skips the lookup of keys already
+    used: the charges' unique key then fails on a replay (see `_record_safely`)."""
     results: dict[int, UsageResult | DomainError] = {}
     with transaction.atomic():
         wallets = wallets_lock({event.sub_account.wallet.pk for _, event in pending})
         keys = [event.idempotency_key for _, event in pending]
         existing = {c.idempotency_key: c for c in UsageCharge.objects.select_related("entry")
-                    .filter(agency=agency, idempotency_key__in=keys)}
+                    .filter(agency=agency, idempotency_key__in=keys)} if replays else {}
         fresh: list[tuple[int, UsageEvent]] = []
         for index, event in pending:
             found = existing.get(event.idempotency_key)
@@ -423,10 +425,11 @@ def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
                     reference_type="usage_charge", reference_id=str(charge.id),
                     memo=f"{event.item.code} × {plain_quantity(event.quantity)}")))
             charges.append((index, charge))
+        appended = entries_append_many(
+            wallets=wallets, postings={wallet_id: [posting for _, posting in pairs]
+                                       for wallet_id, pairs in postings.items()})
         for wallet_id, pairs in postings.items():
-            appended = entries_append(wallet=wallets[wallet_id],
-                                      postings=[posting for _, posting in pairs])
-            for (charge, _), (entry, _) in zip(pairs, appended, strict=True):
+            for (charge, _), (entry, _) in zip(pairs, appended[wallet_id], strict=True):
                 charge.entry = entry
         UsageCharge.objects.bulk_create([charge for _, charge in charges])
         usage_recorded.send(sender=UsageCharge, charges=[charge for _, charge in charges])
@@ -434,8 +437,8 @@ def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
             wallet = wallets[wallet_id]
             balance = wallet.balance.amount
             if balance < wallet.auto_topup_threshold.amount:
-                transaction.on_commit(lambda w=wallet_id, b=balance: wallet_debited.send(
-                    sender=UsageCharge, wallet_id=w, balance=b))
+                transaction.on_commit(lambda w=wallet, b=balance: wallet_debited.send(
+                    sender=UsageCharge, wallet_id=w.pk, balance=b, wallet=w))
         for index, charge in charges:
             after = (charge.entry.balance_after.amount if charge.entry
                      else wallets[charge.sub_account.wallet.pk].balance.amount)
@@ -444,15 +447,23 @@ def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
 
 
 def _record_safely(agency, pending, prices):
-    """A concurrent duplicate of a key under another wallet's lock loses at the unique
-    constraint: try once more, when the winner's charge is visible and answers as a replay
-    or a conflict."""
+    """Keys are taken to be new, so the common case pays no lookup: the charges' unique
+    (agency, idempotency key) is the arbiter. A replayed key fails that insert and rolls the
+    whole transaction back; the events are then recorded again with the lookup, which answers
+    replays and conflicts. A concurrent duplicate of a key under another wallet's lock can
+    fail that once more: the last try sees the winner's charge. (The first try can also
+    meet a replay in the ledger, priced differently since: that is not a conflict until the
+    charge says so.)"""
     try:
-        return _record_events(agency, pending, prices)
+        return _record_events(agency, pending, prices, replays=False)
+    except (IntegrityError, DomainError):
+        pass
+    try:
+        return _record_events(agency, pending, prices, replays=True)
     except IntegrityError:
         pass
     try:
-        return _record_events(agency, pending, prices)
+        return _record_events(agency, pending, prices, replays=True)
     except DomainError as exc:
         return {index: exc for index, _ in pending}
 
