@@ -76,7 +76,9 @@ class Entry(models.Model):
         REFUND = "refund", "Refund"
         REVERSAL = "reversal", "Reversal"
 
-    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries")
+    # Indexed by the unique (wallet, seq) that leads with it.
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries",
+                               db_index=False)
     seq = models.BigIntegerField()
     kind = models.CharField(max_length=12, choices=Kind.choices)
     amount = _money()
@@ -143,10 +145,15 @@ class UsageCharge(models.Model):
         AGENCY = "agency"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    # No single-column indexes on the foreign keys: the composite indexes below lead with
+    # agency and sub_account, and nothing looks charges up by item alone. Each index is
+    # written on every usage event.
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+",
+                               db_index=False)
     sub_account = models.ForeignKey(SubAccount, on_delete=models.PROTECT,
-                                    related_name="usage_charges")
-    item = models.ForeignKey("agencies.BillableItem", on_delete=models.PROTECT, related_name="+")
+                                    related_name="usage_charges", db_index=False)
+    item = models.ForeignKey("agencies.BillableItem", on_delete=models.PROTECT, related_name="+",
+                             db_index=False)
     # Keys are scoped to the agency (CONTRACT section 5); the fingerprint tells a replay of
     # the same event from another event under the same key.
     idempotency_key = models.CharField(max_length=255)

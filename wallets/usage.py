@@ -205,9 +205,11 @@ class _Lookups:
                     ids.add(uuid.UUID(str(data.get("sub_account"))))
                 except ValueError:
                     continue
-        rows = (SubAccount.objects.select_related("agency", "wallet")
+        rows = (SubAccount.objects.select_related("wallet")
                 .filter(agency=agency, pk__in=ids)) if ids else []
         self.sub_accounts = {row.pk: row for row in rows}
+        for row in self.sub_accounts.values():
+            row.agency = agency  # the caller's own: no join, no second copy
         self._book: PriceBook | None = None
 
     def price(self, event: UsageEvent) -> ResolvedPrice:
