@@ -1,11 +1,13 @@
 """Rate limits kept in the cache (Redis in production, so every web process shares them).
 
 - `ApiKeyRateThrottle`: DRF throttle for every API view, keyed by the API key's prefix, at
-  `settings.API_RATE_LIMIT` ("1200/min"). DRF raises `Throttled`; `hoopbilling.api` answers
-  429 `rate_limited` with `Retry-After`.
-- `WindowCounter`: fixed-window counters for failed logins per account and per address
-  (`hoopbilling.security`). Kept apart from DRF because `rest_framework.views` imports this
-  module while it loads (it is a default throttle class).
+  `settings.API_RATE_LIMIT` ("1200/min"), counted in fixed windows. DRF raises `Throttled`;
+  `hoopbilling.api` answers 429 `rate_limited` with `Retry-After`. (DRF's own
+  `SimpleRateThrottle` keeps a list of every request's time in the window and reads and
+  writes it whole on each request: up to 1,200 timestamps per usage event.)
+- `WindowCounter`: fixed-window counters, for the API keys and for failed logins per account
+  and per address (`hoopbilling.security`). Kept apart from DRF's settings because
+  `rest_framework.views` imports this module while it loads (it is a default throttle class).
 """
 
 import hashlib
@@ -15,21 +17,30 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
 
 
-class ApiKeyRateThrottle(SimpleRateThrottle):
-    scope = "api_key"
+def _parse_rate(rate: str) -> tuple[int, int]:
+    """DRF's rate format: "1200/min" → (1200, 60); the period's first letter counts."""
+    count, period = rate.split("/")
+    return int(count), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
 
-    def get_rate(self):
-        # Read on every request (not frozen at import) so deployments and tests can change it.
-        return settings.API_RATE_LIMIT
 
-    def get_cache_key(self, request, view):
+class ApiKeyRateThrottle(BaseThrottle):
+    def __init__(self):
+        self.counter: WindowCounter | None = None
+
+    def allow_request(self, request, view):
         key = getattr(request.user, "key", None)
         if key is None:  # not an API-key caller (the public schema): not throttled here
-            return None
-        return f"throttle:api-key:{key.prefix}"
+            return True
+        # Read on every request (not frozen at import) so deployments and tests can change it.
+        limit, window = _parse_rate(settings.API_RATE_LIMIT)
+        self.counter = WindowCounter(scope="api-key", limit=limit, window=window)
+        return self.counter.hit(key.prefix) <= limit
+
+    def wait(self):
+        return self.counter.retry_after() if self.counter else None
 
 
 @dataclass(frozen=True)
