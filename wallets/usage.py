@@ -429,7 +429,8 @@ def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
             charges.append((index, charge))
         appended = entries_append_many(
             wallets=wallets, postings={wallet_id: [posting for _, posting in pairs]
-                                       for wallet_id, pairs in postings.items()})
+                                       for wallet_id, pairs in postings.items()},
+            keys_new=not replays)
         for wallet_id, pairs in postings.items():
             for (charge, _), (entry, _) in zip(pairs, appended[wallet_id], strict=True):
                 charge.entry = entry

@@ -152,3 +152,18 @@ def test_appending_to_several_wallets_at_once_chains_each_and_replays_what_is_po
     assert (first.balance.amount, first.last_seq) == (Decimal("-1"), 4)
     assert (second.balance.amount, second.last_seq) == (Decimal("-0.5"), 1)
     assert all(check.ok for check in ledger_verify())
+
+
+def test_keys_said_to_be_new_are_not_looked_up_and_a_posted_one_fails_the_insert():
+    from wallets.ledger import entries_append_many
+    from wallets.locks import wallets_lock
+
+    wallet = WalletFactory()
+    post(wallet, "5", "k-1", kind="topup")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        locked = wallets_lock([wallet.pk])
+        entries_append_many(wallets=locked, keys_new=True, postings={wallet.pk: [
+            Posting(kind="topup", amount=Decimal("5"), currency="USD", idempotency_key=key)
+            for key in ("k-2", "k-1")]})
+    wallet.refresh_from_db()
+    assert (wallet.balance.amount, wallet.last_seq) == (Decimal("5"), 1)
