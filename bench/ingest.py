@@ -4,7 +4,7 @@
 
 Recreates its own database (`--database`, default hb_usage_bench, on the server of
 DATABASE_URL or postgres://postgres@127.0.0.1:5432), migrates it, creates an agency with 100
-sub-accounts, starts `gunicorn hoopbilling.wsgi -w 3` (`--workers`), then measures and prints:
+sub-accounts, starts `gunicorn hoopbilling.wsgi -w 4` (`--workers`), then measures and prints:
 - single events/s (POST /usage, concurrent clients) to 100 wallets and to one hot wallet;
 - batched events/s (POST /usage/batch of 500) to 100 wallets and to one hot wallet;
 - latency of single events paced at 100 events/s (p50, p99).
@@ -185,7 +185,8 @@ def main():
     parser.add_argument("--database", default="hb_usage_bench")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13",
                         help="broker and cache (a database of its own: the bench leaves tasks)")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=4,
+                        help="gunicorn sync workers (README: 4 per web host)")
     args = parser.parse_args()
 
     url = database_url(args.database)
@@ -209,8 +210,8 @@ def main():
         for label, fn, targets, workers in [
             ("single events/s, 100 wallets", phase_single, sub_accounts, args.clients),
             ("single events/s, 1 hot wallet", phase_single, hot, args.clients),
-            ("batched events/s (500/batch), 100 wallets", phase_batch, sub_accounts, 3),
-            ("batched events/s (500/batch), 1 hot wallet", phase_batch, hot, 3),
+            ("batched events/s (500/batch), 100 wallets", phase_batch, sub_accounts, args.workers),
+            ("batched events/s (500/batch), 1 hot wallet", phase_batch, hot, args.workers),
         ]:
             rate, failed = fn(api, targets, args.seconds, workers)
             figures[label] = rate
