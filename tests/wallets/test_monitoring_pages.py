@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -85,6 +86,27 @@ def test_ledger_pages_by_keyset_and_filters_by_kind(client, agency_admin):
     assert "No entries match these filters." in by_item.content.decode()
     tomorrow = (timezone.now() + timedelta(days=1)).date().isoformat()
     assert not list(client.get(url, {"date_from": tomorrow}).context["table"].rows)
+
+
+def test_ledger_rows_show_each_entrys_charge_or_a_dash(client, agency_admin):
+    sub_account = SubAccountFactory(agency=agency_admin.agency)
+    EntryFactory(wallet=Wallet.objects.get(sub_account=sub_account), kind="topup",
+                 amount=Decimal("10"), memo="<b>card</b>")
+    UsageChargeFactory(sub_account=sub_account, item=BillableItemFactory(code="sms_outbound"),
+                       quantity=Decimal("2.50"), unit_price=Decimal("0.05"))
+    UsageChargeFactory(sub_account=sub_account, item=BillableItemFactory(code="email_send"),
+                       quantity=Decimal("3"), unit_price=None, amount=Decimal("0.004"),
+                       tier_breakdown=[{"up_to": None, "price": "1.20", "quantity": "3",
+                                        "amount": "0.004"}])
+    html = client.get(reverse("wallets:ledger", args=[sub_account.pk])).content.decode()
+    rows = [[cell.strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[2:]]
+            for row in re.findall(r"<tr class=.*?</tr>", html, re.S)]
+    # newest first: the tiered email (no unit price), the SMS, the top-up (no charge)
+    assert rows[0][:6] == ["Usage charge", "Email", "3", "", "-0.004000", "9.871000"]
+    assert rows[1][:6] == ["Usage charge", "Outbound SMS", "2.5", "0.050000", "-0.125000",
+                           "9.875000"]
+    assert rows[2] == ["Top-up", "—", "", "", "10.000000", "10.000000",
+                       "&lt;b&gt;card&lt;/b&gt;"]
 
 
 def test_ledger_csv_exports_the_filtered_view(client, agency_admin):
