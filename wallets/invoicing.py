@@ -172,6 +172,12 @@ def statement_figures(*, agency: Agency, start: datetime, end: datetime) -> dict
     roll-ups (periods start at 00:00 UTC, so they are whole days)."""
     rows = (UsageDaily.objects.filter(agency=agency, day__gte=start.date(), day__lt=end.date())
             .values("billed_to").annotate(base_cost=Sum("base_cost"), amount=Sum("amount")))
+    return statement_totals(rows)
+
+
+def statement_totals(rows) -> dict:
+    """The statement's figures from roll-up sums, each row with its `billed_to`, `base_cost`
+    and `amount` (any finer grouping adds up to the same)."""
     figures = {"base_cost_rebilled": ZERO, "base_cost_absorbed": ZERO, "revenue": ZERO}
     for row in rows:
         if row["billed_to"] == UsageCharge.BilledTo.WALLET:

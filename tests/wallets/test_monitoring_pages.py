@@ -17,7 +17,8 @@ from tests.factories import (
     UsageChargeFactory,
 )
 from wallets.invoicing import period_close, period_get_or_create
-from wallets.models import Invoice, Wallet
+from wallets.models import Invoice, UsageDaily, Wallet
+from wallets.selectors import current_period
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-battery"
@@ -64,6 +65,50 @@ def test_dashboard_shows_this_periods_revenue_cost_and_margin(client, agency_adm
     assert [row["wallet"].sub_account_id for row in forecast] == [sub_account.pk]
     # 9.70 left at 0.30 / 7 days a day
     assert forecast[0]["days"] == Decimal("226.3")
+
+
+def test_dashboard_breaks_the_period_down_by_item_client_and_day(client, agency_admin):
+    agency = agency_admin.agency
+    first_day = current_period(agency=agency)[0].date()
+    today = timezone.now().date()
+    bakery = SubAccountFactory(agency=agency, name="Bakery")
+    yoga = SubAccountFactory(agency=agency, name="Yoga")
+    sms, email = BillableItemFactory(code="sms_outbound"), BillableItemFactory(code="email_send")
+    rollups = [(bakery, sms, first_day, "wallet", "10", "0.50", "0.10", 4),
+               (bakery, email, today, "wallet", "1000", "1.20", "0.40", 2),
+               (yoga, sms, today, "agency", "6", "0.30", "0.06", 3),  # absorbed: no revenue
+               (bakery, sms, first_day - timedelta(days=1), "wallet", "9", "9", "9", 9)]
+    for sub_account, item, day, billed_to, quantity, amount, base_cost, count in rollups:
+        UsageDaily.objects.create(agency=agency, sub_account=sub_account, item=item, day=day,
+                                  billed_to=billed_to, quantity=Decimal(quantity),
+                                  amount=Decimal(amount), base_cost=Decimal(base_cost),
+                                  count=count)
+
+    figures = client.get(reverse("wallets:dashboard")).context["figures"]
+
+    assert figures["totals"]["revenue"] == Decimal("1.70")
+    assert figures["totals"]["platform_cost"] == Decimal("0.56")
+    items = {row["item_id"]: (row["item__name"], row["quantity"], row["revenue"],
+                              row["platform_cost"], row["margin"]) for row in figures["by_item"]}
+    assert items == {"sms_outbound": ("Outbound SMS", 16, Decimal("0.50"), Decimal("0.16"),
+                                      Decimal("0.34")),
+                     "email_send": ("Email", 1000, Decimal("1.20"), Decimal("0.40"),
+                                    Decimal("0.80"))}
+    assert [row["item_id"] for row in figures["by_item"]] == [
+        item.code for item in sorted([sms, email], key=lambda item: item.position)]
+    assert [(row["sub_account__name"], row["count"], row["revenue"], row["platform_cost"],
+             row["margin"]) for row in figures["by_client"]] == [
+        ("Bakery", 6, Decimal("1.70"), Decimal("0.50"), Decimal("1.20")),
+        ("Yoga", 3, Decimal("0"), Decimal("0.06"), Decimal("-0.06"))]
+    expected = {first_day + timedelta(days=n): [Decimal(0), Decimal(0)]
+                for n in range((today - first_day).days + 1)}
+    for day, revenue, cost in [(first_day, "0.50", "0.10"), (today, "1.20", "0.40"),
+                               (today, "0", "0.06")]:
+        expected[day][0] += Decimal(revenue)
+        expected[day][1] += Decimal(cost)
+    assert [(row["day"], row["revenue"], row["platform_cost"], row["margin"])
+            for row in figures["by_day"]] == [
+        (day, revenue, cost, revenue - cost) for day, (revenue, cost) in expected.items()]
 
 
 def test_dashboard_without_usage_has_an_empty_state(client, agency_admin):
