@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, F, Q, Sum, Value, When
 from django.utils import timezone
 
 from agencies.models import Agency
@@ -183,25 +183,27 @@ def clients_owing(*, agency: Agency):
 def topup_forecast(*, agency: Agency, today: date | None = None, limit: int = 50) -> list[dict]:
     """Each rebilled wallet's days until its balance reaches its auto top-up threshold (or
     zero without auto top-up), from its average daily burn over the last FORECAST_DAYS days.
-    Soonest first; wallets that burn nothing are left out."""
+    Soonest first; wallets that burn nothing are left out. One query: the week's roll-ups
+    summed per client beside its wallet's balance and floor, sorted and cut in the database."""
     today = today or timezone.now().date()
-    burn = dict(UsageDaily.objects.filter(
+    wallet = "sub_account__wallet__"
+    floor = Case(When(**{f"{wallet}auto_topup_enabled": True},
+                      then=F(f"{wallet}auto_topup_threshold")), default=Value(ZERO))
+    burns = (UsageDaily.objects.filter(
         agency=agency, billed_to=UsageCharge.BilledTo.WALLET,
         day__gt=today - timedelta(days=FORECAST_DAYS), day__lte=today,
-    ).values("sub_account_id").annotate(total=Sum("amount")).values_list("sub_account_id",
-                                                                         "total"))
-    wallets = Wallet.objects.filter(sub_account_id__in=list(burn)).select_related("sub_account")
+    ).values("sub_account_id", "sub_account__name")
+        .annotate(balance=F(f"{wallet}balance"), floor=floor, burn=Sum("amount"))
+        .filter(burn__gt=0)
+        .order_by((F("balance") - F("floor")) / F("burn"), "sub_account_id")[:limit])
     rows = []
-    for wallet in wallets:
-        daily = burn[wallet.sub_account_id] / FORECAST_DAYS
-        if daily <= 0:
-            continue
-        floor = wallet.auto_topup_threshold.amount if wallet.auto_topup_enabled else ZERO
-        headroom = wallet.balance.amount - floor
-        rows.append({"wallet": wallet, "daily_burn": daily,
-                     "days": max(ZERO, headroom / daily).quantize(Decimal("0.1"))})
-    rows.sort(key=lambda row: row["days"])
-    return rows[:limit]
+    for row in burns:
+        daily = row["burn"] / FORECAST_DAYS
+        rows.append({"sub_account_id": row["sub_account_id"], "name": row["sub_account__name"],
+                     "balance": row["balance"], "daily_burn": daily,
+                     "days": max(ZERO, (row["balance"] - row["floor"]) / daily)
+                     .quantize(Decimal("0.1"))})
+    return rows
 
 
 def dashboard_client_count(*, agency: Agency) -> dict:

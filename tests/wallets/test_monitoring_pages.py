@@ -15,10 +15,11 @@ from tests.factories import (
     EntryFactory,
     SubAccountFactory,
     UsageChargeFactory,
+    wallet_with_card,
 )
 from wallets.invoicing import period_close, period_get_or_create
 from wallets.models import Invoice, UsageDaily, Wallet
-from wallets.selectors import current_period
+from wallets.selectors import current_period, topup_forecast
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-battery"
@@ -62,7 +63,7 @@ def test_dashboard_shows_this_periods_revenue_cost_and_margin(client, agency_adm
     assert 'id="daily-chart"' in html and "vendor/chart.umd.min.js" in html
     assert "Late Payer" in html and sub_account.name in html
     forecast = response.context["forecast"]
-    assert [row["wallet"].sub_account_id for row in forecast] == [sub_account.pk]
+    assert [row["sub_account_id"] for row in forecast] == [sub_account.pk]
     # 9.70 left at 0.30 / 7 days a day
     assert forecast[0]["days"] == Decimal("226.3")
 
@@ -109,6 +110,34 @@ def test_dashboard_breaks_the_period_down_by_item_client_and_day(client, agency_
     assert [(row["day"], row["revenue"], row["platform_cost"], row["margin"])
             for row in figures["by_day"]] == [
         (day, revenue, cost, revenue - cost) for day, (revenue, cost) in expected.items()]
+
+
+def test_forecast_counts_down_to_the_threshold_soonest_first(agency_admin):
+    agency = agency_admin.agency
+    today = timezone.now().date()
+    sms = BillableItemFactory(code="sms_outbound")
+    auto = wallet_with_card(agency=agency, balance="12", auto={
+        "threshold": Decimal("5"), "amount": Decimal("20")})
+    plain = wallet_with_card(agency=agency, payment_method=None, balance="3")
+    owing = wallet_with_card(agency=agency, payment_method=None, balance="-2")
+    idle = wallet_with_card(agency=agency, payment_method=None, balance="10")
+    for wallet, days_ago, billed_to, amount in [
+            (auto, 0, "wallet", "4"), (auto, 6, "wallet", "3"), (plain, 1, "wallet", "14"),
+            (owing, 2, "wallet", "0.7"), (idle, 7, "wallet", "5"), (idle, 0, "agency", "5")]:
+        UsageDaily.objects.create(agency=agency, sub_account_id=wallet.sub_account_id, item=sms,
+                                  day=today - timedelta(days=days_ago), billed_to=billed_to,
+                                  quantity=Decimal("1"), amount=Decimal(amount),
+                                  base_cost=Decimal("0.01"), count=1)
+
+    forecast = topup_forecast(agency=agency, today=today)
+
+    assert [(row["sub_account_id"], row["balance"], row["daily_burn"], row["days"])
+            for row in forecast] == [
+        (owing.sub_account_id, Decimal("-2"), Decimal("0.1"), Decimal("0.0")),
+        (plain.sub_account_id, Decimal("3"), Decimal("2"), Decimal("1.5")),
+        (auto.sub_account_id, Decimal("12"), Decimal("1"), Decimal("7.0"))]
+    assert [row["sub_account_id"] for row in topup_forecast(agency=agency, limit=2)] == [
+        owing.sub_account_id, plain.sub_account_id]
 
 
 def test_dashboard_without_usage_has_an_empty_state(client, agency_admin):
