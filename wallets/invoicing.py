@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
@@ -61,35 +61,73 @@ class LedgerSummary:
     entries: int
 
 
-def ledger_summaries(*, wallet_ids: list[int], start: datetime,
+@dataclass(frozen=True)
+class WalletPeriod:
+    """Where a wallet's period lies in its ledger: the balance before it, and the first and
+    last seq of its entries in it (None when none)."""
+
+    wallet_id: int
+    opening: Decimal
+    first_seq: int | None
+    last_seq: int | None
+
+
+def wallet_periods(*, wallet_ids: list[int], start: datetime,
+                   end: datetime) -> list[WalletPeriod]:
+    """One query, driven by the wallets: per wallet, one backward step and two range scans
+    on its (wallet, created_at, seq) index. Asked for `wallet IN (...)` instead, PostgreSQL
+    guesses thousands of entries per wallet from its statistics (a few big clients skew
+    them) and reads the whole ledger for every batch."""
+    in_period = (Entry.objects.filter(wallet=OuterRef("pk"), created_at__gte=start,
+                                      created_at__lt=end).values("wallet"))
+    rows = Wallet.objects.filter(pk__in=wallet_ids).annotate(
+        opening=Subquery(Entry.objects.filter(wallet=OuterRef("pk"), created_at__lt=start)
+                         .order_by("-created_at", "-seq").values("balance_after")[:1]),
+        period_first=Subquery(in_period.annotate(first=Min("seq")).values("first")),
+        period_last=Subquery(in_period.annotate(last=Max("seq")).values("last")),
+    ).values_list("pk", "opening", "period_first", "period_last")
+    return [WalletPeriod(wallet_id=pk, opening=opening if opening is not None else ZERO,
+                         first_seq=first_seq, last_seq=last_seq)
+            for pk, opening, first_seq, last_seq in rows]
+
+
+def _entries_in(periods: list[WalletPeriod], prefix: str = "") -> Q | None:
+    """The periods' entries by each wallet's seq range, on the (wallet, seq) index (the
+    callers keep the created_at bounds too, so the answer stays exact); None when no wallet
+    moved."""
+    condition = None
+    for period in periods:
+        if period.first_seq is None:
+            continue
+        wallet_range = Q(**{f"{prefix}wallet_id": period.wallet_id,
+                            f"{prefix}seq__gte": period.first_seq,
+                            f"{prefix}seq__lte": period.last_seq})
+        condition = wallet_range if condition is None else condition | wallet_range
+    return condition
+
+
+def ledger_summaries(*, periods: list[WalletPeriod], start: datetime,
                      end: datetime) -> dict[int, LedgerSummary]:
-    """Each wallet's movements over [start, end), in two queries for all of them."""
-    # The last balance before the period, per wallet: one backward step on the
-    # (wallet, created_at, seq) index each.
-    openings = dict(Wallet.objects.filter(pk__in=wallet_ids).annotate(opening=Subquery(
-        Entry.objects.filter(wallet=OuterRef("pk"), created_at__lt=start)
-        .order_by("-created_at", "-seq").values("balance_after")[:1],
-    )).values_list("pk", "opening"))
+    """Each wallet's movements over [start, end), in one query for all of them."""
     by_kind: dict[int, dict] = defaultdict(dict)
     counts: dict[int, int] = defaultdict(int)
-    for wallet_id, kind, total, entries in (
-            Entry.objects.filter(wallet_id__in=wallet_ids, created_at__gte=start,
-                                 created_at__lt=end)
-            .values("wallet_id", "kind").annotate(total=Sum("amount"), entries=Count("id"))
-            .values_list("wallet_id", "kind", "total", "entries").order_by()):
-        by_kind[wallet_id][kind] = total
-        counts[wallet_id] += entries
+    entries = _entries_in(periods)
+    if entries is not None:
+        for wallet_id, kind, total, count in (
+                Entry.objects.filter(entries, created_at__gte=start, created_at__lt=end)
+                .values("wallet_id", "kind").annotate(total=Sum("amount"), count=Count("id"))
+                .values_list("wallet_id", "kind", "total", "count").order_by()):
+            by_kind[wallet_id][kind] = total
+            counts[wallet_id] += count
     summaries = {}
-    for wallet_id in wallet_ids:
-        opening = openings.get(wallet_id)
-        opening = opening if opening is not None else ZERO
-        totals = by_kind[wallet_id]
+    for period in periods:
+        totals = by_kind[period.wallet_id]
         usage = -totals.pop(Entry.Kind.USAGE, ZERO)
         topups = totals.pop(Entry.Kind.TOPUP, ZERO)
         other = sum(totals.values(), ZERO)
-        summaries[wallet_id] = LedgerSummary(
-            opening=opening, closing=opening - usage + topups + other, usage=usage,
-            topups=topups, other=other, entries=counts[wallet_id])
+        summaries[period.wallet_id] = LedgerSummary(
+            opening=period.opening, closing=period.opening - usage + topups + other,
+            usage=usage, topups=topups, other=other, entries=counts[period.wallet_id])
     return summaries
 
 
@@ -101,25 +139,15 @@ def _tiers_add(into: dict, breakdown: list[dict]) -> None:
         row[1] += Decimal(str(tier["amount"]))
 
 
-def invoice_lines_compute(*, wallet_ids: list[int], start: datetime,
+def invoice_lines_compute(*, periods: list[WalletPeriod], start: datetime,
                           end: datetime) -> dict[int, list[dict]]:
     """Each wallet's lines per item: one per flat unit price in force, one per item with its
-    tiers summed. Three queries for all the wallets."""
-    # Each wallet's first and last seq in the period (time grows with seq: entries are
-    # appended under the wallet lock) name its entries on the (wallet, seq) index. With
-    # `wallet IN (...)` alone PostgreSQL guesses thousands of entries per wallet from its
-    # statistics and reads every usage charge of the table instead.
-    in_period = Q()
-    for wallet_id, first, last in (
-            Entry.objects.filter(wallet_id__in=wallet_ids, created_at__gte=start,
-                                 created_at__lt=end)
-            .values("wallet_id").annotate(first=Min("seq"), last=Max("seq")).order_by()
-            .values_list("wallet_id", "first", "last")):
-        in_period |= Q(entry__wallet_id=wallet_id, entry__seq__gte=first, entry__seq__lte=last)
+    tiers summed. Two queries for all the wallets."""
     lines: dict[int, list[dict]] = defaultdict(list)
-    if not in_period:
+    entries = _entries_in(periods, prefix="entry__")
+    if entries is None:
         return lines
-    charges = UsageCharge.objects.filter(in_period, entry__created_at__gte=start,
+    charges = UsageCharge.objects.filter(entries, entry__created_at__gte=start,
                                          entry__created_at__lt=end)
     flat = (charges.filter(unit_price__isnull=False)
             .values("entry__wallet_id", "item_id", "item__position", "unit_price")
@@ -169,6 +197,12 @@ def invoices_issue(*, period: BillingPeriod, sub_accounts: list[SubAccount],
         # existence check below sees the invoices a concurrent close has just committed, and
         # the batch's numbers follow the last one without a gap.
         counter = _counter_lock(period.agency_id)
+        if connection.vendor == "postgresql":
+            # A few big clients skew the statistics, so the planner prices every wallet of
+            # the batch at thousands of entries and JIT-compiles queries that then run in a
+            # few milliseconds: the compiling took up to 100 times longer than the running.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
         issued = set(Invoice.objects.filter(period=period, sub_account__in=sub_accounts)
                      .values_list("sub_account_id", flat=True))
         clients = [sub_account for sub_account in sub_accounts if sub_account.pk not in issued]
@@ -176,10 +210,10 @@ def invoices_issue(*, period: BillingPeriod, sub_accounts: list[SubAccount],
             return 0
         wallets = dict(Wallet.objects.filter(sub_account__in=clients)
                        .values_list("sub_account_id", "pk"))
-        wallet_ids = list(wallets.values())
-        summaries = ledger_summaries(wallet_ids=wallet_ids, start=period.start, end=period.end)
-        lines = invoice_lines_compute(wallet_ids=wallet_ids, start=period.start,
-                                      end=period.end)
+        periods = wallet_periods(wallet_ids=list(wallets.values()), start=period.start,
+                                 end=period.end)
+        summaries = ledger_summaries(periods=periods, start=period.start, end=period.end)
+        lines = invoice_lines_compute(periods=periods, start=period.start, end=period.end)
         invoices, invoice_lines = [], []
         for number, sub_account in enumerate(clients, start=counter.last_number + 1):
             wallet_id = wallets[sub_account.pk]
