@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Case, Count, F, Q, Sum, Value, When
 from django.utils import timezone
 
 from agencies.models import Agency
 from agencies.periods import period_bounds
 from subaccounts.models import SubAccount
 
-from .invoicing import statement_figures
+from .invoicing import statement_totals
 from .models import AgencyStatement, BillingPeriod, Entry, Invoice, UsageCharge, UsageDaily, Wallet
 
 ZERO = Decimal("0")
@@ -118,35 +118,54 @@ def current_period(*, agency: Agency, now: datetime | None = None) -> tuple[date
 
 
 def dashboard_figures(*, agency: Agency, start: datetime, end: datetime) -> dict:
-    """Totals, by item, by client and by day for [start, end), from the roll-ups."""
+    """Totals, by item, by client and by day for [start, end), from the roll-ups in two
+    aggregates: per item × day × payer (a few hundred rows, added up here into the items,
+    the days and the totals) and per client. Each aggregate reads every roll-up row of the
+    period, so two of them instead of four halve the page's database time."""
     rollups = UsageDaily.objects.filter(agency=agency, day__gte=start.date(),
                                         day__lt=end.date())
-    revenue = Sum("amount", filter=Q(billed_to=UsageCharge.BilledTo.WALLET))
-    sums = {"revenue": revenue, "platform_cost": Sum("base_cost"), "quantity": Sum("quantity"),
-            "count": Sum("count")}
-
-    def with_margin(rows):
-        rows = list(rows)
-        for row in rows:
-            row["revenue"] = row["revenue"] or ZERO
-            row["margin"] = row["revenue"] - row["platform_cost"]
-        return rows
-
-    by_item = with_margin(rollups.values("item_id", "item__name", "item__position")
-                          .annotate(**sums).order_by("item__position"))
-    by_client = with_margin(rollups.values("sub_account_id", "sub_account__name")
-                            .annotate(**sums)
-                            .order_by(F("revenue").desc(nulls_last=True), "sub_account__name"))
-    by_day = {row["day"]: row for row in with_margin(
-        rollups.values("day").annotate(**sums).order_by("day"))}
+    fine = list(rollups.values("item_id", "item__name", "item__position", "day", "billed_to")
+                .annotate(quantity=Sum("quantity"), amount=Sum("amount"),
+                          base_cost=Sum("base_cost")).order_by())
+    items: dict[str, dict] = {}
+    by_day: dict[date, dict] = {}
+    for row in fine:
+        revenue = row["amount"] if row["billed_to"] == UsageCharge.BilledTo.WALLET else ZERO
+        item = items.setdefault(row["item_id"], {
+            "item_id": row["item_id"], "item__name": row["item__name"],
+            "item__position": row["item__position"], "quantity": ZERO, "revenue": ZERO,
+            "platform_cost": ZERO})
+        item["quantity"] += row["quantity"]
+        for totals in (item, by_day.setdefault(row["day"], {"revenue": ZERO,
+                                                            "platform_cost": ZERO})):
+            totals["revenue"] += revenue
+            totals["platform_cost"] += row["base_cost"]
+    by_item = sorted(items.values(), key=lambda item: (item["item__position"], item["item_id"]))
+    for item in by_item:
+        item["margin"] = item["revenue"] - item["platform_cost"]
+    # Grouped by the id alone: with the name in the key PostgreSQL expects a group per row
+    # and sorts them all (on disk) instead of hashing a few hundred groups.
+    by_client = list(rollups.values("sub_account_id").annotate(
+        revenue=Sum("amount", filter=Q(billed_to=UsageCharge.BilledTo.WALLET)),
+        platform_cost=Sum("base_cost"), count=Sum("count")).order_by())
+    names = dict(SubAccount.objects.filter(pk__in=[row["sub_account_id"] for row in by_client])
+                 .values_list("pk", "name"))
+    for client in by_client:
+        client["sub_account__name"] = names[client["sub_account_id"]]
+    # Revenue first; absorbed clients (no wallet revenue) last.
+    by_client.sort(key=lambda client: (client["revenue"] is None, -(client["revenue"] or ZERO),
+                                       client["sub_account__name"]))
+    for client in by_client:
+        client["revenue"] = client["revenue"] or ZERO
+        client["margin"] = client["revenue"] - client["platform_cost"]
     days, day = [], start.date()
     while day < min(end.date(), timezone.now().date() + timedelta(days=1)):
-        row = by_day.get(day, {"revenue": ZERO, "platform_cost": ZERO, "margin": ZERO})
+        row = by_day.get(day, {"revenue": ZERO, "platform_cost": ZERO})
         days.append({"day": day, "revenue": row["revenue"], "platform_cost": row["platform_cost"],
-                     "margin": row["margin"]})
+                     "margin": row["revenue"] - row["platform_cost"]})
         day += timedelta(days=1)
-    figures = statement_figures(agency=agency, start=start, end=end)
-    return {"totals": figures, "by_item": by_item, "by_client": by_client, "by_day": days}
+    return {"totals": statement_totals(fine), "by_item": by_item, "by_client": by_client,
+            "by_day": days}
 
 
 def suspended_clients(*, agency: Agency):
@@ -164,25 +183,27 @@ def clients_owing(*, agency: Agency):
 def topup_forecast(*, agency: Agency, today: date | None = None, limit: int = 50) -> list[dict]:
     """Each rebilled wallet's days until its balance reaches its auto top-up threshold (or
     zero without auto top-up), from its average daily burn over the last FORECAST_DAYS days.
-    Soonest first; wallets that burn nothing are left out."""
+    Soonest first; wallets that burn nothing are left out. One query: the week's roll-ups
+    summed per client beside its wallet's balance and floor, sorted and cut in the database."""
     today = today or timezone.now().date()
-    burn = dict(UsageDaily.objects.filter(
+    wallet = "sub_account__wallet__"
+    floor = Case(When(**{f"{wallet}auto_topup_enabled": True},
+                      then=F(f"{wallet}auto_topup_threshold")), default=Value(ZERO))
+    burns = (UsageDaily.objects.filter(
         agency=agency, billed_to=UsageCharge.BilledTo.WALLET,
         day__gt=today - timedelta(days=FORECAST_DAYS), day__lte=today,
-    ).values("sub_account_id").annotate(total=Sum("amount")).values_list("sub_account_id",
-                                                                         "total"))
-    wallets = Wallet.objects.filter(sub_account_id__in=list(burn)).select_related("sub_account")
+    ).values("sub_account_id", "sub_account__name")
+        .annotate(balance=F(f"{wallet}balance"), floor=floor, burn=Sum("amount"))
+        .filter(burn__gt=0)
+        .order_by((F("balance") - F("floor")) / F("burn"), "sub_account_id")[:limit])
     rows = []
-    for wallet in wallets:
-        daily = burn[wallet.sub_account_id] / FORECAST_DAYS
-        if daily <= 0:
-            continue
-        floor = wallet.auto_topup_threshold.amount if wallet.auto_topup_enabled else ZERO
-        headroom = wallet.balance.amount - floor
-        rows.append({"wallet": wallet, "daily_burn": daily,
-                     "days": max(ZERO, headroom / daily).quantize(Decimal("0.1"))})
-    rows.sort(key=lambda row: row["days"])
-    return rows[:limit]
+    for row in burns:
+        daily = row["burn"] / FORECAST_DAYS
+        rows.append({"sub_account_id": row["sub_account_id"], "name": row["sub_account__name"],
+                     "balance": row["balance"], "daily_burn": daily,
+                     "days": max(ZERO, (row["balance"] - row["floor"]) / daily)
+                     .quantize(Decimal("0.1"))})
+    return rows
 
 
 def dashboard_client_count(*, agency: Agency) -> dict:

@@ -15,7 +15,9 @@ from tests.factories import (
     SubAccountFactory,
     UsageChargeFactory,
 )
+from wallets import invoicing
 from wallets.invoicing import (
+    invoices_issue,
     period_close,
     period_get_or_create,
     periods_close_due,
@@ -98,6 +100,51 @@ def test_closing_a_period_twice_issues_nothing_new():
     assert period_close(period=period, now=period.end) == {"invoices": 0}
     assert sorted(Invoice.objects.values_list("number", flat=True)) == [1, 2]
     assert AgencyStatement.objects.filter(period=period).count() == 1
+
+
+@pytest.mark.django_db
+def test_clients_closed_in_batches_get_their_own_totals_and_gapless_numbers(monkeypatch):
+    # given five clients, each with its own top-up and usage, closed two clients a batch
+    monkeypatch.setattr(invoicing, "INVOICE_BATCH", 2)
+    agency = AgencyFactory()
+    sms = BillableItemFactory(code="sms_outbound")
+    clients = [SubAccountFactory(agency=agency) for _ in range(5)]
+    for n, client in enumerate(clients, start=1):
+        EntryFactory(wallet=Wallet.objects.get(sub_account=client), kind=Entry.Kind.TOPUP,
+                     amount=Decimal(10 * n))
+        for _ in range(n):
+            UsageChargeFactory(sub_account=client, item=sms, quantity=Decimal(n),
+                               unit_price=Decimal("0.05"))
+    period = _current_period(agency)
+
+    assert period_close(period=period, now=period.end) == {"invoices": 5}
+
+    # then numbers follow the clients' order across batches, and each invoice is its own
+    invoices = {invoice.sub_account_id: invoice for invoice in Invoice.objects.all()}
+    ordered = sorted(clients, key=lambda client: client.pk)
+    assert [invoices[client.pk].number for client in ordered] == [1, 2, 3, 4, 5]
+    for n, client in enumerate(clients, start=1):
+        invoice = invoices[client.pk]
+        usage = Decimal("0.05") * n * n
+        assert (invoice.topups_total, invoice.usage_total) == (Decimal(10 * n), usage)
+        assert invoice.closing_balance == Decimal(10 * n) - usage
+        assert [(line.item_id, line.quantity, line.amount, line.charges)
+                for line in invoice.lines.all()] == [("sms_outbound", n * n, usage, n)]
+
+
+@pytest.mark.django_db
+def test_a_close_skips_clients_already_invoiced_and_numbers_the_rest_after_them():
+    agency = AgencyFactory()
+    first, *others = sorted((SubAccountFactory(agency=agency) for _ in range(3)),
+                            key=lambda client: client.pk)
+    period = _current_period(agency)
+    assert invoices_issue(period=period, sub_accounts=[others[1]], now=period.end) == 1
+    assert invoices_issue(period=period, sub_accounts=[others[1]], now=period.end) == 0
+
+    assert period_close(period=period, now=period.end) == {"invoices": 2}
+
+    numbers = dict(Invoice.objects.values_list("sub_account_id", "number"))
+    assert numbers == {others[1].pk: 1, first.pk: 2, others[0].pk: 3}
 
 
 @pytest.mark.django_db

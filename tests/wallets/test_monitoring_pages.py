@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,9 +15,11 @@ from tests.factories import (
     EntryFactory,
     SubAccountFactory,
     UsageChargeFactory,
+    wallet_with_card,
 )
 from wallets.invoicing import period_close, period_get_or_create
-from wallets.models import Invoice, Wallet
+from wallets.models import Invoice, UsageDaily, Wallet
+from wallets.selectors import current_period, topup_forecast
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-battery"
@@ -60,9 +63,81 @@ def test_dashboard_shows_this_periods_revenue_cost_and_margin(client, agency_adm
     assert 'id="daily-chart"' in html and "vendor/chart.umd.min.js" in html
     assert "Late Payer" in html and sub_account.name in html
     forecast = response.context["forecast"]
-    assert [row["wallet"].sub_account_id for row in forecast] == [sub_account.pk]
+    assert [row["sub_account_id"] for row in forecast] == [sub_account.pk]
     # 9.70 left at 0.30 / 7 days a day
     assert forecast[0]["days"] == Decimal("226.3")
+
+
+def test_dashboard_breaks_the_period_down_by_item_client_and_day(client, agency_admin):
+    agency = agency_admin.agency
+    first_day = current_period(agency=agency)[0].date()
+    today = timezone.now().date()
+    bakery = SubAccountFactory(agency=agency, name="Bakery")
+    yoga = SubAccountFactory(agency=agency, name="Yoga")
+    sms, email = BillableItemFactory(code="sms_outbound"), BillableItemFactory(code="email_send")
+    rollups = [(bakery, sms, first_day, "wallet", "10", "0.50", "0.10", 4),
+               (bakery, email, today, "wallet", "1000", "1.20", "0.40", 2),
+               (yoga, sms, today, "agency", "6", "0.30", "0.06", 3),  # absorbed: no revenue
+               (bakery, sms, first_day - timedelta(days=1), "wallet", "9", "9", "9", 9)]
+    for sub_account, item, day, billed_to, quantity, amount, base_cost, count in rollups:
+        UsageDaily.objects.create(agency=agency, sub_account=sub_account, item=item, day=day,
+                                  billed_to=billed_to, quantity=Decimal(quantity),
+                                  amount=Decimal(amount), base_cost=Decimal(base_cost),
+                                  count=count)
+
+    figures = client.get(reverse("wallets:dashboard")).context["figures"]
+
+    assert figures["totals"]["revenue"] == Decimal("1.70")
+    assert figures["totals"]["platform_cost"] == Decimal("0.56")
+    items = {row["item_id"]: (row["item__name"], row["quantity"], row["revenue"],
+                              row["platform_cost"], row["margin"]) for row in figures["by_item"]}
+    assert items == {"sms_outbound": ("Outbound SMS", 16, Decimal("0.50"), Decimal("0.16"),
+                                      Decimal("0.34")),
+                     "email_send": ("Email", 1000, Decimal("1.20"), Decimal("0.40"),
+                                    Decimal("0.80"))}
+    assert [row["item_id"] for row in figures["by_item"]] == [
+        item.code for item in sorted([sms, email], key=lambda item: item.position)]
+    assert [(row["sub_account__name"], row["count"], row["revenue"], row["platform_cost"],
+             row["margin"]) for row in figures["by_client"]] == [
+        ("Bakery", 6, Decimal("1.70"), Decimal("0.50"), Decimal("1.20")),
+        ("Yoga", 3, Decimal("0"), Decimal("0.06"), Decimal("-0.06"))]
+    expected = {first_day + timedelta(days=n): [Decimal(0), Decimal(0)]
+                for n in range((today - first_day).days + 1)}
+    for day, revenue, cost in [(first_day, "0.50", "0.10"), (today, "1.20", "0.40"),
+                               (today, "0", "0.06")]:
+        expected[day][0] += Decimal(revenue)
+        expected[day][1] += Decimal(cost)
+    assert [(row["day"], row["revenue"], row["platform_cost"], row["margin"])
+            for row in figures["by_day"]] == [
+        (day, revenue, cost, revenue - cost) for day, (revenue, cost) in expected.items()]
+
+
+def test_forecast_counts_down_to_the_threshold_soonest_first(agency_admin):
+    agency = agency_admin.agency
+    today = timezone.now().date()
+    sms = BillableItemFactory(code="sms_outbound")
+    auto = wallet_with_card(agency=agency, balance="12", auto={
+        "threshold": Decimal("5"), "amount": Decimal("20")})
+    plain = wallet_with_card(agency=agency, payment_method=None, balance="3")
+    owing = wallet_with_card(agency=agency, payment_method=None, balance="-2")
+    idle = wallet_with_card(agency=agency, payment_method=None, balance="10")
+    for wallet, days_ago, billed_to, amount in [
+            (auto, 0, "wallet", "4"), (auto, 6, "wallet", "3"), (plain, 1, "wallet", "14"),
+            (owing, 2, "wallet", "0.7"), (idle, 7, "wallet", "5"), (idle, 0, "agency", "5")]:
+        UsageDaily.objects.create(agency=agency, sub_account_id=wallet.sub_account_id, item=sms,
+                                  day=today - timedelta(days=days_ago), billed_to=billed_to,
+                                  quantity=Decimal("1"), amount=Decimal(amount),
+                                  base_cost=Decimal("0.01"), count=1)
+
+    forecast = topup_forecast(agency=agency, today=today)
+
+    assert [(row["sub_account_id"], row["balance"], row["daily_burn"], row["days"])
+            for row in forecast] == [
+        (owing.sub_account_id, Decimal("-2"), Decimal("0.1"), Decimal("0.0")),
+        (plain.sub_account_id, Decimal("3"), Decimal("2"), Decimal("1.5")),
+        (auto.sub_account_id, Decimal("12"), Decimal("1"), Decimal("7.0"))]
+    assert [row["sub_account_id"] for row in topup_forecast(agency=agency, limit=2)] == [
+        owing.sub_account_id, plain.sub_account_id]
 
 
 def test_dashboard_without_usage_has_an_empty_state(client, agency_admin):
@@ -85,6 +160,27 @@ def test_ledger_pages_by_keyset_and_filters_by_kind(client, agency_admin):
     assert "No entries match these filters." in by_item.content.decode()
     tomorrow = (timezone.now() + timedelta(days=1)).date().isoformat()
     assert not list(client.get(url, {"date_from": tomorrow}).context["table"].rows)
+
+
+def test_ledger_rows_show_each_entrys_charge_or_a_dash(client, agency_admin):
+    sub_account = SubAccountFactory(agency=agency_admin.agency)
+    EntryFactory(wallet=Wallet.objects.get(sub_account=sub_account), kind="topup",
+                 amount=Decimal("10"), memo="<b>card</b>")
+    UsageChargeFactory(sub_account=sub_account, item=BillableItemFactory(code="sms_outbound"),
+                       quantity=Decimal("2.50"), unit_price=Decimal("0.05"))
+    UsageChargeFactory(sub_account=sub_account, item=BillableItemFactory(code="email_send"),
+                       quantity=Decimal("3"), unit_price=None, amount=Decimal("0.004"),
+                       tier_breakdown=[{"up_to": None, "price": "1.20", "quantity": "3",
+                                        "amount": "0.004"}])
+    html = client.get(reverse("wallets:ledger", args=[sub_account.pk])).content.decode()
+    rows = [[cell.strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[2:]]
+            for row in re.findall(r"<tr class=.*?</tr>", html, re.S)]
+    # newest first: the tiered email (no unit price), the SMS, the top-up (no charge)
+    assert rows[0][:6] == ["Usage charge", "Email", "3", "", "-0.004000", "9.871000"]
+    assert rows[1][:6] == ["Usage charge", "Outbound SMS", "2.5", "0.050000", "-0.125000",
+                           "9.875000"]
+    assert rows[2] == ["Top-up", "—", "", "", "10.000000", "10.000000",
+                       "&lt;b&gt;card&lt;/b&gt;"]
 
 
 def test_ledger_csv_exports_the_filtered_view(client, agency_admin):
