@@ -58,3 +58,28 @@ def _fresh_cache(settings):
     instead would flush the broker's queues, which live in the same Redis database."""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                                    "LOCATION": f"test-{uuid.uuid4()}"}}
+
+
+@pytest.fixture(scope="module")
+def fake_stripe():
+    """The fake Stripe HTTP server (tests/fakestripe), one per test module, on a free port;
+    `fake_stripe.api_base` is its address."""
+    from tests.fakestripe.server import serve
+
+    fake, server = serve(0)
+    fake.api_base = f"http://127.0.0.1:{server.server_address[1]}"
+    yield fake
+    server.shutdown()
+
+
+@pytest.fixture
+def stripe_on(settings, fake_stripe, monkeypatch):
+    """Payments through the Stripe gateway: the official SDK talks to the fake server, and so
+    do dj-stripe's own calls (they read `stripe.api_base`)."""
+    import stripe
+
+    settings.STRIPE_SECRET_KEY = "sk_test_fakeplatformkey000000000000"
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_fakepublishable000000000000"
+    settings.STRIPE_API_BASE = fake_stripe.api_base
+    monkeypatch.setattr(stripe, "api_base", fake_stripe.api_base)
+    return fake_stripe

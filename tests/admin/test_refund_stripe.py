@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 
 from tests.factories import SubAccountFactory
-from tests.fakestripe.server import serve
 from wallets.corrections import topup_refund
 from wallets.gateways import RefundFailed
 from wallets.gateways.stripe import StripeGateway
@@ -14,23 +13,6 @@ from wallets.models import Entry
 from wallets.topups import payment_method_attach, topup_attempt, topup_request
 
 pytestmark = pytest.mark.django_db
-
-PORT = 8611
-
-
-@pytest.fixture(scope="module")
-def fake_stripe():
-    fake, server = serve(PORT)
-    yield fake
-    server.shutdown()
-
-
-@pytest.fixture
-def stripe_on(settings, fake_stripe):
-    settings.STRIPE_SECRET_KEY = "sk_test_fake"
-    settings.STRIPE_API_BASE = f"http://127.0.0.1:{PORT}"
-    return fake_stripe
-
 
 def test_refund_goes_to_stripe_once_with_its_key_and_posts_the_refund_entry(stripe_on):
     sub_account = SubAccountFactory()

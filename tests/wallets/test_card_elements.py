@@ -2,32 +2,11 @@
 confirmed in the browser, then taken by its id; the sandbox page stays offline."""
 
 import pytest
-import stripe
 
 from tests.factories import ClientMembershipFactory, SubAccountFactory
-from tests.fakestripe.server import serve
 from wallets.topups import payment_method_attach
 
 pytestmark = pytest.mark.django_db
-
-PORT = 8512
-
-
-@pytest.fixture(scope="module")
-def fake_stripe():
-    fake, server = serve(PORT)
-    yield fake
-    server.shutdown()
-
-
-@pytest.fixture
-def stripe_on(settings, fake_stripe, monkeypatch):
-    settings.STRIPE_SECRET_KEY = "sk_test_fakeplatformkey000000000000"
-    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_fakepublishable000000000000"
-    settings.STRIPE_API_BASE = f"http://127.0.0.1:{PORT}"
-    monkeypatch.setattr(stripe, "api_base", settings.STRIPE_API_BASE)
-    return fake_stripe
-
 
 @pytest.fixture
 def billing_admin(client):

@@ -6,9 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from hoopbilling.celery import app as celery_app
 from tests.factories import SubAccountFactory
-from tests.fakestripe.server import serve
 from wallets.gateways import CardDeclined
 from wallets.jobs import billing_jobs_run
 from wallets.models import Entry, TopUp
@@ -16,24 +14,9 @@ from wallets.topups import payment_method_attach, topup_attempt, topup_request
 
 pytestmark = pytest.mark.django_db
 
-PORT = 8301
-
-
-@pytest.fixture(scope="module")
-def fake_stripe():
-    fake, server = serve(PORT)
-    yield fake
-    server.shutdown()
-
-
 @pytest.fixture
-def stripe_on(settings, fake_stripe):
-    settings.STRIPE_SECRET_KEY = "sk_test_fake"
-    settings.STRIPE_API_BASE = f"http://127.0.0.1:{PORT}"
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield fake_stripe
-    celery_app.conf.task_always_eager = previous
+def stripe_on(stripe_on, eager_celery):
+    return stripe_on
 
 
 def test_each_client_is_its_own_customer_and_declined_card_keeps_previous(stripe_on):

@@ -13,38 +13,22 @@ from django.urls import reverse
 from django.utils import timezone
 from djstripe.models import Event, WebhookEndpoint
 
-from hoopbilling.celery import app as celery_app
 from tests.factories import SubAccountFactory
-from tests.fakestripe.server import serve, signature
+from tests.fakestripe.server import signature
 from wallets.jobs import billing_jobs_run
 from wallets.models import Entry, PaymentEvent, TopUp
 from wallets.topups import payment_method_attach, topup_attempt, topup_request
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledger_checked")]
 
-PORT = 8511
 SECRET = "whsec_test_hoopbilling"
 
 
-@pytest.fixture(scope="module")
-def fake_stripe():
-    fake, server = serve(PORT)
-    yield fake
-    server.shutdown()
-
-
 @pytest.fixture
-def stripe_on(settings, fake_stripe, monkeypatch):
-    base = f"http://127.0.0.1:{PORT}"
-    settings.STRIPE_SECRET_KEY = "sk_test_fakeplatformkey000000000000"
-    settings.STRIPE_API_BASE = base
+def stripe_on(stripe_on, settings, eager_celery):
     settings.STRIPE_WEBHOOK_SECRET = SECRET
-    monkeypatch.setattr(stripe, "api_base", base)  # dj-stripe's own calls (STRIPE_API_HOST)
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
     call_command("stripe_webhook_setup", stdout=io.StringIO())
-    yield fake_stripe
-    celery_app.conf.task_always_eager = previous
+    return stripe_on
 
 
 @pytest.fixture
