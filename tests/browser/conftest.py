@@ -44,18 +44,26 @@ def browser(_chromium_paths):
     driver.quit()
 
 
-def login(browser, live_server, username, password):
-    from selenium.webdriver.common.by import By
+def submit_and_wait(browser, submit):
+    """Click a form's submit button and wait for the answer page: reading the old page
+    meanwhile races the navigation. While Chrome swaps the documents, asking about the old
+    button can fail with "Node … does not belong to the document": asked again."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.expected_conditions import staleness_of
     from selenium.webdriver.support.ui import WebDriverWait
+
+    submit.click()
+    WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,)).until(
+        staleness_of(submit))
+
+
+def login(browser, live_server, username, password):
+    from selenium.webdriver.common.by import By
 
     browser.get(f"{live_server.url}/accounts/login/")
     browser.find_element(By.ID, "id_username").send_keys(username)
     browser.find_element(By.ID, "id_password").send_keys(password)
-    submit = browser.find_element(By.CSS_SELECTOR, "button[type=submit]")
-    submit.click()
-    # wait for the answer page: reading the old page meanwhile races the navigation
-    WebDriverWait(browser, 10).until(staleness_of(submit))
+    submit_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "button[type=submit]"))
 
 
 def screenshot(browser, name):

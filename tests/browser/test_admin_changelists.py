@@ -6,10 +6,8 @@ from decimal import Decimal
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
-from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, submit_and_wait
 from tests.factories import EntryFactory, SubAccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,9 +17,7 @@ def admin_login(browser, live_server, username, password):
     browser.get(f"{live_server.url}/admin/login/")
     browser.find_element(By.ID, "id_username").send_keys(username)
     browser.find_element(By.ID, "id_password").send_keys(password)
-    submit = browser.find_element(By.CSS_SELECTOR, "input[type=submit]")
-    submit.click()
-    WebDriverWait(browser, 10).until(staleness_of(submit))
+    submit_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "input[type=submit]"))
 
 
 def filter_titles(browser):

@@ -8,7 +8,7 @@ from pypdf import PdfReader
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import login, screenshot, submit_and_wait
 from tests.factories import (
     AgencyMembershipFactory,
     BillableItemFactory,
@@ -68,7 +68,8 @@ def test_agency_sees_chart_filters_ledger_exports_csv_and_downloads_invoice_pdf(
     # the ledger filters by item and exports the filtered view
     browser.find_element(By.LINK_TEXT, "Bakery").click()
     Select(browser.find_element(By.ID, "id_item")).select_by_value("email_send")
-    browser.find_element(By.CSS_SELECTOR, "#ledger-filters button[type=submit]").click()
+    submit_and_wait(browser, browser.find_element(By.CSS_SELECTOR,
+                                                  "#ledger-filters button[type=submit]"))
     rows = browser.find_elements(By.CSS_SELECTOR, "#ledger tbody tr")
     assert len(rows) == 1 and "Email" in rows[0].text
     screenshot(browser, "usage-ledger")
