@@ -454,12 +454,11 @@ def _record_safely(agency, pending, prices):
     (agency, idempotency key) is the arbiter. A replayed key fails that insert and rolls the
     whole transaction back; the events are then recorded again with the lookup, which answers
     replays and conflicts. A concurrent duplicate of a key under another wallet's lock can
-    fail that once more: the last try sees the winner's charge. (The first try can also
-    meet a replay in the ledger, priced differently since: that is not a conflict until the
-    charge says so.)"""
+    fail that once more: the last try sees the winner's charge. (The first try skips the
+    ledger's own lookup too, so a replayed entry also fails its insert.)"""
     try:
         return _record_events(agency, pending, prices, replays=False)
-    except (IntegrityError, DomainError):
+    except IntegrityError:
         pass
     try:
         return _record_events(agency, pending, prices, replays=True)
