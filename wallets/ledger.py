@@ -88,20 +88,21 @@ INSERT_COLUMNS = ("wallet_id", "seq", "kind", "amount", "amount_currency", "bala
                   "corrects_id", "memo", "actor_label", "created_at", "hash")
 
 
-def _insert_sql(count: int, on_conflict: str) -> str:
-    """The INSERT of `count` entries, its parameters one per value; on PostgreSQL one array
-    per column through UNNEST (as Django's bulk_create does), so a batch of 500 entries is
-    15 parameters to bind, not 7,500."""
+def _insert_sql(count: int, *, unnest: bool, on_conflict: str) -> str:
+    """The INSERT of `count` entries: one parameter per value, or with `unnest` (PostgreSQL)
+    one array per column, as Django's bulk_create does, so a batch of 500 entries is 15
+    parameters to bind, not 7,500."""
     columns = ", ".join(INSERT_COLUMNS)
-    if connection.vendor == "postgresql" and count > 1:
+    if unnest:
         types = {field.column: field.db_type(connection).split("(")[0]
                  for field in Entry._meta.concrete_fields}
         arrays = ", ".join(f"(%s)::{types[column]}[]" for column in INSERT_COLUMNS)
-        return (f"INSERT INTO wallets_entry ({columns}) SELECT * FROM UNNEST({arrays})"
-                f"{on_conflict} RETURNING id, wallet_id, seq")
-    row = "(" + ", ".join(["%s"] * len(INSERT_COLUMNS)) + ")"
-    return (f"INSERT INTO wallets_entry ({columns}) VALUES {', '.join([row] * count)}"
-            f"{on_conflict} RETURNING id, wallet_id, seq")
+        source = f"SELECT * FROM UNNEST({arrays})"
+    else:
+        row = "(" + ", ".join(["%s"] * len(INSERT_COLUMNS)) + ")"
+        source = f"VALUES {', '.join([row] * count)}"
+    return (f"INSERT INTO wallets_entry ({columns}) {source}{on_conflict} "
+            "RETURNING id, wallet_id, seq")
 
 
 def _insert(entries: list[Entry], heads: list[Entry], *, unless_posted: bool = False) -> bool:
@@ -123,8 +124,9 @@ def _insert(entries: list[Entry], heads: list[Entry], *, unless_posted: bool = F
     ] for e in entries]
     assert not unless_posted or len(entries) == 1
     on_conflict = " ON CONFLICT (idempotency_key) DO NOTHING" if unless_posted else ""
-    sql = _insert_sql(len(entries), on_conflict)
-    params = ([list(column) for column in zip(*rows, strict=True)] if "UNNEST" in sql
+    unnest = connection.vendor == "postgresql" and len(entries) > 1
+    sql = _insert_sql(len(entries), unnest=unnest, on_conflict=on_conflict)
+    params = ([list(column) for column in zip(*rows, strict=True)] if unnest
               else [value for row in rows for value in row])
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
