@@ -19,7 +19,7 @@ from agencies.models import BillableItem
 from hoopbilling.errors import InvalidInput
 from hoopbilling.money import quantize_amount
 
-from .models import PriceOverride, SubAccount
+from .models import SubAccount
 
 
 class PriceSource:
@@ -94,14 +94,14 @@ _BOOK_SQL = """
 def _book_rows(*, agency, currency: str, sub_account_ids: list, until: datetime):
     """(source, item, sub-account id, _Row) of the book, newest first, on either vendor."""
     ops = connection.ops
-    id_field = PriceOverride._meta.get_field("sub_account")
+    uuid_field = UUIDField()  # agency and sub-account ids, as each vendor stores them
     sql = _BOOK_SQL.format(
-        uuid=UUIDField().db_type(connection), json=JSONField().db_type(connection),
+        uuid=uuid_field.db_type(connection), json=JSONField().db_type(connection),
         false="0" if connection.vendor == "sqlite" else "false",
         subs=", ".join(["%s"] * len(sub_account_ids)) or "NULL")
     when = ops.adapt_datetimefield_value(until)
-    params = [currency, when, id_field.get_db_prep_value(agency.pk, connection), when,
-              *[id_field.get_db_prep_value(pk, connection) for pk in sub_account_ids], when]
+    params = [currency, when, uuid_field.get_db_prep_value(agency.pk, connection), when,
+              *[uuid_field.get_db_prep_value(pk, connection) for pk in sub_account_ids], when]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
