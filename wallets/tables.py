@@ -8,6 +8,7 @@ from django.utils.formats import localize
 from django.utils.html import format_html
 
 from .models import Entry, Invoice
+from .usage import plain_quantity
 
 DATE_TIME = "Y-m-d H:i:s"
 
@@ -49,7 +50,7 @@ def _ledger_row(entry: Entry, parity: str):
         '<td class="num">{}</td><td class="num">{}</td><td>{}</td></tr>',
         parity, entry.seq, dateformat.format(timezone.localtime(entry.created_at), DATE_TIME),
         entry.get_kind_display(), charge.item.name if charge else "—",
-        f"{charge.quantity.normalize():f}" if charge else "",
+        plain_quantity(charge.quantity) if charge else "",
         localize(unit_price.amount) if unit_price is not None else "",
         localize(entry.amount.amount), localize(entry.balance_after.amount), entry.memo,
     )
