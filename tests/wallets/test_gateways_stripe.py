@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import SubAccountFactory
+from tests.wallets.crashes import topup_attempt_killed
 from wallets.gateways import CardDeclined
 from wallets.jobs import billing_jobs_run
 from wallets.models import Entry, TopUp
@@ -32,24 +33,14 @@ def test_each_client_is_its_own_customer_and_declined_card_keeps_previous(stripe
     assert (first.payment_method_id, first.card_last4) == ("pm_card_visa", "4242")
 
 
-def test_topup_charges_once_even_when_the_worker_dies_after_stripe_charged(
-        stripe_on, monkeypatch):
+def test_topup_charges_once_even_when_the_worker_dies_after_stripe_charged(stripe_on):
     sub_account = SubAccountFactory()
     payment_method_attach(sub_account=sub_account, payment_method="pm_card_visa")
     topup = topup_request(wallet_id=sub_account.wallet.pk, trigger="manual",
                           amount=Decimal("12.34"), enqueue=False)
     now = timezone.now()
 
-    class Killed(BaseException):
-        pass
-
-    def killed(**kwargs):
-        raise Killed
-
-    monkeypatch.setattr("wallets.topups.topup_settle", killed)
-    with pytest.raises(Killed):
-        topup_attempt(topup_id=topup.pk, now=now)
-    monkeypatch.undo()
+    topup_attempt_killed(topup, now=now)
     assert not Entry.objects.filter(kind="topup").exists()
     billing_jobs_run(now + timedelta(minutes=6))
     topup.refresh_from_db()

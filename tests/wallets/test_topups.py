@@ -11,6 +11,7 @@ from django.utils import timezone
 from agencies.models import BillableItem
 from subaccounts.suspension import item_blocked
 from tests.factories import EntryFactory, wallet_with_card
+from tests.wallets.crashes import topup_attempt_killed
 from wallets.jobs import billing_jobs_run
 from wallets.ledger import Posting, entry_post
 from wallets.models import Entry, Notification, SandboxCharge, TopUp
@@ -192,22 +193,13 @@ def test_zero_in_the_schedule_means_the_next_run(capsys):
     assert billing_jobs_run(now)["suspensions"] == 1
 
 
-def test_crash_after_gateway_charged_is_settled_once_by_the_next_run(monkeypatch):
+def test_crash_after_gateway_charged_is_settled_once_by_the_next_run():
     # given a worker killed after the gateway charged the card, before the ledger entry
     wallet = wallet_with_card(balance="5", auto=AUTO)
     topup = topup_request(wallet_id=wallet.pk, trigger="auto", enqueue=False)
     now = timezone.now()
 
-    class Killed(BaseException):
-        pass
-
-    def killed(**kwargs):
-        raise Killed
-
-    monkeypatch.setattr("wallets.topups.topup_settle", killed)
-    with pytest.raises(Killed):
-        topup_attempt(topup_id=topup.pk, now=now)
-    monkeypatch.undo()
+    topup_attempt_killed(topup, now=now)
     topup.refresh_from_db()
     assert topup.status == "processing" and not topup_entries(wallet)
     assert SandboxCharge.objects.get().status == "succeeded"

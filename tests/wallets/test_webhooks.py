@@ -15,6 +15,7 @@ from djstripe.models import Event, WebhookEndpoint
 
 from tests.factories import SubAccountFactory
 from tests.fakestripe.server import signature
+from tests.wallets.crashes import topup_attempt_killed
 from wallets.jobs import billing_jobs_run
 from wallets.models import Entry, PaymentEvent, TopUp
 from wallets.topups import payment_method_attach, topup_attempt, topup_request
@@ -63,15 +64,8 @@ def intent_of(fake, topup):
 
 
 def kill_after_charge(topup, now=None):
-    class Killed(BaseException):
-        pass
-
-    def killed(**kwargs):
-        raise Killed
-
-    with pytest.MonkeyPatch.context() as patch, pytest.raises(Killed):
-        patch.setattr("wallets.topups.topup_result_apply", killed)
-        topup_attempt(topup_id=topup.pk, now=now)
+    """The worker dies once Stripe answered, before the answer is applied."""
+    topup_attempt_killed(topup, now=now, dies_in="topup_result_apply")
 
 
 def test_signed_webhook_settles_a_topup_once(stripe_on, deliver, monkeypatch):
