@@ -215,7 +215,7 @@ CONTENT_SECURITY_POLICY = {
 REDIS_URL = env("REDIS_URL", default="")
 _cache_redis = REDIS_URL or (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
 if _cache_redis:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    CACHES = {"default": {"BACKEND": "hoopbilling.cache.SharedClientRedisCache",
                           "LOCATION": _cache_redis, "KEY_PREFIX": "hb"}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

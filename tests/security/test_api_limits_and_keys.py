@@ -2,6 +2,7 @@
 the per-key rate limit (429 `rate_limited` with Retry-After)."""
 
 import hashlib
+import uuid
 
 import pytest
 from django.test import Client
@@ -71,3 +72,34 @@ def test_each_key_has_its_own_rate_limit(settings):
     assert response.json()["error"]["code"] == "rate_limited"
     assert 1 <= int(response["Retry-After"]) <= 61
     assert _client(quiet.raw_key).get("/api/v1/agency").status_code == 200
+
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The production cache (hoopbilling.cache) on the tests' Redis, under a prefix of its
+    own (the other tests get a fresh in-memory cache each)."""
+    url = settings.REDIS_URL or settings.CELERY_BROKER_URL
+    if not url.startswith("redis"):
+        pytest.skip("needs Redis (CI has it: CELERY_BROKER_URL)")
+    settings.CACHES = {"default": {"BACKEND": "hoopbilling.cache.SharedClientRedisCache",
+                                   "LOCATION": url, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
+    from django.core.cache import cache
+
+    return cache
+
+
+def test_window_counter_counts_in_one_expiring_key(redis_cache):
+    assert [redis_cache.window_hit("window", 60) for _ in range(3)] == [1, 2, 3]
+    assert redis_cache.get("window") == 3
+    client = redis_cache._cache.get_client(write=True)
+    assert 0 < client.ttl(redis_cache.make_key("window")) <= 60
+    # One client for the process, not one per call.
+    assert redis_cache._cache.get_client() is client
+
+
+def test_rate_limit_on_redis(redis_cache, settings):
+    settings.API_RATE_LIMIT = "2/min"
+    key = ApiKeyFactory()
+    assert [_client(key.raw_key).get("/api/v1/agency").status_code for _ in range(3)] == [
+        200, 200, 429]
