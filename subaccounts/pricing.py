@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import JSONField, UUIDField
 
 from agencies.models import BillableItem
+from hoopbilling.db import prepared_cursor
 from hoopbilling.errors import InvalidInput
 from hoopbilling.money import quantize_amount
 
@@ -102,7 +103,7 @@ def _book_rows(*, agency, currency: str, sub_account_ids: list, until: datetime)
     when = ops.adapt_datetimefield_value(until)
     params = [currency, when, uuid_field.get_db_prep_value(agency.pk, connection), when,
               *[uuid_field.get_db_prep_value(pk, connection) for pk in sub_account_ids], when]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     for source, item, sub_account, start, _, amount, tiers, cleared in rows:

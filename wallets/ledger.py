@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from moneyed import Money
 
+from hoopbilling.db import prepared_cursor
 from hoopbilling.errors import CurrencyMismatch, IdempotencyConflict, InvalidInput
 from hoopbilling.money import ensure_decimal, fits_amount, quantize_amount
 
@@ -128,7 +129,7 @@ def _insert(entries: list[Entry], heads: list[Entry], *, unless_posted: bool = F
     sql = _insert_sql(len(entries), unnest=unnest, on_conflict=on_conflict)
     params = ([list(column) for column in zip(*rows, strict=True)] if unnest
               else [value for row in rows for value in row])
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         ids = {(wallet_id, seq): pk for pk, wallet_id, seq in cursor.fetchall()}
         if not ids:
@@ -148,7 +149,7 @@ def _insert(entries: list[Entry], heads: list[Entry], *, unless_posted: bool = F
 
 
 def _already_posted(keys: list[str]) -> dict[str, Entry]:
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"SELECT id FROM wallets_entry WHERE idempotency_key IN "
             f"({', '.join(['%s'] * len(keys))})", keys)

@@ -7,6 +7,8 @@ on the hot path of every posting (the ORM's query compilation costs more than th
 
 from django.db import connection, transaction
 
+from hoopbilling.db import model_columns, models_from_rows, prepared_cursor, where_in
+
 from .models import Wallet
 
 
@@ -14,12 +16,12 @@ def wallets_lock(wallet_ids) -> dict[int, Wallet]:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("a wallet lock is only held inside a transaction")
     ids = sorted(set(wallet_ids))
-    placeholders = ", ".join(["%s"] * len(ids))
+    where, params = where_in("id", ids)
     for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    wallets = Wallet.objects.raw(
-        f"SELECT * FROM wallets_wallet WHERE id IN ({placeholders}) ORDER BY id{for_update}",
-        ids,
-    )
+    with prepared_cursor() as cursor:
+        cursor.execute(f"SELECT {model_columns(Wallet)} FROM wallets_wallet WHERE {where} "
+                       f"ORDER BY id{for_update}", params)
+        wallets = models_from_rows(Wallet, cursor.fetchall())
     locked = {wallet.pk: wallet for wallet in wallets}
     missing = set(ids) - locked.keys()
     if missing:

@@ -14,6 +14,8 @@ from decimal import Decimal
 from django.db import connection
 from django.dispatch import receiver
 
+from hoopbilling.db import prepared_cursor
+
 from .models import UsageCharge, UsageDaily
 from .signals import usage_recorded
 
@@ -58,7 +60,7 @@ def rollups_add(*, charges: list[UsageCharge]) -> None:
         f"base_cost = {table}.base_cost + EXCLUDED.base_cost, "
         f"count = {table}.count + EXCLUDED.count"
     )
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
 
 

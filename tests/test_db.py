@@ -1,0 +1,52 @@
+"""hoopbilling.db: the prepared cursor of the usage hot path and rows read back as models."""
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from hoopbilling.db import model_columns, models_from_rows, prepared_cursor
+from subaccounts.models import PriceOverride
+from tests.factories import SubAccountFactory
+from wallets.models import Wallet
+
+pytestmark = pytest.mark.django_db
+
+
+def test_statements_are_prepared_once_on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    sql = "SELECT %s::int + 1 /* test_db */"
+    for value in (1, 2, 3):
+        with prepared_cursor() as cursor:
+            cursor.execute(sql, [value])
+            assert cursor.fetchone() == (value + 1,)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements "
+                       "WHERE statement LIKE '%%test_db%%'")
+        assert cursor.fetchone() == (1,)
+
+
+def test_queries_are_still_logged(django_assert_num_queries):
+    with django_assert_num_queries(1), prepared_cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def test_rows_become_models_with_the_orms_conversions():
+    sub_account = SubAccountFactory()
+    override = PriceOverride.objects.create(
+        sub_account=sub_account, item_id="sms_outbound", price=None, effective_from=timezone.now(),
+        tiers=[{"up_to": "10", "price": "0.5"}, {"up_to": None, "price": "0.4"}])
+    with prepared_cursor() as cursor:
+        cursor.execute(f"SELECT {model_columns(Wallet, 'w')} FROM wallets_wallet w "
+                       "WHERE w.sub_account_id = %s", [sub_account.pk.hex
+                                                       if connection.vendor == "sqlite"
+                                                       else sub_account.pk])
+        [wallet] = models_from_rows(Wallet, cursor.fetchall())
+        cursor.execute(f"SELECT {model_columns(PriceOverride)} FROM subaccounts_priceoverride "
+                       "WHERE id = %s", [override.pk])
+        [loaded] = models_from_rows(PriceOverride, cursor.fetchall())
+    assert wallet == Wallet.objects.get(sub_account=sub_account)
+    assert wallet.sub_account_id == sub_account.pk and wallet.balance == sub_account.wallet.balance
+    assert wallet.created_at == sub_account.wallet.created_at
+    assert loaded.tiers == override.tiers and loaded.price is None
+    assert not loaded._state.adding
