@@ -36,10 +36,10 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from moneyed import Money
 
 from agencies.models import Agency, BillableItem
 from agencies.periods import period_bounds
+from hoopbilling.db import insert_rows, model_columns, models_from_rows, prepared_cursor, where_in
 from hoopbilling.errors import DomainError, IdempotencyConflict, InvalidInput, NotFound
 from hoopbilling.money import fits_amount, quantize_amount
 from subaccounts.models import SubAccount
@@ -49,7 +49,7 @@ from subaccounts.suspension import item_blocked
 from . import segments
 from .ledger import Posting, entries_append_many
 from .locks import wallets_lock
-from .models import Entry, UsageCharge, UsageCounter
+from .models import Entry, UsageCharge, UsageCounter, Wallet
 from .signals import usage_recorded, wallet_debited
 
 BATCH_MAX = 1000
@@ -192,6 +192,29 @@ def _catalog() -> dict[str, BillableItem]:
 _CATALOG: dict[str, BillableItem] = {}
 
 
+def _sub_accounts(agency: Agency, ids) -> dict[uuid.UUID, SubAccount]:
+    """The agency's sub-accounts of `ids` with their wallets: one prepared statement."""
+    uuid_field = SubAccount._meta.pk
+    where, params = where_in("s.id", [uuid_field.get_db_prep_value(pk, connection)
+                                      for pk in ids])
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            f"SELECT {model_columns(SubAccount, 's')}, {model_columns(Wallet, 'w')} "
+            "FROM subaccounts_subaccount s JOIN wallets_wallet w ON w.sub_account_id = s.id "
+            f"WHERE s.agency_id = %s AND {where}",
+            [uuid_field.get_db_prep_value(agency.pk, connection), *params])
+        rows = cursor.fetchall()
+    width = len(SubAccount._meta.concrete_fields)
+    found = {}
+    for sub_account, wallet in zip(models_from_rows(SubAccount, [row[:width] for row in rows]),
+                                   models_from_rows(Wallet, [row[width:] for row in rows]),
+                                   strict=True):
+        sub_account.agency = agency  # the caller's own: no join, no second copy
+        sub_account.wallet = wallet
+        found[sub_account.pk] = sub_account
+    return found
+
+
 class _Lookups:
     """Per-request caches: the catalog and the agency's sub-accounts named by the events."""
 
@@ -205,11 +228,7 @@ class _Lookups:
                     ids.add(uuid.UUID(str(data.get("sub_account"))))
                 except ValueError:
                     continue
-        rows = (SubAccount.objects.select_related("wallet")
-                .filter(agency=agency, pk__in=ids)) if ids else []
-        self.sub_accounts = {row.pk: row for row in rows}
-        for row in self.sub_accounts.values():
-            row.agency = agency  # the caller's own: no join, no second copy
+        self.sub_accounts = _sub_accounts(agency, ids) if ids else {}
         self._book: PriceBook | None = None
 
     def price(self, event: UsageEvent) -> ResolvedPrice:
@@ -355,7 +374,7 @@ def _counters_add(increments: dict[tuple, Decimal]) -> dict[tuple, Decimal]:
            f"VALUES {values} ON CONFLICT (sub_account_id, item_id, period_start) "
            f"DO UPDATE SET quantity = {table}.quantity + excluded.quantity "
            "RETURNING sub_account_id, item_id, period_start, quantity")
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         returned = cursor.fetchall()
     totals = {}
@@ -367,6 +386,9 @@ def _counters_add(increments: dict[tuple, Decimal]) -> dict[tuple, Decimal]:
             start = start.replace(tzinfo=UTC)
         totals[(sub, item, start)] = quantize_amount(Decimal(str(total)))
     return {key: totals[key] - qty for key, qty in increments.items()}
+
+
+_CHARGE_FIELDS = [field.attname for field in UsageCharge._meta.concrete_fields]
 
 
 def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
@@ -399,8 +421,9 @@ def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
                 event.quantity)
         used = _counters_add(increments)
         currency = agency.currency
-        charges: list[tuple[int, UsageCharge]] = []
-        postings: dict[int, list[tuple[UsageCharge, Posting]]] = defaultdict(list)
+        now = timezone.now()
+        rows: list[tuple[int, UsageEvent, dict]] = []
+        postings: dict[int, list[tuple[dict, Posting]]] = defaultdict(list)
         balances = {pk: wallet.balance.amount for pk, wallet in wallets.items()}
         for index, event in fresh:
             wallet_id = event.sub_account.wallet.pk
@@ -408,44 +431,55 @@ def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
             quote = _quote(event, prices[index], used[counter_key], balances[wallet_id])
             used[counter_key] += event.quantity
             balances[wallet_id] = quote.wallet_balance
-            charge = UsageCharge(
-                id=uuid.uuid4(), agency=agency, sub_account=event.sub_account, item=event.item,
-                idempotency_key=event.idempotency_key, fingerprint=event.fingerprint,
-                occurred_at=event.occurred_at, quantity=event.quantity,
-                unit_price=None if quote.unit_price is None else Money(quote.unit_price,
-                                                                       currency),
-                amount=Money(quote.amount, currency),
-                base_cost_unit=Money(quote.price.base_cost, currency),
-                base_cost_amount=Money(quote.base_cost_amount, currency),
-                price_source=quote.price.source, tier_breakdown=quote.tier_breakdown,
-                details=event.details, billed_to=quote.billed_to,
-            )
+            # The charge as plain values: inserted as they are (insert_rows), then read back
+            # into a model like a fetched row.
+            row = {
+                "id": uuid.uuid4(), "agency_id": agency.pk,
+                "sub_account_id": event.sub_account.pk, "item_id": event.item.code,
+                "idempotency_key": event.idempotency_key, "fingerprint": event.fingerprint,
+                "occurred_at": event.occurred_at, "created_at": now, "quantity": event.quantity,
+                "unit_price_currency": currency, "unit_price": quote.unit_price,
+                "amount_currency": currency, "amount": quote.amount,
+                "base_cost_unit_currency": currency, "base_cost_unit": quote.price.base_cost,
+                "base_cost_amount_currency": currency,
+                "base_cost_amount": quote.base_cost_amount,
+                "price_source": quote.price.source, "tier_breakdown": quote.tier_breakdown,
+                "details": event.details, "billed_to": quote.billed_to, "entry_id": None,
+            }
             if quote.billed_to == UsageCharge.BilledTo.WALLET and quote.amount > 0:
-                postings[wallet_id].append((charge, Posting(
+                postings[wallet_id].append((row, Posting(
                     kind=Entry.Kind.USAGE, amount=-quote.amount, currency=currency,
                     idempotency_key=_entry_key(agency, event.idempotency_key),
-                    reference_type="usage_charge", reference_id=str(charge.id),
+                    reference_type="usage_charge", reference_id=str(row["id"]),
                     memo=f"{event.item.code} × {plain_quantity(event.quantity)}")))
-            charges.append((index, charge))
+            rows.append((index, event, row))
         appended = entries_append_many(
             wallets=wallets, postings={wallet_id: [posting for _, posting in pairs]
                                        for wallet_id, pairs in postings.items()},
             keys_new=not replays)
+        entries = {}
         for wallet_id, pairs in postings.items():
-            for (charge, _), (entry, _) in zip(pairs, appended[wallet_id], strict=True):
-                charge.entry = entry
-        UsageCharge.objects.bulk_create([charge for _, charge in charges])
-        usage_recorded.send(sender=UsageCharge, charges=[charge for _, charge in charges])
+            for (row, _), (entry, _) in zip(pairs, appended[wallet_id], strict=True):
+                row["entry_id"] = entry.pk
+                entries[entry.pk] = entry
+        insert_rows(UsageCharge, [row for _, _, row in rows])
+        charges = []
+        for index, event, row in rows:
+            charge = UsageCharge.from_db(connection.alias, None,
+                                         [row[name] for name in _CHARGE_FIELDS])
+            charge.item = event.item
+            charge.entry = entries.get(row["entry_id"])
+            charges.append(charge)
+            after = (charge.entry.balance_after.amount if charge.entry
+                     else wallets[event.sub_account.wallet.pk].balance.amount)
+            results[index] = UsageResult(charge=charge, replayed=False, wallet_balance=after)
+        usage_recorded.send(sender=UsageCharge, charges=charges)
         for wallet_id in postings:
             wallet = wallets[wallet_id]
             balance = wallet.balance.amount
             if balance < wallet.auto_topup_threshold.amount:
                 transaction.on_commit(lambda w=wallet, b=balance: wallet_debited.send(
                     sender=UsageCharge, wallet_id=w.pk, balance=b, wallet=w))
-        for index, charge in charges:
-            after = (charge.entry.balance_after.amount if charge.entry
-                     else wallets[charge.sub_account.wallet.pk].balance.amount)
-            results[index] = UsageResult(charge=charge, replayed=False, wallet_balance=after)
     return results
 
 
