@@ -1,10 +1,19 @@
-"""hoopbilling.db: the prepared cursor of the usage hot path and rows read back as models."""
+"""hoopbilling.db: the prepared cursor of the usage hot path, rows read back as models, and
+rows inserted without models."""
+
+from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from hoopbilling.db import model_columns, models_from_rows, prepared_cursor
+from hoopbilling.db import (
+    COPY_FROM,
+    insert_rows,
+    model_columns,
+    models_from_rows,
+    prepared_cursor,
+)
 from subaccounts.models import PriceOverride
 from tests.factories import SubAccountFactory
 from wallets.models import Wallet
@@ -50,3 +59,37 @@ def test_rows_become_models_with_the_orms_conversions():
     assert wallet.created_at == sub_account.wallet.created_at
     assert loaded.tiers == override.tiers and loaded.price is None
     assert not loaded._state.adding
+
+
+@pytest.mark.parametrize("count", [3, COPY_FROM + 5])  # one INSERT, then COPY on PostgreSQL
+def test_insert_rows_stores_what_the_orm_reads_back(count):
+    sub_account = SubAccountFactory()
+    now = timezone.now()
+    rows = [{"id": 10_000 + n, "sub_account_id": sub_account.pk, "item_id": "sms_outbound",
+             "price_currency": "USD", "price": None if n % 2 else Decimal("0.012345"),
+             "tiers": [{"up_to": "10", "price": "0.5"}, {"up_to": None, "price": "0.4"}]
+             if n % 2 else None, "subsidize": n == 0, "cleared": False,
+             "effective_from": now, "created_at": now, "created_by_id": None}
+            for n in range(count)]
+    insert_rows(PriceOverride, rows)
+    stored = {o.pk: o for o in PriceOverride.objects.filter(sub_account=sub_account)}
+    assert len(stored) == count
+    for row in rows:
+        override = stored[row["id"]]
+        assert override.tiers == row["tiers"] and override.subsidize == row["subsidize"]
+        assert (override.price and override.price.amount) == row["price"]
+        assert override.effective_from == now
+
+
+@pytest.mark.parametrize("count", [1, COPY_FROM])
+def test_insert_rows_raises_integrity_error_and_writes_nothing(count):
+    sub_account = SubAccountFactory()
+    now = timezone.now()
+    row = {"id": 20_000, "sub_account_id": sub_account.pk, "item_id": "sms_outbound",
+           "price_currency": "USD", "price": Decimal("1"), "tiers": None, "subsidize": False,
+           "cleared": False, "effective_from": now, "created_at": now, "created_by_id": None}
+    insert_rows(PriceOverride, [row])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(PriceOverride, [{**row, "id": 20_001 + n} for n in range(count - 1)]
+                    + [row])
+    assert PriceOverride.objects.filter(sub_account=sub_account).count() == 1
