@@ -208,7 +208,7 @@ class UsageChargeFactory(factory.django.DjangoModelFactory):
         from django.db import transaction
 
         from hoopbilling.money import quantize_amount
-        from wallets.signals import usage_recorded
+        from wallets.signals import UsageFacts, usage_recorded
 
         currency = sub_account.agency.currency
         per = Decimal(item.price_per)
@@ -233,5 +233,5 @@ class UsageChargeFactory(factory.django.DjangoModelFactory):
                 base_cost_amount=Money(base_cost_amount, currency),
                 price_source="agency", tier_breakdown=tier_breakdown, billed_to=billed_to,
                 entry=entry, **kwargs)
-            usage_recorded.send(sender=model_class, charges=[charge])
+            usage_recorded.send(sender=model_class, charges=[UsageFacts.of(charge)])
         return charge

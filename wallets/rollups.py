@@ -16,25 +16,19 @@ from django.dispatch import receiver
 
 from hoopbilling.db import prepared_cursor
 
-from .models import UsageCharge, UsageDaily
-from .signals import usage_recorded
+from .models import UsageDaily
+from .signals import UsageFacts, usage_recorded
 
 
-def _moment(charge: UsageCharge):
-    if charge.entry_id is not None:
-        return charge.entry.created_at
-    return charge.created_at
-
-
-def rollups_add(*, charges: list[UsageCharge]) -> None:
+def rollups_add(*, charges: list[UsageFacts]) -> None:
     totals: dict[tuple, list] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0), 0])
     for charge in charges:
-        day = _moment(charge).astimezone(UTC).date()
+        day = charge.reached_ledger_at.astimezone(UTC).date()
         key = (charge.sub_account_id, charge.item_id, day, charge.billed_to, charge.agency_id)
         row = totals[key]
         row[0] += charge.quantity
-        row[1] += charge.amount.amount
-        row[2] += charge.base_cost_amount.amount
+        row[1] += charge.amount
+        row[2] += charge.base_cost_amount
         row[3] += 1
     if not totals:
         return

@@ -50,7 +50,7 @@ from . import segments
 from .ledger import Posting, entries_append_many
 from .locks import wallets_lock
 from .models import Entry, UsageCharge, UsageCounter, Wallet
-from .signals import usage_recorded, wallet_debited
+from .signals import UsageFacts, usage_recorded, wallet_debited
 
 BATCH_MAX = 1000
 MEASURES = ("quantity", "message_body", "duration_seconds", "text")
@@ -391,95 +391,124 @@ def _counters_add(increments: dict[tuple, Decimal]) -> dict[tuple, Decimal]:
 _CHARGE_FIELDS = [field.attname for field in UsageCharge._meta.concrete_fields]
 
 
+@dataclass(slots=True)
+class _Staged:
+    """An event on its way in: its charge as plain values (`row`, by attname, inserted as it
+    is), all but a tiered amount and the entry worked out before the locks are taken."""
+
+    index: int
+    event: UsageEvent
+    price: ResolvedPrice
+    counter_key: tuple
+    row: dict
+    entry: Entry | None = None
+
+
+def _stage(agency: Agency, index: int, event: UsageEvent, price: ResolvedPrice,
+           now: datetime) -> _Staged:
+    currency = agency.currency
+    # A flat price does not depend on the period's usage so far: price it now.
+    amount, unit_price, breakdown = (
+        (None, None, None) if price.is_tiered else _price_event(event, price, Decimal(0)))
+    row = {
+        "id": uuid.uuid4(), "agency_id": agency.pk, "sub_account_id": event.sub_account.pk,
+        "item_id": event.item.code, "idempotency_key": event.idempotency_key,
+        "fingerprint": event.fingerprint, "occurred_at": event.occurred_at, "created_at": now,
+        "quantity": event.quantity, "unit_price_currency": currency, "unit_price": unit_price,
+        "amount_currency": currency, "amount": amount, "base_cost_unit_currency": currency,
+        "base_cost_unit": price.base_cost, "base_cost_amount_currency": currency,
+        "base_cost_amount": _share(event.quantity, price.base_cost, event.item.price_per),
+        "price_source": price.source, "tier_breakdown": breakdown, "details": event.details,
+        "billed_to": (UsageCharge.BilledTo.WALLET if event.sub_account.is_rebilled
+                      else UsageCharge.BilledTo.AGENCY),
+        "entry_id": None,
+    }
+    return _Staged(index=index, event=event, price=price, row=row,
+                   counter_key=(event.sub_account.pk, event.item.code, _period_start(event)))
+
+
+def _charge(staged: _Staged) -> UsageCharge:
+    """The model of a charge just inserted, as if read back."""
+    charge = UsageCharge.from_db(connection.alias, None,
+                                 [staged.row[name] for name in _CHARGE_FIELDS])
+    charge.item = staged.event.item
+    charge.entry = staged.entry
+    return charge
+
+
 def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
                    prices: dict[int, ResolvedPrice], *, replays: bool,
                    ) -> dict[int, UsageResult | DomainError]:
     """Record events of one or more wallets in one transaction, each wallet's under its lock
     (taken in pk order: see wallets.locks). `replays=False` skips the lookup of keys already
-    used: the charges' unique key then fails on a replay (see `_record_safely`)."""
+    used: the charges' unique key then fails on a replay (see `_record_safely`).
+
+    Every client's batch of the same wallets waits for these locks, so what does not need
+    them (flat prices, the charges' values, the models of the answer) is done before or
+    after the transaction."""
+    now = timezone.now()
+    staged = [_stage(agency, index, event, prices[index], now) for index, event in pending]
     results: dict[int, UsageResult | DomainError] = {}
     with transaction.atomic():
         wallets = wallets_lock({event.sub_account.wallet.pk for _, event in pending})
-        keys = [event.idempotency_key for _, event in pending]
         existing = {c.idempotency_key: c for c in UsageCharge.objects.select_related("entry")
-                    .filter(agency=agency, idempotency_key__in=keys)} if replays else {}
-        fresh: list[tuple[int, UsageEvent]] = []
-        for index, event in pending:
-            found = existing.get(event.idempotency_key)
+                    .filter(agency=agency, idempotency_key__in=[
+                        event.idempotency_key for _, event in pending])} if replays else {}
+        fresh: list[_Staged] = []
+        for item in staged:
+            found = existing.get(item.event.idempotency_key)
             if found is None:
-                fresh.append((index, event))
+                fresh.append(item)
                 continue
             try:
-                results[index] = _replay(found, event)
+                results[item.index] = _replay(found, item.event)
             except DomainError as exc:
-                results[index] = exc
+                results[item.index] = exc
         if not fresh:
             return results
         increments: dict[tuple, Decimal] = defaultdict(Decimal)
-        for _, event in fresh:
-            increments[(event.sub_account.pk, event.item.code, _period_start(event))] += (
-                event.quantity)
+        for item in fresh:
+            increments[item.counter_key] += item.event.quantity
         used = _counters_add(increments)
         currency = agency.currency
-        now = timezone.now()
-        rows: list[tuple[int, UsageEvent, dict]] = []
-        postings: dict[int, list[tuple[dict, Posting]]] = defaultdict(list)
-        balances = {pk: wallet.balance.amount for pk, wallet in wallets.items()}
-        for index, event in fresh:
-            wallet_id = event.sub_account.wallet.pk
-            counter_key = (event.sub_account.pk, event.item.code, _period_start(event))
-            quote = _quote(event, prices[index], used[counter_key], balances[wallet_id])
-            used[counter_key] += event.quantity
-            balances[wallet_id] = quote.wallet_balance
-            # The charge as plain values: inserted as they are (insert_rows), then read back
-            # into a model like a fetched row.
-            row = {
-                "id": uuid.uuid4(), "agency_id": agency.pk,
-                "sub_account_id": event.sub_account.pk, "item_id": event.item.code,
-                "idempotency_key": event.idempotency_key, "fingerprint": event.fingerprint,
-                "occurred_at": event.occurred_at, "created_at": now, "quantity": event.quantity,
-                "unit_price_currency": currency, "unit_price": quote.unit_price,
-                "amount_currency": currency, "amount": quote.amount,
-                "base_cost_unit_currency": currency, "base_cost_unit": quote.price.base_cost,
-                "base_cost_amount_currency": currency,
-                "base_cost_amount": quote.base_cost_amount,
-                "price_source": quote.price.source, "tier_breakdown": quote.tier_breakdown,
-                "details": event.details, "billed_to": quote.billed_to, "entry_id": None,
-            }
-            if quote.billed_to == UsageCharge.BilledTo.WALLET and quote.amount > 0:
-                postings[wallet_id].append((row, Posting(
-                    kind=Entry.Kind.USAGE, amount=-quote.amount, currency=currency,
+        postings: dict[int, list[tuple[_Staged, Posting]]] = defaultdict(list)
+        for item in fresh:
+            row, event = item.row, item.event
+            if item.price.is_tiered:
+                row["amount"], _, row["tier_breakdown"] = _price_event(
+                    event, item.price, used[item.counter_key])
+            used[item.counter_key] += event.quantity
+            if row["billed_to"] == UsageCharge.BilledTo.WALLET and row["amount"] > 0:
+                postings[event.sub_account.wallet.pk].append((item, Posting(
+                    kind=Entry.Kind.USAGE, amount=-row["amount"], currency=currency,
                     idempotency_key=_entry_key(agency, event.idempotency_key),
                     reference_type="usage_charge", reference_id=str(row["id"]),
                     memo=f"{event.item.code} × {plain_quantity(event.quantity)}")))
-            rows.append((index, event, row))
         appended = entries_append_many(
             wallets=wallets, postings={wallet_id: [posting for _, posting in pairs]
                                        for wallet_id, pairs in postings.items()},
             keys_new=not replays)
-        entries = {}
         for wallet_id, pairs in postings.items():
-            for (row, _), (entry, _) in zip(pairs, appended[wallet_id], strict=True):
-                row["entry_id"] = entry.pk
-                entries[entry.pk] = entry
-        insert_rows(UsageCharge, [row for _, _, row in rows])
-        charges = []
-        for index, event, row in rows:
-            charge = UsageCharge.from_db(connection.alias, None,
-                                         [row[name] for name in _CHARGE_FIELDS])
-            charge.item = event.item
-            charge.entry = entries.get(row["entry_id"])
-            charges.append(charge)
-            after = (charge.entry.balance_after.amount if charge.entry
-                     else wallets[event.sub_account.wallet.pk].balance.amount)
-            results[index] = UsageResult(charge=charge, replayed=False, wallet_balance=after)
-        usage_recorded.send(sender=UsageCharge, charges=charges)
+            for (item, _), (entry, _) in zip(pairs, appended[wallet_id], strict=True):
+                item.row["entry_id"], item.entry = entry.pk, entry
+        insert_rows(UsageCharge, [item.row for item in fresh])
+        usage_recorded.send(sender=UsageCharge, charges=[UsageFacts(
+            agency_id=agency.pk, sub_account_id=item.event.sub_account.pk,
+            item_id=item.event.item.code, billed_to=item.row["billed_to"],
+            quantity=item.event.quantity, amount=item.row["amount"],
+            base_cost_amount=item.row["base_cost_amount"],
+            reached_ledger_at=item.entry.created_at if item.entry else now) for item in fresh])
         for wallet_id in postings:
             wallet = wallets[wallet_id]
             balance = wallet.balance.amount
             if balance < wallet.auto_topup_threshold.amount:
                 transaction.on_commit(lambda w=wallet, b=balance: wallet_debited.send(
                     sender=UsageCharge, wallet_id=w.pk, balance=b, wallet=w))
+    for item in fresh:
+        after = (item.entry.balance_after.amount if item.entry
+                 else wallets[item.event.sub_account.wallet.pk].balance.amount)
+        results[item.index] = UsageResult(charge=_charge(item), replayed=False,
+                                          wallet_balance=after)
     return results
 
 

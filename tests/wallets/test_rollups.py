@@ -8,7 +8,7 @@ from moneyed import Money
 
 from tests.factories import BillableItemFactory, SubAccountFactory, UsageChargeFactory
 from wallets.models import UsageCharge, UsageDaily
-from wallets.signals import usage_recorded
+from wallets.signals import UsageFacts, usage_recorded
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,7 @@ def test_one_batch_with_repeated_keys_is_added_once_per_row():
                 unit_price=Money("0.001", "USD"), amount=Money("0.01", "USD"),
                 base_cost_unit=Money("0.0005", "USD"), base_cost_amount=Money("0.005", "USD"),
                 price_source="agency", billed_to="agency"))
-        usage_recorded.send(sender=UsageCharge, charges=charges)
+        usage_recorded.send(sender=UsageCharge, charges=[UsageFacts.of(c) for c in charges])
     row = UsageDaily.objects.get()
     assert (row.quantity, row.amount, row.base_cost, row.count) == (
         Decimal("30"), Decimal("0.03"), Decimal("0.015"), 3)
