@@ -137,3 +137,21 @@ def where_in(column: str, values: list) -> tuple[str, list]:
     if connection.vendor == "postgresql":
         return f"{column} = ANY(%s)", [list(values)]
     return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def rows_source(model, names: list[str], rows: list[tuple]) -> tuple[str, list]:
+    """The rows to insert into `model`'s columns `names` (attnames, one value each, in that
+    order) as an INSERT's source and its parameters. On PostgreSQL a SELECT FROM UNNEST of
+    one array per column, whose text is the same for any number of rows (prepared once, for
+    an `INSERT … ON CONFLICT` say); elsewhere VALUES, each value prepared by its field."""
+    fields = [model._meta.get_field(name) for name in names]
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    if wrapper.vendor == "postgresql":
+        arrays = ", ".join(f"(%s)::{field.db_type(wrapper).split('(')[0]}[]"
+                           for field in fields)
+        return (f"SELECT * FROM UNNEST({arrays})",
+                [list(column) for column in zip(*rows, strict=True)])
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    return (f"VALUES {', '.join([placeholders] * len(rows))}",
+            [field.get_db_prep_save(value, wrapper)
+             for row in rows for field, value in zip(fields, row, strict=True)])

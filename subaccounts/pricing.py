@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models import JSONField, UUIDField
 
 from agencies.models import BillableItem
-from hoopbilling.db import prepared_cursor
+from hoopbilling.db import prepared_cursor, where_in
 from hoopbilling.errors import InvalidInput
 from hoopbilling.money import quantize_amount
 
@@ -87,7 +87,7 @@ _BOOK_SQL = """
       FROM agencies_agencyprice WHERE agency_id = %s AND effective_from <= %s
     UNION ALL
     SELECT 2, item_id, sub_account_id, effective_from, id, CAST(price AS text), tiers, cleared
-      FROM subaccounts_priceoverride WHERE sub_account_id IN ({subs}) AND effective_from <= %s
+      FROM subaccounts_priceoverride WHERE {subs} AND effective_from <= %s
     ORDER BY 4 DESC, 5 DESC
 """
 
@@ -96,13 +96,15 @@ def _book_rows(*, agency, currency: str, sub_account_ids: list, until: datetime)
     """(source, item, sub-account id, _Row) of the book, newest first, on either vendor."""
     ops = connection.ops
     uuid_field = UUIDField()  # agency and sub-account ids, as each vendor stores them
+    subs, sub_params = (where_in("sub_account_id", [
+        uuid_field.get_db_prep_value(pk, connection) for pk in sub_account_ids])
+        if sub_account_ids else ("1 = 0", []))
     sql = _BOOK_SQL.format(
         uuid=uuid_field.db_type(connection), json=JSONField().db_type(connection),
-        false="0" if connection.vendor == "sqlite" else "false",
-        subs=", ".join(["%s"] * len(sub_account_ids)) or "NULL")
+        false="0" if connection.vendor == "sqlite" else "false", subs=subs)
     when = ops.adapt_datetimefield_value(until)
     params = [currency, when, uuid_field.get_db_prep_value(agency.pk, connection), when,
-              *[uuid_field.get_db_prep_value(pk, connection) for pk in sub_account_ids], when]
+              *sub_params, when]
     with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

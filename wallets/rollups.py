@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db import connection
 from django.dispatch import receiver
 
-from hoopbilling.db import prepared_cursor
+from hoopbilling.db import prepared_cursor, rows_source
 
 from .models import UsageDaily
 from .signals import UsageFacts, usage_recorded
@@ -24,7 +24,7 @@ def rollups_add(*, charges: list[UsageFacts]) -> None:
     totals: dict[tuple, list] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0), 0])
     for charge in charges:
         day = charge.reached_ledger_at.astimezone(UTC).date()
-        key = (charge.sub_account_id, charge.item_id, day, charge.billed_to, charge.agency_id)
+        key = (charge.agency_id, charge.sub_account_id, charge.item_id, day, charge.billed_to)
         row = totals[key]
         row[0] += charge.quantity
         row[1] += charge.amount
@@ -33,21 +33,13 @@ def rollups_add(*, charges: list[UsageFacts]) -> None:
     if not totals:
         return
     table = connection.ops.quote_name(UsageDaily._meta.db_table)
-    values, params = [], []
-    # The fields prepare the ids as the database stores them (SQLite keeps UUIDs as 32 hex
-    # characters, without dashes).
-    agency_field = UsageDaily._meta.get_field("agency")
-    sub_account_field = UsageDaily._meta.get_field("sub_account")
+    names = ["agency_id", "sub_account_id", "item_id", "day", "billed_to", "quantity", "amount",
+             "base_cost", "count"]
     # Sorted keys: two batches touching the same rows lock them in the same order.
-    for key in sorted(totals):
-        sub_account_id, item_id, day, billed_to, agency_id = key
-        values.append("(%s, %s, %s, %s, %s, %s, %s, %s, %s)")
-        params.extend([agency_field.get_db_prep_save(agency_id, connection),
-                       sub_account_field.get_db_prep_save(sub_account_id, connection),
-                       item_id, day, billed_to, *totals[key]])
+    source, params = rows_source(UsageDaily, names,
+                                 [(*key, *totals[key]) for key in sorted(totals)])
     sql = (
-        f"INSERT INTO {table} (agency_id, sub_account_id, item_id, day, billed_to, quantity, "
-        f"amount, base_cost, count) VALUES {', '.join(values)} "
+        f"INSERT INTO {table} ({', '.join(names)}) {source} "
         "ON CONFLICT (sub_account_id, item_id, day, billed_to) DO UPDATE SET "
         f"quantity = {table}.quantity + EXCLUDED.quantity, "
         f"amount = {table}.amount + EXCLUDED.amount, "

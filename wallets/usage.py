@@ -39,7 +39,14 @@ from django.utils.dateparse import parse_datetime
 
 from agencies.models import Agency, BillableItem
 from agencies.periods import period_bounds
-from hoopbilling.db import insert_rows, model_columns, models_from_rows, prepared_cursor, where_in
+from hoopbilling.db import (
+    insert_rows,
+    model_columns,
+    models_from_rows,
+    prepared_cursor,
+    rows_source,
+    where_in,
+)
 from hoopbilling.errors import DomainError, IdempotencyConflict, InvalidInput, NotFound
 from hoopbilling.money import fits_amount, quantize_amount
 from subaccounts.models import SubAccount
@@ -363,15 +370,12 @@ def _counters_add(increments: dict[tuple, Decimal]) -> dict[tuple, Decimal]:
     Keys are (sub_account_id, item_code, period_start). The caller holds the clients' wallet
     locks, the only writers of their counters.
     """
-    rows = list(increments.items())
-    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
-    fields = [UsageCounter._meta.get_field(name) for name in
-              ("sub_account", "item", "period_start", "quantity")]
-    params = [field.get_db_prep_save(value, connection) for (sub, item, start), qty in rows
-              for field, value in zip(fields, (sub, item, start, qty), strict=True)]
+    source, params = rows_source(
+        UsageCounter, ["sub_account_id", "item_id", "period_start", "quantity"],
+        [(sub, item, start, qty) for (sub, item, start), qty in increments.items()])
     table = UsageCounter._meta.db_table
     sql = (f"INSERT INTO {table} (sub_account_id, item_id, period_start, quantity) "
-           f"VALUES {values} ON CONFLICT (sub_account_id, item_id, period_start) "
+           f"{source} ON CONFLICT (sub_account_id, item_id, period_start) "
            f"DO UPDATE SET quantity = {table}.quantity + excluded.quantity "
            "RETURNING sub_account_id, item_id, period_start, quantity")
     with prepared_cursor() as cursor:
