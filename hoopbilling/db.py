@@ -10,7 +10,6 @@ placeholders) so it is prepared once. Queries are still logged and wrapped by Dj
 """
 
 import json
-from functools import cache
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from psycopg import Cursor
@@ -76,59 +75,76 @@ def models_from_rows(model, rows, fields=None) -> list:
     return instances
 
 
-# From this many rows `insert_rows` sends COPY (about 4 times less CPU a row than binding
-# arrays) rather than one INSERT, whose single round trip wins for a few rows.
-COPY_FROM = 20
+# From this many rows an INSERT binds one array per column (the same statement text for any
+# number of rows) and `insert_rows` sends COPY (about 4 times less CPU a row than arrays).
+# Below it, plain VALUES: binding scalars costs less than arrays for a few rows, and a
+# statement text for each count up to here is few enough to keep them all prepared.
+BULK_FROM = 20
 
 
-@cache
-def _insert_plan(model, vendor: str) -> tuple[str, str, list[tuple[str, bool]]]:
-    """The INSERT and the COPY of `insert_rows` for `model`, and each field's (attname,
-    is JSON)."""
-    fields = model._meta.concrete_fields
-    table, columns = model._meta.db_table, ", ".join(field.column for field in fields)
-    if vendor == "postgresql":
-        arrays = ", ".join(f"(%s)::{field.db_type(connection).split('(')[0]}[]"
-                           for field in fields)
-        sql = f"INSERT INTO {table} ({columns}) SELECT * FROM UNNEST({arrays})"
+def _values(fields, rows, wrapper) -> tuple[str, list]:
+    """VALUES for `rows` (tuples in the order of `fields`) and their parameters: as they are
+    on PostgreSQL, which types them by the target columns; elsewhere prepared by each field
+    (SQLite stores ids as hex, say)."""
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    if wrapper.vendor == "postgresql":
+        params = [value for row in rows for value in row]
     else:
-        sql = f"INSERT INTO {table} ({columns}) VALUES "
-    return (sql, f"COPY {table} ({columns}) FROM STDIN",
-            [(field.attname, field.get_internal_type() == "JSONField") for field in fields])
+        params = [field.get_db_prep_save(value, wrapper)
+                  for row in rows for field, value in zip(fields, row, strict=True)]
+    return f"VALUES {', '.join([placeholders] * len(rows))}", params
+
+
+def _unnest(fields, rows, wrapper) -> tuple[str, list]:
+    arrays = ", ".join(f"(%s)::{field.db_type(wrapper).split('(')[0]}[]" for field in fields)
+    return (f"SELECT * FROM UNNEST({arrays})",
+            [list(column) for column in zip(*rows, strict=True)])
+
+
+def rows_source(model, names: list[str], rows: list[tuple]) -> tuple[str, list]:
+    """The rows to insert into `model`'s columns `names` (attnames, one value each, in that
+    order) as an INSERT's source and its parameters: VALUES, or from `BULK_FROM` rows on
+    PostgreSQL a SELECT FROM UNNEST of one array per column (for an `INSERT … ON CONFLICT`,
+    say, which COPY cannot do)."""
+    fields = [model._meta.get_field(name) for name in names]
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    if wrapper.vendor == "postgresql" and len(rows) >= BULK_FROM:
+        return _unnest(fields, rows, wrapper)
+    return _values(fields, rows, wrapper)
 
 
 def insert_rows(model, rows: list[dict]) -> None:
     """Insert `rows` ({attname: value} with every concrete field, values as the model holds
-    them) without model instances or per-field preparation.
-
-    On PostgreSQL: COPY for `COPY_FROM` rows or more, otherwise an INSERT … SELECT FROM
-    UNNEST of one array per column (what bulk_create does), prepared: the same text for any
-    number of rows. Elsewhere one INSERT, each value prepared by its field. Defaults and auto
-    fields are not filled in: the caller gives them all.
-    """
+    them) without model instances or per-field preparation: one INSERT … VALUES, or from
+    `BULK_FROM` rows on PostgreSQL a COPY. Defaults and auto fields are not filled in: the
+    caller gives them all."""
+    fields = model._meta.concrete_fields
+    table, columns = model._meta.db_table, ", ".join(field.column for field in fields)
     wrapper = connections[DEFAULT_DB_ALIAS]
-    sql, copy_sql, fields = _insert_plan(model, wrapper.vendor)
-    if wrapper.vendor == "postgresql":
-        json_columns = [index for index, (_, is_json) in enumerate(fields) if is_json]
-        values = [[row[name] for name, _ in fields] for row in rows]
-        for row in values:
-            for index in json_columns:
-                if row[index] is not None:
-                    row[index] = json.dumps(row[index])
+    if wrapper.vendor != "postgresql" or len(rows) < BULK_FROM:
+        values = [tuple(row[field.attname] for field in fields) for row in rows]
+        if wrapper.vendor == "postgresql":  # JSON goes as its text; SQLite's fields dump it
+            values = _json_dumped(fields, values)
+        source, params = _values(fields, values, wrapper)
         with prepared_cursor() as cursor:
-            if len(rows) < COPY_FROM:
-                cursor.execute(sql, [list(column) for column in zip(*values, strict=True)])
-                return
-            with wrapper.wrap_database_errors, cursor.copy(copy_sql) as copy:
-                for row in values:
-                    copy.write_row(row)
+            cursor.execute(f"INSERT INTO {table} ({columns}) {source}", params)
         return
-    model_fields = model._meta.concrete_fields
-    placeholders = "(" + ", ".join(["%s"] * len(model_fields)) + ")"
-    params = [field.get_db_prep_save(row[field.attname], wrapper)
-              for row in rows for field in model_fields]
-    with wrapper.cursor() as cursor:
-        cursor.execute(sql + ", ".join([placeholders] * len(rows)), params)
+    values = _json_dumped(fields, [[row[field.attname] for field in fields] for row in rows])
+    with prepared_cursor() as cursor, wrapper.wrap_database_errors, cursor.copy(
+            f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in values:
+            copy.write_row(row)
+
+
+def _json_dumped(fields, rows) -> list[list]:
+    json_columns = [index for index, field in enumerate(fields)
+                    if field.get_internal_type() == "JSONField"]
+    rows = [list(row) for row in rows]
+    for row in rows:
+        for index in json_columns:
+            if row[index] is not None:
+                row[index] = json.dumps(row[index])
+    return rows
 
 
 def where_in(column: str, values: list) -> tuple[str, list]:
@@ -137,21 +153,3 @@ def where_in(column: str, values: list) -> tuple[str, list]:
     if connection.vendor == "postgresql":
         return f"{column} = ANY(%s)", [list(values)]
     return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
-
-
-def rows_source(model, names: list[str], rows: list[tuple]) -> tuple[str, list]:
-    """The rows to insert into `model`'s columns `names` (attnames, one value each, in that
-    order) as an INSERT's source and its parameters. On PostgreSQL a SELECT FROM UNNEST of
-    one array per column, whose text is the same for any number of rows (prepared once, for
-    an `INSERT … ON CONFLICT` say); elsewhere VALUES, each value prepared by its field."""
-    fields = [model._meta.get_field(name) for name in names]
-    wrapper = connections[DEFAULT_DB_ALIAS]
-    if wrapper.vendor == "postgresql":
-        arrays = ", ".join(f"(%s)::{field.db_type(wrapper).split('(')[0]}[]"
-                           for field in fields)
-        return (f"SELECT * FROM UNNEST({arrays})",
-                [list(column) for column in zip(*rows, strict=True)])
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    return (f"VALUES {', '.join([placeholders] * len(rows))}",
-            [field.get_db_prep_save(value, wrapper)
-             for row in rows for field, value in zip(fields, row, strict=True)])

@@ -8,15 +8,16 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from hoopbilling.db import (
-    COPY_FROM,
+    BULK_FROM,
     insert_rows,
     model_columns,
     models_from_rows,
     prepared_cursor,
+    rows_source,
 )
 from subaccounts.models import PriceOverride
 from tests.factories import SubAccountFactory
-from wallets.models import Wallet
+from wallets.models import UsageCounter, Wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +62,7 @@ def test_rows_become_models_with_the_orms_conversions():
     assert not loaded._state.adding
 
 
-@pytest.mark.parametrize("count", [3, COPY_FROM + 5])  # one INSERT, then COPY on PostgreSQL
+@pytest.mark.parametrize("count", [3, BULK_FROM + 5])  # one INSERT, then COPY on PostgreSQL
 def test_insert_rows_stores_what_the_orm_reads_back(count):
     sub_account = SubAccountFactory()
     now = timezone.now()
@@ -81,7 +82,7 @@ def test_insert_rows_stores_what_the_orm_reads_back(count):
         assert override.effective_from == now
 
 
-@pytest.mark.parametrize("count", [1, COPY_FROM])
+@pytest.mark.parametrize("count", [1, BULK_FROM])
 def test_insert_rows_raises_integrity_error_and_writes_nothing(count):
     sub_account = SubAccountFactory()
     now = timezone.now()
@@ -93,3 +94,20 @@ def test_insert_rows_raises_integrity_error_and_writes_nothing(count):
         insert_rows(PriceOverride, [{**row, "id": 20_001 + n} for n in range(count - 1)]
                     + [row])
     assert PriceOverride.objects.filter(sub_account=sub_account).count() == 1
+
+
+@pytest.mark.parametrize("count", [2, BULK_FROM + 3])  # VALUES, then UNNEST on PostgreSQL
+def test_rows_source_feeds_an_upsert(count):
+    clients = [SubAccountFactory() for _ in range(count)]
+    start = timezone.now().replace(microsecond=0)
+    rows = [(client.pk, "sms_outbound", start, Decimal(n + 1)) for n, client in enumerate(clients)]
+    source, params = rows_source(UsageCounter, ["sub_account_id", "item_id", "period_start",
+                                                "quantity"], rows)
+    sql = (f"INSERT INTO wallets_usagecounter (sub_account_id, item_id, period_start, "
+           f"quantity) {source} ON CONFLICT (sub_account_id, item_id, period_start) "
+           "DO UPDATE SET quantity = wallets_usagecounter.quantity + excluded.quantity")
+    for _ in range(2):
+        with prepared_cursor() as cursor:
+            cursor.execute(sql, params)
+    stored = dict(UsageCounter.objects.values_list("sub_account_id", "quantity"))
+    assert stored == {client.pk: Decimal(2 * (n + 1)) for n, client in enumerate(clients)}
