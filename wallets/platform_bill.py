@@ -13,6 +13,7 @@ from django.db.models import Sum
 
 from agencies.models import Agency
 from agencies.periods import period_bounds
+from hoopbilling.money import quantize_amount
 
 from .models import UsageCharge
 
@@ -58,10 +59,11 @@ def agency_platform_bill(*, agency: Agency, moment: datetime) -> PeriodBill:
     lines: dict[str, BillLine] = {}
     for row in rows:
         line = lines.setdefault(row["item_id"], BillLine(item_id=row["item_id"]))
+        base_cost = quantize_amount(row["base_cost"])  # SQLite's SUM drops the scale
         if row["billed_to"] == UsageCharge.BilledTo.WALLET:
-            line.rebilled += row["base_cost"]
+            line.rebilled += base_cost
         else:
-            line.absorbed += row["base_cost"]
+            line.absorbed += base_cost
     return PeriodBill(start=start, end=end, currency=agency.currency, lines=list(lines.values()))
 
 
