@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from moneyed import Money
 
-from hoopbilling.db import prepared_cursor
+from hoopbilling.db import BULK_FROM, prepared_cursor
 from hoopbilling.errors import CurrencyMismatch, IdempotencyConflict, InvalidInput
 from hoopbilling.money import ensure_decimal, fits_amount, quantize_amount
 
@@ -86,6 +86,41 @@ def entry_hash(*, prev_hash: str, wallet_id: int, seq: int, kind: str, amount: D
     return hashlib.sha256(material.encode()).hexdigest()
 
 
+@dataclass(slots=True)
+class NewEntry:
+    """An entry this transaction appends, as plain values: what `entries_append_many` chains
+    and inserts (building a model per entry under the wallet locks cost more than its hash
+    and its share of the INSERT). `model()` makes the Entry callers get by default."""
+
+    wallet_id: int
+    seq: int
+    kind: str
+    amount: Decimal
+    currency: str
+    balance_after: Decimal
+    idempotency_key: str
+    reference_type: str
+    reference_id: str
+    corrects_id: int | None
+    memo: str
+    actor_label: str
+    created_at: object
+    hash: str
+    pk: int | None = None
+
+    def model(self) -> Entry:
+        entry = Entry(
+            pk=self.pk, wallet_id=self.wallet_id, seq=self.seq, kind=self.kind,
+            amount=Money(self.amount, self.currency),
+            balance_after=Money(self.balance_after, self.currency),
+            idempotency_key=self.idempotency_key, reference_type=self.reference_type,
+            reference_id=self.reference_id, corrects_id=self.corrects_id, memo=self.memo,
+            actor_label=self.actor_label, created_at=self.created_at, hash=self.hash)
+        entry._state.adding = False
+        entry._state.db = connection.alias
+        return entry
+
+
 INSERT_COLUMNS = ("wallet_id", "seq", "kind", "amount", "amount_currency", "balance_after",
                   "balance_after_currency", "idempotency_key", "reference_type", "reference_id",
                   "corrects_id", "memo", "actor_label", "created_at", "hash")
@@ -110,10 +145,15 @@ def _insert_sql(count: int, *, unnest: bool, on_conflict: str) -> str:
             "RETURNING id, wallet_id, seq")
 
 
-def _insert(entries: list[Entry], heads: list[Entry], *, unless_posted: bool = False) -> bool:
-    """One multi-row INSERT … RETURNING id, then each wallet's new head (`heads`: the last new
-    entry of each wallet): raw SQL, as this runs under the wallet locks on every posting and
-    the ORM's per-query overhead would lengthen how long the locks are held.
+def _insert(entries: list[NewEntry], heads: list[NewEntry], *,
+            unless_posted: bool = False) -> bool:
+    """The entries, then each wallet's new head (`heads`: the last new entry of each wallet):
+    raw SQL, as this runs under the wallet locks on every posting and the ORM's per-query
+    overhead would lengthen how long the locks are held. Sets each entry's pk.
+
+    A few entries go in by one INSERT … RETURNING id. From `BULK_FROM` on PostgreSQL their
+    ids are drawn from the sequence first and the rows sent by COPY, and the heads updated by
+    one statement.
 
     `unless_posted` (a single entry only) inserts nothing when its key is already in the
     ledger and returns False: the replay check costs no extra round trip. With several
@@ -121,34 +161,49 @@ def _insert(entries: list[Entry], heads: list[Entry], *, unless_posted: bool = F
     """
     ops = connection.ops
     rows = [[
-        e.wallet_id, e.seq, e.kind, ops.adapt_decimalfield_value(e.amount.amount, 18, 6),
-        e.amount.currency.code, ops.adapt_decimalfield_value(e.balance_after.amount, 18, 6),
-        e.balance_after.currency.code, e.idempotency_key, e.reference_type, e.reference_id,
-        e.corrects_id, e.memo, e.actor_label, ops.adapt_datetimefield_value(e.created_at),
-        e.hash,
+        e.wallet_id, e.seq, e.kind, ops.adapt_decimalfield_value(e.amount, 18, 6), e.currency,
+        ops.adapt_decimalfield_value(e.balance_after, 18, 6), e.currency, e.idempotency_key,
+        e.reference_type, e.reference_id, e.corrects_id, e.memo, e.actor_label,
+        ops.adapt_datetimefield_value(e.created_at), e.hash,
     ] for e in entries]
     assert not unless_posted or len(entries) == 1
-    on_conflict = " ON CONFLICT (idempotency_key) DO NOTHING" if unless_posted else ""
-    unnest = connection.vendor == "postgresql" and len(entries) > 1
-    sql = _insert_sql(len(entries), unnest=unnest, on_conflict=on_conflict)
-    params = ([list(column) for column in zip(*rows, strict=True)] if unnest
-              else [value for row in rows for value in row])
+    bulk = connection.vendor == "postgresql" and len(entries) >= BULK_FROM
     with prepared_cursor() as cursor:
-        cursor.execute(sql, params)
-        ids = {(wallet_id, seq): pk for pk, wallet_id, seq in cursor.fetchall()}
-        if not ids:
-            return False
-        for entry in entries:
-            entry.pk = ids[(entry.wallet_id, entry.seq)]
-            entry._state.adding = False
-            entry._state.db = connection.alias
-        # Several wallets: executemany sends the updates in one pipeline on PostgreSQL.
-        cursor.executemany(
-            "UPDATE wallets_wallet SET balance = %s, last_seq = %s, last_hash = %s, "
-            "updated_at = %s WHERE id = %s",
-            [[ops.adapt_decimalfield_value(head.balance_after.amount, 18, 6), head.seq,
-              head.hash, ops.adapt_datetimefield_value(head.created_at), head.wallet_id]
-             for head in heads])
+        if bulk:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence('wallets_entry', 'id')) "
+                           "FROM generate_series(1, %s)", [len(entries)])
+            for entry, (pk,) in zip(entries, cursor.fetchall(), strict=True):
+                entry.pk = pk
+            with connection.wrap_database_errors, cursor.copy(
+                    f"COPY wallets_entry (id, {', '.join(INSERT_COLUMNS)}) FROM STDIN") as copy:
+                for entry, row in zip(entries, rows, strict=True):
+                    copy.write_row([entry.pk, *row])
+        else:
+            on_conflict = " ON CONFLICT (idempotency_key) DO NOTHING" if unless_posted else ""
+            unnest = connection.vendor == "postgresql" and len(entries) > 1
+            cursor.execute(_insert_sql(len(entries), unnest=unnest, on_conflict=on_conflict),
+                           [list(column) for column in zip(*rows, strict=True)] if unnest
+                           else [value for row in rows for value in row])
+            ids = {(wallet_id, seq): pk for pk, wallet_id, seq in cursor.fetchall()}
+            if not ids:
+                return False
+            for entry in entries:
+                entry.pk = ids[(entry.wallet_id, entry.seq)]
+        updates = [[ops.adapt_decimalfield_value(head.balance_after, 18, 6), head.seq,
+                    head.hash, ops.adapt_datetimefield_value(head.created_at), head.wallet_id]
+                   for head in heads]
+        if bulk:
+            cursor.execute(
+                "UPDATE wallets_wallet w SET balance = v.balance, last_seq = v.last_seq, "
+                "last_hash = v.last_hash, updated_at = v.updated_at FROM UNNEST("
+                "(%s)::numeric[], (%s)::bigint[], (%s)::varchar[], (%s)::timestamptz[], "
+                "(%s)::bigint[]) AS v(balance, last_seq, last_hash, updated_at, id) "
+                "WHERE w.id = v.id", [list(column) for column in zip(*updates, strict=True)])
+        else:
+            # Several wallets: executemany sends the updates in one pipeline on PostgreSQL.
+            cursor.executemany(
+                "UPDATE wallets_wallet SET balance = %s, last_seq = %s, last_hash = %s, "
+                "updated_at = %s WHERE id = %s", updates)
     return True
 
 
@@ -173,9 +228,9 @@ def _replay(found: Entry, posting: Posting, wallet: Wallet) -> tuple[Entry, bool
 
 
 def _chain(wallet: Wallet, postings: list[Posting], existing: dict[str, Entry], now,
-           ) -> list[tuple[Entry, bool]]:
+           ) -> list[tuple[Entry | NewEntry, bool]]:
     """The wallet's entries for `postings`, chained after its head (not yet written)."""
-    results: list[tuple[Entry, bool]] = []
+    results: list[tuple[Entry | NewEntry, bool]] = []
     currency = wallet.currency
     balance = wallet.balance.amount
     seq, prev_hash = wallet.last_seq, wallet.last_hash
@@ -199,21 +254,22 @@ def _chain(wallet: Wallet, postings: list[Posting], existing: dict[str, Entry], 
             idempotency_key=posting.idempotency_key, reference_type=posting.reference_type,
             reference_id=posting.reference_id, corrects_id=posting.corrects_id, created_at=now,
         )
-        results.append((Entry(
-            wallet=wallet, seq=seq, kind=posting.kind,
-            amount=Money(posting.amount, currency), balance_after=Money(balance, currency),
-            idempotency_key=posting.idempotency_key, reference_type=posting.reference_type,
-            reference_id=posting.reference_id, corrects_id=posting.corrects_id,
-            memo=posting.memo, actor_label=posting.actor_label, created_at=now, hash=digest,
-        ), False))
+        results.append((NewEntry(
+            wallet_id=wallet.pk, seq=seq, kind=posting.kind, amount=posting.amount,
+            currency=currency, balance_after=balance, idempotency_key=posting.idempotency_key,
+            reference_type=posting.reference_type, reference_id=posting.reference_id,
+            corrects_id=posting.corrects_id, memo=posting.memo,
+            actor_label=posting.actor_label, created_at=now, hash=digest), False))
         prev_hash = digest
     return results
 
 
 def entries_append_many(*, wallets: dict[int, Wallet], postings: dict[int, list[Posting]],
-                        keys_new: bool = False) -> dict[int, list[tuple[Entry, bool]]]:
+                        keys_new: bool = False, models: bool = True,
+                        ) -> dict[int, list[tuple[Entry | NewEntry, bool]]]:
     """Append postings to several wallets the caller has locked, by wallet id. Returns each
-    wallet's (entry, replayed) pairs.
+    wallet's (entry, replayed) pairs: with `models=False` each new entry is a `NewEntry`
+    (plain values, no model to build under the locks; a replayed one is still an Entry).
 
     A posting whose key is already in the ledger is not appended again: its existing entry is
     returned with `replayed=True` (or `IdempotencyConflict` if it describes another movement).
@@ -244,8 +300,12 @@ def entries_append_many(*, wallets: dict[int, Wallet], postings: dict[int, list[
         return {wallet_id: [_replay(found, posting, wallets[wallet_id])]}
     for wallet_id, head in heads.items():
         wallet = wallets[wallet_id]
-        wallet.balance = head.balance_after
+        wallet.balance = Money(head.balance_after, head.currency)
         wallet.last_seq, wallet.last_hash = head.seq, head.hash
+    if models:
+        return {wallet_id: [(entry.model() if isinstance(entry, NewEntry) else entry, replayed)
+                            for entry, replayed in pairs]
+                for wallet_id, pairs in results.items()}
     return results
 
 

@@ -29,13 +29,14 @@ import hashlib
 import json
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from moneyed import Money
 
 from agencies.models import Agency, BillableItem
 from agencies.periods import period_bounds
@@ -54,7 +55,7 @@ from subaccounts.pricing import PriceBook, ResolvedPrice
 from subaccounts.suspension import item_blocked
 
 from . import segments
-from .ledger import Posting, entries_append_many
+from .ledger import NewEntry, Posting, entries_append_many
 from .locks import wallets_lock
 from .models import Entry, UsageCharge, UsageCounter, Wallet
 from .signals import UsageFacts, usage_recorded, wallet_debited
@@ -106,10 +107,36 @@ class Quote:
 
 @dataclass
 class UsageResult:
-    charge: UsageCharge
+    """A charge recorded or replayed. `row` holds its values by attname: the API answers from
+    it. `charge`, the model, is built on first use for a fresh charge (the API never needs it,
+    and a batch of 500 models costs more than pricing the batch)."""
+
+    row: dict
+    item: BillableItem
     replayed: bool
     wallet_balance: Decimal
-    extra: dict = field(default_factory=dict)
+    model: UsageCharge | None = None
+
+    @property
+    def charge(self) -> UsageCharge:
+        if self.model is None:
+            self.model = UsageCharge.from_db(connection.alias, None,
+                                             [self.row[name] for name in _CHARGE_FIELDS])
+            self.model.item = self.item
+        return self.model
+
+    def replayed_for(self, event: "UsageEvent") -> "UsageResult":
+        """This charge as the answer to a replay of its key by `event`, the same event or
+        IdempotencyConflict."""
+        if self.row["fingerprint"] != event.fingerprint:
+            raise IdempotencyConflict(
+                f"Idempotency key {event.idempotency_key!r} was already used for another "
+                "event.", field="idempotency_key")
+        return UsageResult(row=self.row, item=self.item, replayed=True,
+                           wallet_balance=self.wallet_balance, model=self.model)
+
+
+_CHARGE_FIELDS = [field.attname for field in UsageCharge._meta.concrete_fields]
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -355,13 +382,16 @@ def _entry_key(agency: Agency, key: str) -> str:
 
 
 def _replay(charge: UsageCharge, event: UsageEvent) -> UsageResult:
-    if charge.fingerprint != event.fingerprint:
-        raise IdempotencyConflict(
-            f"Idempotency key {event.idempotency_key!r} was already used for another event.",
-            field="idempotency_key")
+    """The answer to a key already recorded (`charge`, with its entry): the first answer,
+    or IdempotencyConflict."""
     balance = (charge.entry.balance_after.amount if charge.entry_id
                else event.sub_account.wallet.balance.amount)
-    return UsageResult(charge=charge, replayed=True, wallet_balance=balance)
+    row = {name: getattr(charge, name) for name in _CHARGE_FIELDS}
+    for name, value in row.items():
+        if isinstance(value, Money):
+            row[name] = value.amount
+    return UsageResult(row=row, item=event.item, replayed=False, wallet_balance=balance,
+                       model=charge).replayed_for(event)
 
 
 def _counters_add(increments: dict[tuple, Decimal]) -> dict[tuple, Decimal]:
@@ -392,9 +422,6 @@ def _counters_add(increments: dict[tuple, Decimal]) -> dict[tuple, Decimal]:
     return {key: totals[key] - qty for key, qty in increments.items()}
 
 
-_CHARGE_FIELDS = [field.attname for field in UsageCharge._meta.concrete_fields]
-
-
 @dataclass(slots=True)
 class _Staged:
     """An event on its way in: its charge as plain values (`row`, by attname, inserted as it
@@ -405,7 +432,7 @@ class _Staged:
     price: ResolvedPrice
     counter_key: tuple
     row: dict
-    entry: Entry | None = None
+    entry: NewEntry | None = None
 
 
 def _stage(agency: Agency, index: int, event: UsageEvent, price: ResolvedPrice,
@@ -429,15 +456,6 @@ def _stage(agency: Agency, index: int, event: UsageEvent, price: ResolvedPrice,
     }
     return _Staged(index=index, event=event, price=price, row=row,
                    counter_key=(event.sub_account.pk, event.item.code, _period_start(event)))
-
-
-def _charge(staged: _Staged) -> UsageCharge:
-    """The model of a charge just inserted, as if read back."""
-    charge = UsageCharge.from_db(connection.alias, None,
-                                 [staged.row[name] for name in _CHARGE_FIELDS])
-    charge.item = staged.event.item
-    charge.entry = staged.entry
-    return charge
 
 
 def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
@@ -488,10 +506,11 @@ def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
                     idempotency_key=_entry_key(agency, event.idempotency_key),
                     reference_type="usage_charge", reference_id=str(row["id"]),
                     memo=f"{event.item.code} × {plain_quantity(event.quantity)}")))
+        # The charges' lookup and unique key arbitrate replays: the ledger needs no lookup.
         appended = entries_append_many(
             wallets=wallets, postings={wallet_id: [posting for _, posting in pairs]
                                        for wallet_id, pairs in postings.items()},
-            keys_new=not replays)
+            keys_new=True, models=False)
         for wallet_id, pairs in postings.items():
             for (item, _), (entry, _) in zip(pairs, appended[wallet_id], strict=True):
                 item.row["entry_id"], item.entry = entry.pk, entry
@@ -509,9 +528,9 @@ def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
                 transaction.on_commit(lambda w=wallet, b=balance: wallet_debited.send(
                     sender=UsageCharge, wallet_id=w.pk, balance=b, wallet=w))
     for item in fresh:
-        after = (item.entry.balance_after.amount if item.entry
+        after = (item.entry.balance_after if item.entry
                  else wallets[item.event.sub_account.wallet.pk].balance.amount)
-        results[item.index] = UsageResult(charge=_charge(item), replayed=False,
+        results[item.index] = UsageResult(row=item.row, item=item.event.item, replayed=False,
                                           wallet_balance=after)
     return results
 
@@ -568,11 +587,9 @@ def usage_record_batch(*, agency: Agency, events: list) -> list[UsageResult | Do
         outcome = results[first]
         if isinstance(outcome, UsageResult):
             try:
-                results[index] = _replay(outcome.charge, event)
+                results[index] = outcome.replayed_for(event)
             except DomainError as exc:
                 results[index] = exc
-            else:
-                results[index].wallet_balance = outcome.wallet_balance
         else:
             results[index] = outcome
     return results

@@ -104,14 +104,23 @@ def charge_explanation(charge: UsageCharge) -> dict:
     }
 
 
+def _amount(value) -> str | None:
+    return None if value is None else f"{value:f}"
+
+
 def charge_json(result: UsageResult) -> dict:
-    charge = result.charge
+    """The answer for a charge, from its values (no model: see UsageResult)."""
+    row = result.row
     return {
-        "id": str(charge.id), "sub_account": str(charge.sub_account_id), "item": charge.item_id,
-        "quantity": plain_quantity(charge.quantity), "unit_price": _money(charge.unit_price),
-        "amount": _money(charge.amount), "currency": charge.amount.currency.code,
-        "billed_to": charge.billed_to, "wallet_balance": f"{result.wallet_balance:f}",
-        "replayed": result.replayed, **charge_explanation(charge),
+        "id": str(row["id"]), "sub_account": str(row["sub_account_id"]),
+        "item": row["item_id"], "quantity": plain_quantity(row["quantity"]),
+        "unit_price": _amount(row["unit_price"]), "amount": _amount(row["amount"]),
+        "currency": row["amount_currency"], "billed_to": row["billed_to"],
+        "wallet_balance": f"{result.wallet_balance:f}", "replayed": result.replayed,
+        "price_source": row["price_source"], "price_per": result.item.price_per,
+        "tier_breakdown": row["tier_breakdown"], "details": row["details"],
+        "base_cost_amount": _amount(row["base_cost_amount"]),
+        "occurred_at": row["occurred_at"].isoformat(),
     }
 
 

@@ -4,6 +4,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from moneyed import Money
 
+from hoopbilling.db import BULK_FROM
 from hoopbilling.errors import CurrencyMismatch, IdempotencyConflict, InvalidInput
 from tests.factories import AgencyFactory, EntryFactory, SubAccountFactory, WalletFactory
 from wallets.integrity import ledger_verify
@@ -151,6 +152,34 @@ def test_appending_to_several_wallets_at_once_chains_each_and_replays_what_is_po
     second.refresh_from_db()
     assert (first.balance.amount, first.last_seq) == (Decimal("-1"), 4)
     assert (second.balance.amount, second.last_seq) == (Decimal("-0.5"), 1)
+    assert all(check.ok for check in ledger_verify())
+
+
+@pytest.mark.parametrize("per_wallet", [2, BULK_FROM])  # INSERT, then COPY on PostgreSQL
+def test_many_entries_as_plain_values_chain_like_models(per_wallet):
+    from wallets.ledger import NewEntry, entries_append_many
+    from wallets.locks import wallets_lock
+
+    wallets = [WalletFactory() for _ in range(3)]
+    post(wallets[0], "5", f"seed-{per_wallet}", kind="topup")
+    with transaction.atomic():
+        locked = wallets_lock([wallet.pk for wallet in wallets])
+        done = entries_append_many(wallets=locked, models=False, postings={
+            wallet.pk: [Posting(kind="usage", amount=Decimal("-0.25"), currency="USD",
+                                idempotency_key=f"{wallet.pk}-{n}") for n in range(per_wallet)]
+            for wallet in wallets})
+    stored = {e.pk: e for e in Entry.objects.filter(wallet__in=wallets)}
+    for wallet in wallets:
+        entries = [entry for entry, replayed in done[wallet.pk] if not replayed]
+        assert all(isinstance(entry, NewEntry) for entry in entries)
+        for entry in entries:
+            row = stored[entry.pk]
+            assert (row.seq, row.balance_after.amount, row.hash) == (
+                entry.seq, entry.balance_after, entry.hash)
+        wallet.refresh_from_db()
+        start = Decimal("5") if wallet == wallets[0] else Decimal(0)
+        assert wallet.balance.amount == start - Decimal("0.25") * per_wallet
+        assert wallet.last_seq == entries[-1].seq and wallet.last_hash == entries[-1].hash
     assert all(check.ok for check in ledger_verify())
 
 
