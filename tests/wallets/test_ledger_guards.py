@@ -40,6 +40,31 @@ def test_raw_insert_that_breaks_the_balance_chain_fails():
                    'x')""", [entry.wallet_id])
 
 
+INSERT_TWO = """INSERT INTO wallets_entry (wallet_id, seq, kind, amount, amount_currency,
+                   balance_after, balance_after_currency, idempotency_key, reference_type,
+                   reference_id, memo, actor_label, created_at, hash)
+               VALUES (%s, %s, 'adjustment', 5, 'USD', %s, 'USD', %s, '', '', '', '', now(), 'x'),
+                      (%s, %s, 'adjustment', 5, 'USD', %s, 'USD', %s, '', '', '', '', now(), 'x')"""
+
+
+@pytest.mark.parametrize(("seqs", "balances", "error"), [
+    ((2, 3), (15, 20), None),  # a good chain of two rows in one statement
+    ((2, 3), (15, 21), "balance_after 21.000000 is not 15.000000"),  # the second row is off
+    ((2, 4), (15, 20), "entry 4 of wallet .* follows no entry"),  # a gap in seq
+    ((3, 4), (15, 20), "entry 3 of wallet .* follows no entry"),
+])
+def test_each_row_of_a_multi_row_insert_is_checked(seqs, balances, error):
+    entry = EntryFactory(amount=Decimal("10"))
+    wallet = entry.wallet_id
+    params = [wallet, seqs[0], balances[0], f"a-{seqs}-{balances}",
+              wallet, seqs[1], balances[1], f"b-{seqs}-{balances}"]
+    if error is None:
+        raw(INSERT_TWO, params)
+        return
+    with pytest.raises(DatabaseError, match=error):
+        raw(INSERT_TWO, params)
+
+
 def test_raw_insert_in_another_currency_fails():
     wallet = WalletFactory()
     with pytest.raises(DatabaseError, match="posted to a wallet in USD"):
