@@ -437,6 +437,7 @@ class _Staged:
 
 def _stage(agency: Agency, index: int, event: UsageEvent, price: ResolvedPrice,
            now: datetime) -> _Staged:
+    """The event's charge before the locks: everything but a tiered amount and the entry."""
     currency = agency.currency
     # A flat price does not depend on the period's usage so far: price it now.
     amount, unit_price, breakdown = (
@@ -469,7 +470,8 @@ def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
     them (flat prices, the charges' values, the models of the answer) is done before or
     after the transaction."""
     now = timezone.now()
-    staged = [_stage(agency, index, event, prices[index], now) for index, event in pending]
+    staged_events = [_stage(agency, index, event, prices[index], now)
+                     for index, event in pending]
     results: dict[int, UsageResult | DomainError] = {}
     with transaction.atomic():
         wallets = wallets_lock({event.sub_account.wallet.pk for _, event in pending})
@@ -477,31 +479,31 @@ def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
                     .filter(agency=agency, idempotency_key__in=[
                         event.idempotency_key for _, event in pending])} if replays else {}
         fresh: list[_Staged] = []
-        for item in staged:
-            found = existing.get(item.event.idempotency_key)
+        for staged in staged_events:
+            found = existing.get(staged.event.idempotency_key)
             if found is None:
-                fresh.append(item)
+                fresh.append(staged)
                 continue
             try:
-                results[item.index] = _replay(found, item.event)
+                results[staged.index] = _replay(found, staged.event)
             except DomainError as exc:
-                results[item.index] = exc
+                results[staged.index] = exc
         if not fresh:
             return results
         increments: dict[tuple, Decimal] = defaultdict(Decimal)
-        for item in fresh:
-            increments[item.counter_key] += item.event.quantity
+        for staged in fresh:
+            increments[staged.counter_key] += staged.event.quantity
         used = _counters_add(increments)
         currency = agency.currency
         postings: dict[int, list[tuple[_Staged, Posting]]] = defaultdict(list)
-        for item in fresh:
-            row, event = item.row, item.event
-            if item.price.is_tiered:
+        for staged in fresh:
+            row, event = staged.row, staged.event
+            if staged.price.is_tiered:
                 row["amount"], _, row["tier_breakdown"] = _price_event(
-                    event, item.price, used[item.counter_key])
-            used[item.counter_key] += event.quantity
+                    event, staged.price, used[staged.counter_key])
+            used[staged.counter_key] += event.quantity
             if row["billed_to"] == UsageCharge.BilledTo.WALLET and row["amount"] > 0:
-                postings[event.sub_account.wallet.pk].append((item, Posting(
+                postings[event.sub_account.wallet.pk].append((staged, Posting(
                     kind=Entry.Kind.USAGE, amount=-row["amount"], currency=currency,
                     idempotency_key=_entry_key(agency, event.idempotency_key),
                     reference_type="usage_charge", reference_id=str(row["id"]),
@@ -512,26 +514,27 @@ def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
                                        for wallet_id, pairs in postings.items()},
             keys_new=True, models=False)
         for wallet_id, pairs in postings.items():
-            for (item, _), (entry, _) in zip(pairs, appended[wallet_id], strict=True):
-                item.row["entry_id"], item.entry = entry.pk, entry
-        insert_rows(UsageCharge, [item.row for item in fresh])
+            for (staged, _), (entry, _) in zip(pairs, appended[wallet_id], strict=True):
+                staged.row["entry_id"], staged.entry = entry.pk, entry
+        insert_rows(UsageCharge, [staged.row for staged in fresh])
         usage_recorded.send(sender=UsageCharge, charges=[UsageFacts(
-            agency_id=agency.pk, sub_account_id=item.event.sub_account.pk,
-            item_id=item.event.item.code, billed_to=item.row["billed_to"],
-            quantity=item.event.quantity, amount=item.row["amount"],
-            base_cost_amount=item.row["base_cost_amount"],
-            reached_ledger_at=item.entry.created_at if item.entry else now) for item in fresh])
+            agency_id=agency.pk, sub_account_id=staged.event.sub_account.pk,
+            item_id=staged.event.item.code, billed_to=staged.row["billed_to"],
+            quantity=staged.event.quantity, amount=staged.row["amount"],
+            base_cost_amount=staged.row["base_cost_amount"],
+            reached_ledger_at=staged.entry.created_at if staged.entry else now)
+            for staged in fresh])
         for wallet_id in postings:
             wallet = wallets[wallet_id]
             balance = wallet.balance.amount
             if balance < wallet.auto_topup_threshold.amount:
                 transaction.on_commit(lambda w=wallet, b=balance: wallet_debited.send(
                     sender=UsageCharge, wallet_id=w.pk, balance=b, wallet=w))
-    for item in fresh:
-        after = (item.entry.balance_after if item.entry
-                 else wallets[item.event.sub_account.wallet.pk].balance.amount)
-        results[item.index] = UsageResult(row=item.row, item=item.event.item, replayed=False,
-                                          wallet_balance=after)
+    for staged in fresh:
+        after = (staged.entry.balance_after if staged.entry
+                 else wallets[staged.event.sub_account.wallet.pk].balance.amount)
+        results[staged.index] = UsageResult(row=staged.row, item=staged.event.item,
+                                            replayed=False, wallet_balance=after)
     return results
 
 
