@@ -1,12 +1,15 @@
-"""A database cursor for the raw SQL of the usage hot path: on PostgreSQL it binds
-parameters on the server and prepares each statement, so a statement run again skips its
-parse and plan (a single usage event's statements cost PostgreSQL about 40 % less CPU).
+"""SQL for the usage hot path, where the ORM's per-query work costs more than the queries.
 
-Django's own cursors bind on the client and prepare nothing: preparing is not safe for every
-query the ORM writes (a parameter inside GROUP BY, say), hence the opt-in per statement.
-Prepared statements live in the connection (psycopg keeps the last 100); the SQL handed to this
-cursor should be the same text for the same kind of statement (arrays, not lists of
-placeholders) so it is prepared once. Queries are still logged and wrapped by Django.
+- `prepared_cursor`: on PostgreSQL it binds parameters on the server and prepares each
+  statement, so a statement run again skips its parse and plan (a single usage event's
+  statements cost PostgreSQL about 40 % less CPU). Django's own cursors bind on the client and
+  prepare nothing: preparing is not safe for every query the ORM writes (a parameter inside
+  GROUP BY, say), hence the opt-in. Prepared statements live in the connection (psycopg keeps
+  the last 100), so a pooler in front of PostgreSQL must keep sessions; the SQL handed to this
+  cursor should have the same text for the same kind of statement (`where_in`, `rows_source`)
+  so it is prepared once. Queries are still logged and wrapped by Django.
+- `models_from_rows` (with `model_columns`): rows of a raw SELECT as model instances.
+- `insert_rows` and `rows_source`: many rows in one statement, or by COPY, from plain values.
 """
 
 import json
