@@ -19,6 +19,10 @@ CHECKS = [checks.not_a_server_error, checks.status_code_conformance,
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
 
 
+# PostgreSQL: the tenants' closed periods leave append-only rows (statements, invoices), and
+# a transactional test's flush deletes them row by row on SQLite, which its triggers refuse
+# (PostgreSQL truncates).
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @schema.parametrize()
 @settings(max_examples=8, deadline=None, phases=[Phase.explicit, Phase.generate],
