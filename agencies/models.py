@@ -41,6 +41,10 @@ class Agency(models.Model):
     stripe_account_id = models.CharField(max_length=255, blank=True)
     stripe_restricted_key = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Raised by database triggers on every write of this agency's prices, its clients'
+    # overrides or the base costs of its currency (migrations agencies 0005, subaccounts
+    # 0003): a price book cached under an older version is never used again.
+    prices_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name_plural = "agencies"

@@ -30,6 +30,12 @@ class _PreparingCursor(Cursor):
     def close(self):
         pass
 
+    def _send_query_prepared(self, name, pgq, *, binary=None):
+        # psycopg keeps the statement it sent (`_query`, which Django's query log reads) only
+        # for statements it does not prepare: without this the log shows None.
+        self._query = pgq
+        super()._send_query_prepared(name, pgq, binary=binary)
+
 
 def prepared_cursor():
     """A Django cursor (use it in a `with`) whose statements are prepared on PostgreSQL; on

@@ -43,3 +43,35 @@ def vendor_sql(**by_vendor: tuple[list[str], list[str]]) -> migrations.RunPython
         return apply
 
     return migrations.RunPython(run(0), run(1))
+
+
+def prices_version_trigger(table: str, agencies_where: str) -> migrations.RunPython:
+    """After every INSERT, UPDATE or DELETE of a row of `table`, raise `prices_version` of the
+    agencies that `agencies_where` picks for it (SQL with `{row}` for the row, e.g.
+    `id = {row}.agency_id`): a price book cached for an agency is dropped whatever writes a
+    price (`subaccounts.pricing.price_book_cached`)."""
+    bump = "UPDATE agencies_agency SET prices_version = prices_version + 1 WHERE "
+    new, old = bump + agencies_where.format(row="NEW"), bump + agencies_where.format(row="OLD")
+    pg_forward = f"""
+        CREATE OR REPLACE FUNCTION {table}_prices_version() RETURNS trigger AS $$
+        BEGIN
+            IF TG_OP <> 'DELETE' THEN {new}; END IF;
+            IF TG_OP <> 'INSERT' THEN {old}; END IF;
+            RETURN NULL;
+        END $$ LANGUAGE plpgsql;
+        CREATE TRIGGER {table}_prices_version AFTER INSERT OR UPDATE OR DELETE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION {table}_prices_version();
+    """
+    pg_backward = f"""
+        DROP TRIGGER IF EXISTS {table}_prices_version ON {table};
+        DROP FUNCTION IF EXISTS {table}_prices_version();
+    """
+    sqlite_forward = [
+        f"CREATE TRIGGER {table}_prices_version_{op.lower()} AFTER {op} ON {table} "
+        f"BEGIN {'; '.join(statements)}; END;"
+        for op, statements in [("INSERT", [new]), ("UPDATE", [new, old]), ("DELETE", [old])]
+    ]
+    sqlite_backward = [f"DROP TRIGGER IF EXISTS {table}_prices_version_{op};"
+                       for op in ("insert", "update", "delete")]
+    return vendor_sql(postgresql=([pg_forward], [pg_backward]),
+                      sqlite=(sqlite_forward, sqlite_backward))

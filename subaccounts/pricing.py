@@ -7,9 +7,11 @@ quantity in the billing period (CONTRACT section 4).
 """
 
 import json
+import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
@@ -161,6 +163,37 @@ class PriceBook:
             source = PriceSource.AGENCY
         return _resolved(item=item, currency=self.currency, base=base.amount, row=row,
                          source=source)
+
+
+# A client's book is reused by the next requests about that client in this process while its
+# agency's prices_version is unchanged (database triggers raise it on every price write) and
+# for at most BOOK_LIFETIME: the book is loaded that far ahead, so a price scheduled to start
+# meanwhile is in it. Least recently used books go first.
+BOOK_LIFETIME = timedelta(seconds=60)
+BOOKS_KEPT = 1024
+_books: OrderedDict[tuple, tuple[datetime, PriceBook]] = OrderedDict()
+_books_lock = threading.Lock()
+
+
+def price_book_cached(*, agency, prices_version: int, sub_account: SubAccount,
+                      until: datetime) -> PriceBook:
+    """The book of one client that resolves any moment up to `until`. `prices_version` must
+    be read from the database in the caller's request, not taken from an agency loaded
+    earlier."""
+    key = (agency.pk, prices_version, sub_account.pk)
+    with _books_lock:
+        kept = _books.get(key)
+        if kept is not None and until <= kept[0]:
+            _books.move_to_end(key)
+            return kept[1]
+    horizon = until + BOOK_LIFETIME
+    book = PriceBook(agency=agency, sub_accounts=[sub_account], until=horizon)
+    with _books_lock:
+        _books[key] = (horizon, book)
+        _books.move_to_end(key)
+        while len(_books) > BOOKS_KEPT:
+            _books.popitem(last=False)
+    return book
 
 
 def price_resolve(*, sub_account: SubAccount, item: BillableItem, moment: datetime,

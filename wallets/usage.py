@@ -51,7 +51,7 @@ from hoopbilling.db import (
 from hoopbilling.errors import DomainError, IdempotencyConflict, InvalidInput, NotFound
 from hoopbilling.money import fits_amount, quantize_amount
 from subaccounts.models import SubAccount
-from subaccounts.pricing import PriceBook, ResolvedPrice
+from subaccounts.pricing import PriceBook, ResolvedPrice, price_book_cached
 from subaccounts.suspension import item_blocked
 
 from . import segments
@@ -226,27 +226,30 @@ def _catalog() -> dict[str, BillableItem]:
 _CATALOG: dict[str, BillableItem] = {}
 
 
-def _sub_accounts(agency: Agency, ids) -> dict[uuid.UUID, SubAccount]:
-    """The agency's sub-accounts of `ids` with their wallets: one prepared statement."""
+def _sub_accounts(agency: Agency, ids) -> tuple[dict[uuid.UUID, SubAccount], int | None]:
+    """The agency's sub-accounts of `ids` with their wallets, and the agency's prices_version
+    as of now (None when none is found): one prepared statement."""
     uuid_field = SubAccount._meta.pk
     where, params = where_in("s.id", [uuid_field.get_db_prep_value(pk, connection)
                                       for pk in ids])
     with prepared_cursor() as cursor:
         cursor.execute(
-            f"SELECT {model_columns(SubAccount, 's')}, {model_columns(Wallet, 'w')} "
-            "FROM subaccounts_subaccount s JOIN wallets_wallet w ON w.sub_account_id = s.id "
+            f"SELECT {model_columns(SubAccount, 's')}, {model_columns(Wallet, 'w')}, "
+            "a.prices_version FROM subaccounts_subaccount s "
+            "JOIN wallets_wallet w ON w.sub_account_id = s.id "
+            "JOIN agencies_agency a ON a.id = s.agency_id "
             f"WHERE s.agency_id = %s AND {where}",
             [uuid_field.get_db_prep_value(agency.pk, connection), *params])
         rows = cursor.fetchall()
     width = len(SubAccount._meta.concrete_fields)
     found = {}
     for sub_account, wallet in zip(models_from_rows(SubAccount, [row[:width] for row in rows]),
-                                   models_from_rows(Wallet, [row[width:] for row in rows]),
+                                   models_from_rows(Wallet, [row[width:-1] for row in rows]),
                                    strict=True):
         sub_account.agency = agency  # the caller's own: no join, no second copy
         sub_account.wallet = wallet
         found[sub_account.pk] = sub_account
-    return found
+    return found, rows[0][-1] if rows else None
 
 
 class _Lookups:
@@ -262,15 +265,24 @@ class _Lookups:
                     ids.add(uuid.UUID(str(data.get("sub_account"))))
                 except ValueError:
                     continue
-        self.sub_accounts = _sub_accounts(agency, ids) if ids else {}
+        self.sub_accounts, self.prices_version = (_sub_accounts(agency, ids) if ids
+                                                  else ({}, None))
         self._book: PriceBook | None = None
 
     def price(self, event: UsageEvent) -> ResolvedPrice:
         # One book for the whole request: one query however the events spread in time
-        # (an event is at most FUTURE_SKEW ahead of now).
+        # (an event is at most FUTURE_SKEW ahead of now). A request about one client (every
+        # single event) reuses that client's book from earlier requests while the agency's
+        # prices are unchanged.
         if self._book is None:
-            self._book = PriceBook(agency=self.agency, sub_accounts=self.sub_accounts.values(),
-                                   until=timezone.now() + FUTURE_SKEW)
+            until = timezone.now() + FUTURE_SKEW
+            if len(self.sub_accounts) == 1:
+                self._book = price_book_cached(
+                    agency=self.agency, prices_version=self.prices_version,
+                    sub_account=event.sub_account, until=until)
+            else:
+                self._book = PriceBook(agency=self.agency,
+                                       sub_accounts=self.sub_accounts.values(), until=until)
         return self._book.resolve(sub_account=event.sub_account, item=event.item,
                                   moment=event.occurred_at)
 
