@@ -7,21 +7,30 @@ append-only refusals so local runs behave the same way where it matters most.
 from django.db import migrations
 
 
+def _pg_row_trigger(table: str, name: str, events: str, body: str) -> tuple[str, str]:
+    """(create, drop) of the PostgreSQL function `{table}_{name}` with `body` and its row
+    trigger on `table` for `events` (e.g. "BEFORE UPDATE OR DELETE")."""
+    create = f"""
+        CREATE OR REPLACE FUNCTION {table}_{name}() RETURNS trigger AS $$
+        BEGIN
+            {body}
+        END $$ LANGUAGE plpgsql;
+        CREATE TRIGGER {table}_{name} {events} ON {table}
+            FOR EACH ROW EXECUTE FUNCTION {table}_{name}();
+    """
+    drop = f"""
+        DROP TRIGGER IF EXISTS {table}_{name} ON {table};
+        DROP FUNCTION IF EXISTS {table}_{name}();
+    """
+    return create, drop
+
+
 def append_only(table: str) -> migrations.RunPython:
     """Refuse UPDATE and DELETE on `table`: rows are corrected by new rows, never edited."""
-    pg_forward = f"""
-        CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$
-        BEGIN
-            RAISE EXCEPTION '{table} is append-only: % refused', TG_OP
-                USING ERRCODE = 'insufficient_privilege';
-        END $$ LANGUAGE plpgsql;
-        CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
-            FOR EACH ROW EXECUTE FUNCTION {table}_append_only();
-    """
-    pg_backward = f"""
-        DROP TRIGGER IF EXISTS {table}_append_only ON {table};
-        DROP FUNCTION IF EXISTS {table}_append_only();
-    """
+    pg_forward, pg_backward = _pg_row_trigger(
+        table, "append_only", "BEFORE UPDATE OR DELETE",
+        f"RAISE EXCEPTION '{table} is append-only: % refused', TG_OP "
+        "USING ERRCODE = 'insufficient_privilege';")
     sqlite_forward = [
         f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
         f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END;"
@@ -52,20 +61,10 @@ def prices_version_trigger(table: str, agencies_where: str) -> migrations.RunPyt
     price (`subaccounts.pricing.price_book_cached`)."""
     bump = "UPDATE agencies_agency SET prices_version = prices_version + 1 WHERE "
     new, old = bump + agencies_where.format(row="NEW"), bump + agencies_where.format(row="OLD")
-    pg_forward = f"""
-        CREATE OR REPLACE FUNCTION {table}_prices_version() RETURNS trigger AS $$
-        BEGIN
-            IF TG_OP <> 'DELETE' THEN {new}; END IF;
-            IF TG_OP <> 'INSERT' THEN {old}; END IF;
-            RETURN NULL;
-        END $$ LANGUAGE plpgsql;
-        CREATE TRIGGER {table}_prices_version AFTER INSERT OR UPDATE OR DELETE ON {table}
-            FOR EACH ROW EXECUTE FUNCTION {table}_prices_version();
-    """
-    pg_backward = f"""
-        DROP TRIGGER IF EXISTS {table}_prices_version ON {table};
-        DROP FUNCTION IF EXISTS {table}_prices_version();
-    """
+    pg_forward, pg_backward = _pg_row_trigger(
+        table, "prices_version", "AFTER INSERT OR UPDATE OR DELETE",
+        f"IF TG_OP <> 'DELETE' THEN {new}; END IF; "
+        f"IF TG_OP <> 'INSERT' THEN {old}; END IF; RETURN NULL;")
     sqlite_forward = [
         f"CREATE TRIGGER {table}_prices_version_{op.lower()} AFTER {op} ON {table} "
         f"BEGIN {'; '.join(statements)}; END;"
