@@ -13,13 +13,12 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
-from functools import lru_cache
 
 from django.db import connection, transaction
 from django.utils import timezone
 from moneyed import Money
 
-from hoopbilling.db import BULK_FROM, prepared_cursor
+from hoopbilling.db import BULK_FROM, insert_rows, prepared_cursor, rows_source, where_in
 from hoopbilling.errors import CurrencyMismatch, IdempotencyConflict, InvalidInput
 from hoopbilling.money import ensure_decimal, fits_amount, quantize_amount
 
@@ -126,15 +125,6 @@ INSERT_COLUMNS = ("wallet_id", "seq", "kind", "amount", "amount_currency", "bala
                   "corrects_id", "memo", "actor_label", "created_at", "hash")
 
 
-@lru_cache(maxsize=64)
-def _insert_sql(count: int, on_conflict: str) -> str:
-    """The INSERT … VALUES of `count` entries (fewer than BULK_FROM on PostgreSQL, which
-    prepares each count's text once). Kept: it runs on every posting."""
-    row = "(" + ", ".join(["%s"] * len(INSERT_COLUMNS)) + ")"
-    return (f"INSERT INTO wallets_entry ({', '.join(INSERT_COLUMNS)}) "
-            f"VALUES {', '.join([row] * count)}{on_conflict} RETURNING id, wallet_id, seq")
-
-
 def _insert(entries: list[NewEntry], heads: list[NewEntry], *,
             unless_posted: bool = False) -> bool:
     """The entries, then each wallet's new head (`heads`: the last new entry of each wallet):
@@ -142,20 +132,17 @@ def _insert(entries: list[NewEntry], heads: list[NewEntry], *,
     overhead would lengthen how long the locks are held. Sets each entry's pk.
 
     A few entries go in by one INSERT … VALUES … RETURNING id. From `BULK_FROM` on PostgreSQL
-    their ids are drawn from the sequence first and the rows sent by COPY, and the heads
-    updated by one statement.
+    their ids are drawn from the sequence first and the rows sent by `insert_rows` (COPY),
+    and the heads updated by one statement.
 
     `unless_posted` (a single entry only) inserts nothing when its key is already in the
     ledger and returns False: the replay check costs no extra round trip. With several
     entries a skipped row would break the chain, so they are checked beforehand instead.
     """
     ops = connection.ops
-    rows = [[
-        e.wallet_id, e.seq, e.kind, ops.adapt_decimalfield_value(e.amount, 18, 6), e.currency,
-        ops.adapt_decimalfield_value(e.balance_after, 18, 6), e.currency, e.idempotency_key,
-        e.reference_type, e.reference_id, e.corrects_id, e.memo, e.actor_label,
-        ops.adapt_datetimefield_value(e.created_at), e.hash,
-    ] for e in entries]
+    rows = [(e.wallet_id, e.seq, e.kind, e.amount, e.currency, e.balance_after, e.currency,
+             e.idempotency_key, e.reference_type, e.reference_id, e.corrects_id, e.memo,
+             e.actor_label, e.created_at, e.hash) for e in entries]
     assert not unless_posted or len(entries) == 1
     bulk = connection.vendor == "postgresql" and len(entries) >= BULK_FROM
     with prepared_cursor() as cursor:
@@ -164,14 +151,14 @@ def _insert(entries: list[NewEntry], heads: list[NewEntry], *,
                            "FROM generate_series(1, %s)", [len(entries)])
             for entry, (pk,) in zip(entries, cursor.fetchall(), strict=True):
                 entry.pk = pk
-            with connection.wrap_database_errors, cursor.copy(
-                    f"COPY wallets_entry (id, {', '.join(INSERT_COLUMNS)}) FROM STDIN") as copy:
-                for entry, row in zip(entries, rows, strict=True):
-                    copy.write_row([entry.pk, *row])
+            insert_rows(Entry, [dict(zip(("id", *INSERT_COLUMNS), (entry.pk, *row),
+                                         strict=True))
+                                for entry, row in zip(entries, rows, strict=True)])
         else:
             on_conflict = " ON CONFLICT (idempotency_key) DO NOTHING" if unless_posted else ""
-            cursor.execute(_insert_sql(len(entries), on_conflict),
-                           [value for row in rows for value in row])
+            source, params = rows_source(Entry, list(INSERT_COLUMNS), rows)
+            cursor.execute(f"INSERT INTO wallets_entry ({', '.join(INSERT_COLUMNS)}) {source}"
+                           f"{on_conflict} RETURNING id, wallet_id, seq", params)
             ids = {(wallet_id, seq): pk for pk, wallet_id, seq in cursor.fetchall()}
             if not ids:
                 return False
@@ -196,10 +183,9 @@ def _insert(entries: list[NewEntry], heads: list[NewEntry], *,
 
 
 def _already_posted(keys: list[str]) -> dict[str, Entry]:
+    where, params = where_in("idempotency_key", keys)
     with prepared_cursor() as cursor:
-        cursor.execute(
-            f"SELECT id FROM wallets_entry WHERE idempotency_key IN "
-            f"({', '.join(['%s'] * len(keys))})", keys)
+        cursor.execute(f"SELECT id FROM wallets_entry WHERE {where}", params)
         ids = [r[0] for r in cursor.fetchall()]
     if not ids:
         return {}
