@@ -139,6 +139,16 @@ class UsageResult:
 _CHARGE_FIELDS = [field.attname for field in UsageCharge._meta.concrete_fields]
 
 
+def charge_values(charge: UsageCharge) -> dict:
+    """A stored charge as `UsageResult.row` holds one: values by attname, amounts as
+    Decimals."""
+    row = {name: getattr(charge, name) for name in _CHARGE_FIELDS}
+    for name, value in row.items():
+        if isinstance(value, Money):
+            row[name] = value.amount
+    return row
+
+
 # --- validation -----------------------------------------------------------------------------
 
 def _decimal_quantity(raw) -> Decimal:
@@ -398,12 +408,8 @@ def _replay(charge: UsageCharge, event: UsageEvent) -> UsageResult:
     or IdempotencyConflict."""
     balance = (charge.entry.balance_after.amount if charge.entry_id
                else event.sub_account.wallet.balance.amount)
-    row = {name: getattr(charge, name) for name in _CHARGE_FIELDS}
-    for name, value in row.items():
-        if isinstance(value, Money):
-            row[name] = value.amount
-    return UsageResult(row=row, item=event.item, replayed=False, wallet_balance=balance,
-                       model=charge).replayed_for(event)
+    return UsageResult(row=charge_values(charge), item=event.item, replayed=False,
+                       wallet_balance=balance, model=charge).replayed_for(event)
 
 
 def _counters_add(increments: dict[tuple, Decimal]) -> dict[tuple, Decimal]:

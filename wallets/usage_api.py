@@ -22,11 +22,12 @@ from hoopbilling.errors import DomainError, InvalidInput
 from hoopbilling.schema import ErrorSerializer
 from subaccounts.models import SubAccount
 
-from .models import Entry, UsageCharge
+from .models import Entry
 from .usage import (
     BATCH_MAX,
     Quote,
     UsageResult,
+    charge_values,
     plain_quantity,
     usage_quote,
     usage_record,
@@ -91,21 +92,22 @@ class ChargeSerializer(QuoteSerializer):
     replayed = serializers.BooleanField()
 
 
-def _money(value) -> str | None:
-    return None if value is None else f"{value.amount:f}"
-
-
-def charge_explanation(charge: UsageCharge) -> dict:
-    return {
-        "price_source": charge.price_source, "price_per": charge.item.price_per,
-        "tier_breakdown": charge.tier_breakdown, "details": charge.details,
-        "base_cost_amount": _money(charge.base_cost_amount),
-        "occurred_at": charge.occurred_at.isoformat(),
-    }
-
-
 def _amount(value) -> str | None:
     return None if value is None else f"{value:f}"
+
+
+def _money(value) -> str | None:
+    return None if value is None else _amount(value.amount)
+
+
+def charge_explanation(row: dict, price_per: int) -> dict:
+    """Why a charge is what it is, from its values (`UsageResult.row`, `charge_values`)."""
+    return {
+        "price_source": row["price_source"], "price_per": price_per,
+        "tier_breakdown": row["tier_breakdown"], "details": row["details"],
+        "base_cost_amount": _amount(row["base_cost_amount"]),
+        "occurred_at": row["occurred_at"].isoformat(),
+    }
 
 
 def charge_json(result: UsageResult) -> dict:
@@ -117,10 +119,7 @@ def charge_json(result: UsageResult) -> dict:
         "unit_price": _amount(row["unit_price"]), "amount": _amount(row["amount"]),
         "currency": row["amount_currency"], "billed_to": row["billed_to"],
         "wallet_balance": f"{result.wallet_balance:f}", "replayed": result.replayed,
-        "price_source": row["price_source"], "price_per": result.item.price_per,
-        "tier_breakdown": row["tier_breakdown"], "details": row["details"],
-        "base_cost_amount": _amount(row["base_cost_amount"]),
-        "occurred_at": row["occurred_at"].isoformat(),
+        **charge_explanation(row, result.item.price_per),
     }
 
 
@@ -229,7 +228,9 @@ def entry_json(entry: Entry) -> dict:
         "quantity": plain_quantity(charge.quantity) if charge else None,
         "unit_price": _money(charge.unit_price) if charge else None,
         "created_at": entry.created_at.isoformat(), "memo": entry.memo,
-        "charge": {"id": str(charge.id), **charge_explanation(charge)} if charge else None,
+        "charge": ({"id": str(charge.id),
+                    **charge_explanation(charge_values(charge), charge.item.price_per)}
+                   if charge else None),
     }
 
 
