@@ -380,15 +380,25 @@ def _price_event(event: UsageEvent, price: ResolvedPrice, already: Decimal,
     return amount, None, breakdown
 
 
+def _billed_to(event: UsageEvent) -> str:
+    """Rebilled usage debits the client's wallet; absorbed usage stays with the agency."""
+    return (UsageCharge.BilledTo.WALLET if event.sub_account.is_rebilled
+            else UsageCharge.BilledTo.AGENCY)
+
+
+def _base_cost_amount(event: UsageEvent, price: ResolvedPrice) -> Decimal:
+    return _share(event.quantity, price.base_cost, event.item.price_per)
+
+
 def _quote(event: UsageEvent, price: ResolvedPrice, already: Decimal, balance: Decimal) -> Quote:
     amount, unit_price, breakdown = _price_event(event, price, already)
-    rebilled = event.sub_account.is_rebilled
+    billed_to = _billed_to(event)
     return Quote(
         event=event, price=price, amount=amount, unit_price=unit_price,
-        tier_breakdown=breakdown,
-        base_cost_amount=_share(event.quantity, price.base_cost, event.item.price_per),
-        billed_to=UsageCharge.BilledTo.WALLET if rebilled else UsageCharge.BilledTo.AGENCY,
-        wallet_balance=balance - amount if rebilled else balance,
+        tier_breakdown=breakdown, base_cost_amount=_base_cost_amount(event, price),
+        billed_to=billed_to,
+        wallet_balance=(balance - amount if billed_to == UsageCharge.BilledTo.WALLET
+                        else balance),
     )
 
 
@@ -467,11 +477,9 @@ def _stage(agency: Agency, index: int, event: UsageEvent, price: ResolvedPrice,
         "quantity": event.quantity, "unit_price_currency": currency, "unit_price": unit_price,
         "amount_currency": currency, "amount": amount, "base_cost_unit_currency": currency,
         "base_cost_unit": price.base_cost, "base_cost_amount_currency": currency,
-        "base_cost_amount": _share(event.quantity, price.base_cost, event.item.price_per),
+        "base_cost_amount": _base_cost_amount(event, price),
         "price_source": price.source, "tier_breakdown": breakdown, "details": event.details,
-        "billed_to": (UsageCharge.BilledTo.WALLET if event.sub_account.is_rebilled
-                      else UsageCharge.BilledTo.AGENCY),
-        "entry_id": None,
+        "billed_to": _billed_to(event), "entry_id": None,
     }
     return _Staged(index=index, event=event, price=price, row=row,
                    counter_key=(event.sub_account.pk, event.item.code, _period_start(event)))
