@@ -44,17 +44,21 @@ def browser(_chromium_paths):
     driver.quit()
 
 
-def submit_and_wait(browser, submit):
-    """Click a form's submit button and wait for the answer page: reading the old page
-    meanwhile races the navigation. While Chrome swaps the documents, asking about the old
-    button can fail with "Node … does not belong to the document": asked again."""
+def click_and_wait(browser, element):
+    """Click a link or a submit button and wait for the next page to load: reading the old page
+    meanwhile races the navigation (an element found on the old page and read on the new one
+    fails with "Node … does not belong to the document"). While Chrome swaps the documents,
+    asking about the old one can fail the same way: asked again."""
     from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
     from selenium.webdriver.support.expected_conditions import staleness_of
     from selenium.webdriver.support.ui import WebDriverWait
 
-    submit.click()
-    WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,)).until(
-        staleness_of(submit))
+    old_document = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    wait = WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,))
+    wait.until(staleness_of(old_document))
+    wait.until(lambda b: b.execute_script("return document.readyState") == "complete")
 
 
 def login(browser, live_server, username, password):
@@ -63,7 +67,7 @@ def login(browser, live_server, username, password):
     browser.get(f"{live_server.url}/accounts/login/")
     browser.find_element(By.ID, "id_username").send_keys(username)
     browser.find_element(By.ID, "id_password").send_keys(password)
-    submit_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "button[type=submit]"))
 
 
 def screenshot(browser, name):

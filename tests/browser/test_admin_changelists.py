@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser.conftest import screenshot, submit_and_wait
+from tests.browser.conftest import click_and_wait, screenshot
 from tests.factories import EntryFactory, SubAccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -17,7 +17,7 @@ def admin_login(browser, live_server, username, password):
     browser.get(f"{live_server.url}/admin/login/")
     browser.find_element(By.ID, "id_username").send_keys(username)
     browser.find_element(By.ID, "id_password").send_keys(password)
-    submit_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "input[type=submit]"))
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "input[type=submit]"))
 
 
 def filter_titles(browser):
@@ -45,8 +45,8 @@ def test_wallet_and_ledger_changelists_render_with_their_filters(browser, live_s
     screenshot(browser, "admin-wallets")
 
     # from the wallet to its ledger: only its entries, amounts to six places
-    browser.find_element(
-        By.XPATH, "//tr[contains(., 'Busy Bakery')]//a[text()='ledger']").click()
+    click_and_wait(browser, browser.find_element(
+        By.XPATH, "//tr[contains(., 'Busy Bakery')]//a[text()='ledger']"))
     rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
     text = browser.find_element(By.ID, "result_list").text
     assert len(rows) == 2 and "-0.0079 USD" in text and "Quiet Cafe" not in text

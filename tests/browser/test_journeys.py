@@ -15,7 +15,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from hoopbilling.celery import app as celery_app
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import click_and_wait, login, screenshot
 from wallets import demo
 
 # PostgreSQL: the test database is flushed after each test, and only PostgreSQL's TRUNCATE gets
@@ -54,30 +54,32 @@ def test_agency_admin_prices_overrides_and_reads_the_dashboard(browser, live_ser
     login(browser, live_server, *demo.AGENCY_ADMIN)
 
     # the grid arrives marked up; raise the MMS price
-    browser.find_element(By.LINK_TEXT, "Rebilling & prices").click()
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Rebilling & prices"))
     sms_row = browser.find_element(By.CSS_SELECTOR, "#price-grid tr[data-item='sms_outbound']")
     assert "0.015800" in sms_row.text and "50.00 %" in sms_row.text
     full_page(browser)
     screenshot(browser, "price-grid")
-    browser.find_element(By.ID, "edit-prices").click()
+    click_and_wait(browser, browser.find_element(By.ID, "edit-prices"))
     price = browser.find_element(By.NAME, "price_mms_outbound")
     price.clear()
     price.send_keys("0.0450")
-    browser.find_element(By.CSS_SELECTOR, "#price-grid-form button[type=submit]").click()
+    click_and_wait(browser, browser.find_element(
+        By.CSS_SELECTOR, "#price-grid-form button[type=submit]"))
     assert "Saved 1 price: Outbound MMS." in messages_text(browser)
     assert "0.045000" in browser.find_element(
         By.CSS_SELECTOR, "#price-grid tr[data-item='mms_outbound']").text
 
     # Cedar Roofing gets its own price for review requests
-    browser.find_element(By.LINK_TEXT, "Sub-accounts").click()
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Sub-accounts"))
     cedar = browser.find_element(By.XPATH,
                                  "//table[@id='subaccounts']//tr[td[text()='Cedar Roofing']]")
-    cedar.find_element(By.LINK_TEXT, "Billing settings").click()
+    click_and_wait(browser, cedar.find_element(By.LINK_TEXT, "Billing settings"))
     Select(browser.find_element(By.NAME, "mode_review_request")).select_by_value("override")
     price = browser.find_element(By.NAME, "price_review_request")
     price.clear()
     price.send_keys("0.0300")
-    browser.find_element(By.CSS_SELECTOR, "#client-price-form button[type=submit]").click()
+    click_and_wait(browser, browser.find_element(
+        By.CSS_SELECTOR, "#client-price-form button[type=submit]"))
     assert "Saved Cedar Roofing's prices" in messages_text(browser)
     review_row = browser.find_element(
         By.CSS_SELECTOR, "#client-price-grid tr[data-item='review_request']").text
@@ -88,7 +90,7 @@ def test_agency_admin_prices_overrides_and_reads_the_dashboard(browser, live_ser
     screenshot(browser, "client-prices")
 
     # the dashboard: this period's revenue above the platform cost, a drawn chart
-    browser.find_element(By.LINK_TEXT, "Billing").click()
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Billing"))
     revenue = amount(browser.find_element(By.ID, "revenue").text)
     cost = amount(browser.find_element(By.ID, "platform-cost").text)
     assert revenue > cost > 0
@@ -101,8 +103,8 @@ def test_agency_admin_prices_overrides_and_reads_the_dashboard(browser, live_ser
     screenshot(browser, "dashboard")
 
     # a client's ledger, from the dashboard
-    browser.find_element(By.CSS_SELECTOR, "#by-client").find_element(
-        By.LINK_TEXT, "Bluebird Dental").click()
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "#by-client").find_element(
+        By.LINK_TEXT, "Bluebird Dental"))
     ledger = browser.find_element(By.TAG_NAME, "main").text
     assert "Usage ledger · Bluebird Dental" in ledger
     assert "sms_outbound" in ledger or "Outbound SMS" in ledger
@@ -115,7 +117,7 @@ def test_client_admin_replaces_the_card_adds_funds_and_sees_the_history(browser,
     login(browser, live_server, *demo.CLIENT_ADMIN)
 
     # the client's billing page: balance, invoices, recent usage
-    browser.find_element(By.LINK_TEXT, "Billing").click()
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Billing"))
     page = browser.find_element(By.TAG_NAME, "main").text
     assert "Billing · Bluebird Dental" in page
     assert browser.find_elements(By.CSS_SELECTOR, "#usage-rows tbody tr")
@@ -124,18 +126,18 @@ def test_client_admin_replaces_the_card_adds_funds_and_sees_the_history(browser,
     screenshot(browser, "client-billing")
 
     # replace the card on the payment page
-    browser.find_element(By.PARTIAL_LINK_TEXT, "Card, add funds").click()
+    click_and_wait(browser, browser.find_element(By.PARTIAL_LINK_TEXT, "Card, add funds"))
     assert "Visa ending 4242" in browser.find_element(By.TAG_NAME, "main").text
-    browser.find_element(By.LINK_TEXT, "Replace card").click()
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Replace card"))
     Select(browser.find_element(By.NAME, "payment_method")).select_by_value("pm_card_mastercard")
-    browser.find_element(By.XPATH, "//button[text()='Save card']").click()
+    click_and_wait(browser, browser.find_element(By.XPATH, "//button[text()='Save card']"))
     assert "Card mastercard ending 4444 saved." in messages_text(browser)
 
     # add funds: charged at once (the worker's job, inline here)
     funds = browser.find_element(By.NAME, "amount")
     funds.clear()
     funds.send_keys("50")
-    browser.find_element(By.XPATH, "//button[text()='Charge my card']").click()
+    click_and_wait(browser, browser.find_element(By.XPATH, "//button[text()='Charge my card']"))
     assert "Your payment is on its way" in messages_text(browser)
     browser.refresh()
     latest = browser.find_element(By.CSS_SELECTOR, "#add-funds ~ section table tbody tr").text
@@ -144,7 +146,7 @@ def test_client_admin_replaces_the_card_adds_funds_and_sees_the_history(browser,
     screenshot(browser, "client-payments")
 
     # the history on the billing page shows the new balance and the top-up
-    browser.find_element(By.LINK_TEXT, "Billing").click()
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Billing"))
     after = amount(browser.find_element(By.ID, "balance").text)
     assert after == before + 50
     assert "50.00" in browser.find_element(By.ID, "topups").text

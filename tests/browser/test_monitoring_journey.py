@@ -8,7 +8,7 @@ from pypdf import PdfReader
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from tests.browser.conftest import login, screenshot, submit_and_wait
+from tests.browser.conftest import click_and_wait, login, screenshot
 from tests.factories import (
     AgencyMembershipFactory,
     BillableItemFactory,
@@ -66,10 +66,10 @@ def test_agency_sees_chart_filters_ledger_exports_csv_and_downloads_invoice_pdf(
     screenshot(browser, "billing-dashboard")
 
     # the ledger filters by item and exports the filtered view
-    browser.find_element(By.LINK_TEXT, "Bakery").click()
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Bakery"))
     Select(browser.find_element(By.ID, "id_item")).select_by_value("email_send")
-    submit_and_wait(browser, browser.find_element(By.CSS_SELECTOR,
-                                                  "#ledger-filters button[type=submit]"))
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR,
+                                                 "#ledger-filters button[type=submit]"))
     rows = browser.find_elements(By.CSS_SELECTOR, "#ledger tbody tr")
     assert len(rows) == 1 and "Email" in rows[0].text
     screenshot(browser, "usage-ledger")
@@ -85,7 +85,7 @@ def test_agency_sees_chart_filters_ledger_exports_csv_and_downloads_invoice_pdf(
     period_close(period=period, now=period.end)
     invoice = Invoice.objects.get(sub_account=client)
     browser.get(f"{live_server.url}/billing/invoices/")
-    browser.find_element(By.LINK_TEXT, invoice.display_number).click()
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, invoice.display_number))
     assert browser.find_element(By.ID, "usage-total").text == "1.71"
     status, content_type, body = _download(
         browser, browser.find_element(By.ID, "invoice-pdf").get_attribute("href"))

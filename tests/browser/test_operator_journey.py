@@ -8,7 +8,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from hoopbilling.models import AuditLog
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import click_and_wait, screenshot
 from tests.browser.test_admin_changelists import admin_login
 from tests.factories import EntryFactory, SubAccountFactory, UserFactory
 from wallets.integrity import ledger_verify
@@ -29,11 +29,11 @@ def test_operator_credits_a_wallet_with_a_reason(browser, live_server):
     row = browser.find_element(By.XPATH, "//tr[contains(., 'Harbor Yoga')]")
     row.find_element(By.CSS_SELECTOR, "input.action-select").click()
     Select(browser.find_element(By.NAME, "action")).select_by_value("credit")
-    browser.find_element(By.CSS_SELECTOR, "button[name=index]").click()
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "button[name=index]"))
     browser.find_element(By.NAME, "amount").send_keys("10")
     browser.find_element(By.NAME, "reason").send_keys("Goodwill credit for the outage")
     screenshot(browser, "admin-credit-form")
-    browser.find_element(By.CSS_SELECTOR, "input[name=apply]").click()
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "input[name=apply]"))
 
     # then the admin says so, the ledger has the adjustment, and the audit log the reason
     assert "Adjustment posted to 1 wallet" in browser.find_element(By.CSS_SELECTOR,

@@ -5,7 +5,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import click_and_wait, login, screenshot
 from tests.factories import AgencyMembershipFactory, SubAccountFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,45 +22,47 @@ def test_markup_override_reset_and_history(browser, live_server):
     login(browser, live_server, "a@x.test", "correct-horse-battery")
 
     # the grid starts at the base cost: no margin
-    browser.find_element(By.LINK_TEXT, "Rebilling & prices").click()
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Rebilling & prices"))
     assert "0.00 %" in row_text(browser, "price-grid", "sms_outbound")
 
     # a markup on SMS: base cost 0.0079 → 0.0158 is a 50 % margin
-    browser.find_element(By.ID, "edit-prices").click()
+    click_and_wait(browser, browser.find_element(By.ID, "edit-prices"))
     price = browser.find_element(By.NAME, "price_sms_outbound")
     price.clear()
     price.send_keys("0.0158")
-    browser.find_element(By.CSS_SELECTOR, "#price-grid-form button[type=submit]").click()
+    click_and_wait(browser, browser.find_element(
+        By.CSS_SELECTOR, "#price-grid-form button[type=submit]"))
     assert "Saved 1 price: Outbound SMS." in browser.find_element(By.CLASS_NAME, "messages").text
     sms_row = row_text(browser, "price-grid", "sms_outbound")
     assert "0.015800" in sms_row and "0.007900" in sms_row and "50.00 %" in sms_row
     screenshot(browser, "pricing-grid")
 
     # one client's own SMS price
-    browser.find_element(By.LINK_TEXT, "Sub-accounts").click()
-    browser.find_element(By.LINK_TEXT, "Billing settings").click()
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Sub-accounts"))
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Billing settings"))
     Select(browser.find_element(By.NAME, "mode_sms_outbound")).select_by_value("override")
     price = browser.find_element(By.NAME, "price_sms_outbound")
     price.clear()
     price.send_keys("0.0300")
-    browser.find_element(By.CSS_SELECTOR, "#client-price-form button[type=submit]").click()
+    click_and_wait(browser, browser.find_element(
+        By.CSS_SELECTOR, "#client-price-form button[type=submit]"))
     assert "Saved Acme Dental's prices" in browser.find_element(By.CLASS_NAME, "messages").text
     sms_row = row_text(browser, "client-price-grid", "sms_outbound")
     assert "0.030000" in sms_row and "Own price" in sms_row
     screenshot(browser, "pricing-client-override")
 
     # reset it, after a confirmation page
-    browser.find_element(By.CSS_SELECTOR,
-                         "#client-price-grid tr[data-item='sms_outbound'] a.reset").click()
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR,
+                         "#client-price-grid tr[data-item='sms_outbound'] a.reset"))
     assert "Reset to agency price?" in browser.find_element(By.TAG_NAME, "main").text
-    browser.find_element(By.ID, "confirm-reset").click()
+    click_and_wait(browser, browser.find_element(By.ID, "confirm-reset"))
     assert "pays the agency price for Outbound SMS again" in browser.find_element(
         By.CLASS_NAME, "messages").text
     sms_row = row_text(browser, "client-price-grid", "sms_outbound")
     assert "0.015800" in sms_row and "Inherits agency price" in sms_row
 
     # both changes, and the markup, in the agency's price history
-    browser.find_element(By.LINK_TEXT, "Price history").click()
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Price history"))
     history = browser.find_element(By.ID, "price-history").text
     assert "reset to agency price" in history
     assert "0.0300" in history and "0.0158" in history and "Acme Dental" in history
