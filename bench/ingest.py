@@ -8,7 +8,9 @@ sub-accounts, starts `gunicorn hoopbilling.wsgi -w 4` (`--workers`), then measur
 - single events/s (POST /usage, concurrent clients) to 100 wallets and to one hot wallet;
 - batched events/s (POST /usage/batch of 500) to 100 wallets and to one hot wallet;
 - latency of single events paced at 100 events/s (p50, p99).
-Each phase is bounded by `--seconds`; the whole run takes about a minute.
+Each phase is bounded by `--seconds`; the whole run takes about a minute. The server runs in
+the venv of the Python running the bench (`.venv-fast/bin/python bench/ingest.py` measures
+that venv), and the first lines say which interpreter it is and how fast it is here.
 """
 
 import argparse
@@ -21,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+import timeit
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -50,7 +53,7 @@ def recreate_database(url: str) -> None:
 
 def setup_data(env: dict) -> tuple[str, list[str]]:
     """Migrate, then one agency with 100 sub-accounts. Returns (api key, sub-account ids)."""
-    python = str(ROOT / ".venv" / "bin" / "python")
+    python = sys.executable
     # Without dj-stripe's tables (the usage path never reads them): its migrations take
     # minutes.
     subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=ROOT,
@@ -86,7 +89,7 @@ class Api:
 
 
 def start_server(port: int, env: dict, workers: int) -> subprocess.Popen:
-    gunicorn = str(ROOT / ".venv" / "bin" / "gunicorn")
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")  # the venv running the bench
     server = subprocess.Popen(
         [gunicorn, "hoopbilling.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}",
          "--log-level", "warning"], cwd=ROOT, env=env)
@@ -106,6 +109,13 @@ def start_server(port: int, env: dict, workers: int) -> subprocess.Popen:
 def _event(sub_account: str) -> dict:
     return {"sub_account": sub_account, "item": "sms_outbound",
             "idempotency_key": uuid.uuid4().hex, "message_body": "Your appointment is at 10."}
+
+
+def reference_ms() -> float:
+    """This interpreter's speed on this machine now: the best of five timings of
+    sum(range(10**6)), in ms. The machine's speed has varied by 2x between sessions (and the
+    interpreter's build by as much), so each run prints it beside its figures."""
+    return min(timeit.repeat("sum(range(10**6))", number=20, repeat=5)) / 20 * 1000
 
 
 def run_for(seconds: float, workers: int, task) -> tuple[int, float, int]:
@@ -205,6 +215,8 @@ def main():
         hot = [sub_accounts[0]]
         print(f"gunicorn -w {args.workers} on 127.0.0.1:{args.port}, PostgreSQL {args.database}, "
               f"{args.clients} concurrent clients, {args.seconds:g} s a phase")
+        print(f"python {sys.version.split()[0]} ({sys.executable}): sum(range(10**6)) in "
+              f"{reference_ms():.1f} ms")
         phase_single(api, sub_accounts, 2, args.clients)  # warm-up: connections, imports
         figures = {}
         for label, fn, targets, workers in [
