@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from djmoney.models.fields import MoneyField
 
+from hoopbilling.encryption import EncryptedTextField
 from hoopbilling.money import DECIMAL_PLACES, MAX_DIGITS
 
 CURRENCY_CHOICES = [(code, code) for code in settings.CURRENCIES]
@@ -37,9 +38,10 @@ class Agency(models.Model):
         default=1, validators=[MinValueValidator(1), MaxValueValidator(28)],
     )
     # The agency's own Stripe account: a Connect account id (charges made on its behalf) or a
-    # restricted key of its own. Neither set: charges go through the platform's account.
+    # restricted key of its own (encrypted at rest). Neither set: charges go through the
+    # platform's account.
     stripe_account_id = models.CharField(max_length=255, blank=True)
-    stripe_restricted_key = models.CharField(max_length=255, blank=True)
+    stripe_restricted_key = EncryptedTextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Raised by database triggers on every write of this agency's prices, its clients'
     # overrides or the base costs of its currency (migrations agencies 0005, subaccounts

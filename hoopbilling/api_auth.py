@@ -31,6 +31,10 @@ class ApiClient:
 
 
 _KEY_FIELDS = ["id", "prefix", "last_used_at"]
+# The agency without its Stripe key: kept encrypted, it is decrypted only where a payment needs
+# it (a deferred field, loaded on first use), not on every API request.
+_AGENCY_FIELDS = [field.attname for field in Agency._meta.concrete_fields
+                  if field.attname != "stripe_restricted_key"]
 
 
 def _active_key(key_hash: str) -> ApiKey | None:
@@ -39,14 +43,14 @@ def _active_key(key_hash: str) -> ApiKey | None:
     with prepared_cursor() as cursor:
         cursor.execute(
             f"SELECT {model_columns(ApiKey, 'k', _KEY_FIELDS)}, "
-            f"{model_columns(Agency, 'a')} FROM agencies_apikey k "
+            f"{model_columns(Agency, 'a', _AGENCY_FIELDS)} FROM agencies_apikey k "
             "JOIN agencies_agency a ON a.id = k.agency_id "
             "WHERE k.key_hash = %s AND k.revoked_at IS NULL", [key_hash])
         row = cursor.fetchone()
     if row is None:
         return None
     [key] = models_from_rows(ApiKey, [row[:len(_KEY_FIELDS)]], fields=_KEY_FIELDS)
-    [key.agency] = models_from_rows(Agency, [row[len(_KEY_FIELDS):]])
+    [key.agency] = models_from_rows(Agency, [row[len(_KEY_FIELDS):]], fields=_AGENCY_FIELDS)
     return key
 
 

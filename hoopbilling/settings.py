@@ -136,6 +136,9 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="billing@hoopbilling.localhost")
 
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+# Fernet keys for secrets kept in the database (hoopbilling/encryption.py), comma-separated,
+# the newest first; unset, they are derived from SECRET_KEY and SECRET_KEY_FALLBACKS.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
