@@ -28,6 +28,7 @@ from wallets.corrections import (
 )
 from wallets.integrity import ledger_verify
 from wallets.models import Entry, TopUp, Wallet
+from wallets.signals import wallet_debited
 from wallets.topups import PAYMENT_SUSPENSION_REASON, topup_attempt, topup_request
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledger_checked")]
@@ -62,6 +63,22 @@ def test_debit_is_a_negative_adjustment():
     entry = wallet_credit(wallet_id=wallet.pk, amount=Decimal("-3"), reason="fee", token="t")
     wallet.refresh_from_db()
     assert entry.amount.amount == Decimal("-3") and wallet.balance.amount == Decimal("-3")
+
+
+def test_a_debit_follows_up_at_once_as_usage_does_and_a_credit_or_a_resubmit_does_not(
+        django_capture_on_commit_callbacks):
+    wallet = SubAccountFactory().wallet
+    debited = []
+    wallet_debited.connect(lambda sender, wallet_id, balance, **kw: debited.append(
+        (wallet_id, balance)), weak=False, dispatch_uid="test-corrections")
+    try:
+        for amount, token in [("-3", "t1"), ("-3", "t1"), ("5", "t2")]:
+            with django_capture_on_commit_callbacks(execute=True):
+                wallet_credit(wallet_id=wallet.pk, amount=Decimal(amount), reason="fee",
+                              token=token)
+    finally:
+        wallet_debited.disconnect(dispatch_uid="test-corrections")
+    assert debited == [(wallet.pk, Decimal("-3"))]
 
 
 @pytest.mark.parametrize(("amount", "reason", "field"), [
