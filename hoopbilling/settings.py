@@ -142,6 +142,9 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+# Where the card page loads Stripe.js from (Stripe serves it only from js.stripe.com; tests
+# point it at a stand-in).
+STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 # dj-stripe: webhooks arrive at /stripe/webhook/<uuid>/ (`manage.py stripe_webhook_setup`
 # records STRIPE_WEBHOOK_SECRET on that endpoint); the signature is always checked.
 STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)

@@ -3,6 +3,7 @@ per-client auto top-up settings and its notification list, and the authenticatio
 top-up. Every query is scoped through `subaccounts.tenancy`."""
 
 import csv
+from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
@@ -26,6 +27,17 @@ from .topups import (
 )
 
 PAGE_SIZE = 25
+
+
+def _stripe_elements_policy() -> dict:
+    """What the card page with Stripe Elements adds to our Content-Security-Policy (Stripe's
+    documented list): Stripe.js itself, the iframes Elements and 3-D Secure open, and the
+    calls Stripe.js makes to Stripe's API. Every other page keeps `'self'` only."""
+    js = urlsplit(settings.STRIPE_JS_URL)
+    return {"script-src": [f"{js.scheme}://{js.netloc}"],
+            "frame-src": ["https://js.stripe.com", "https://*.js.stripe.com",
+                          "https://hooks.stripe.com"],
+            "connect-src": ["https://api.stripe.com"]}
 
 
 class AddFundsForm(forms.Form):
@@ -129,11 +141,15 @@ def card_set(request, sub_account_id):
             return redirect("payments:billing", sub_account_id=sub_account.pk)
     setup = gateway_for(sub_account.agency).setup_start(sub_account=sub_account) \
         if elements else None
-    return render(request, "wallets/payments/card.html", {
+    response = render(request, "wallets/payments/card.html", {
         "sub_account": sub_account, "form": form, "stripe_mode": stripe_mode,
         "publishable_key": settings.STRIPE_PUBLISHABLE_KEY, "elements": elements,
+        "stripe_js_url": settings.STRIPE_JS_URL,
         "setup_client_secret": setup.client_secret if setup else "",
     })
+    if elements:
+        response._csp_update = _stripe_elements_policy()  # read by django-csp's middleware
+    return response
 
 
 @client_member_required(billing=True)

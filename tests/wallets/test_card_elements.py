@@ -23,8 +23,23 @@ def confirm_in_browser(fake, setup_id, payment_method):
 
 
 def test_sandbox_card_page_loads_nothing_from_stripe(client, billing_admin):
-    page = client.get(f"/client/{billing_admin.sub_account.pk}/payments/card/").content.decode()
+    response = client.get(f"/client/{billing_admin.sub_account.pk}/payments/card/")
+    page = response.content.decode()
     assert "js.stripe.com" not in page and "pm_card_visa" in page
+    assert "stripe.com" not in response["Content-Security-Policy"]
+
+
+def test_elements_page_lets_the_browser_load_stripe_js_and_only_that_page(
+        client, billing_admin, stripe_on):
+    response = client.get(f"/client/{billing_admin.sub_account.pk}/payments/card/")
+    policy = dict(part.strip().split(" ", 1) for part in
+                  response["Content-Security-Policy"].split(";") if " " in part.strip())
+    assert policy["script-src"] == "'self' https://js.stripe.com"
+    assert "https://js.stripe.com" in policy["frame-src"]
+    assert "https://hooks.stripe.com" in policy["frame-src"]
+    assert policy["connect-src"] == "'self' https://api.stripe.com"
+    billing = client.get(f"/client/{billing_admin.sub_account.pk}/payments/")
+    assert "stripe.com" not in billing["Content-Security-Policy"]
 
 
 def test_elements_page_confirms_a_setup_intent_for_the_clients_own_customer(
@@ -32,8 +47,8 @@ def test_elements_page_confirms_a_setup_intent_for_the_clients_own_customer(
     sub_account = billing_admin.sub_account
     page = client.get(f"/client/{sub_account.pk}/payments/card/").content.decode()
     assert '<script src="https://js.stripe.com/v3/"></script>' in page
-    [setup] = stripe_on.setups.values()
-    assert setup["client_secret"] in page
+    [setup] = [setup for setup in stripe_on.setups.values()  # this page view's
+               if setup["client_secret"] in page]
     assert stripe_on.customers[setup["customer"]]["metadata"] == {
         "sub_account": str(sub_account.pk)}
     confirm_in_browser(stripe_on, setup["id"], "pm_card_mastercard")
