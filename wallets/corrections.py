@@ -33,7 +33,7 @@ from .ledger import Posting, entries_append
 from .locks import wallet_lock
 from .models import Entry, UsageCharge, Wallet
 from .payment_models import TopUp
-from .signals import wallet_debited
+from .signals import wallet_debited_after_commit
 from .topups import topup_attempt
 
 
@@ -115,9 +115,7 @@ def wallet_credit(*, wallet_id: int, amount, reason: str, token: str, actor=None
             if amount < 0:
                 # As after usage: the auto top-up check (or the low-balance warning) now, not
                 # at the next minute's sweep.
-                balance = wallet.balance.amount
-                transaction.on_commit(lambda: wallet_debited.send(
-                    sender=Entry, wallet_id=wallet.pk, balance=balance, wallet=wallet))
+                wallet_debited_after_commit(sender=Entry, wallet=wallet)
     return entry
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import transaction
 from django.dispatch import Signal
 
 # Sent inside the transaction that recorded usage; kwargs: charges (list of UsageFacts).
@@ -42,3 +43,12 @@ class UsageFacts:
 # after the debit) and, when the sender has it, wallet (the instance it locked, which spares
 # receivers a query). The auto top-up and the low-balance warning listen here.
 wallet_debited = Signal()
+
+
+def wallet_debited_after_commit(*, sender, wallet) -> None:
+    """Send `wallet_debited` once the current transaction commits, if the debit just posted
+    left `wallet` (the instance locked for it, with its new balance) below its threshold."""
+    balance = wallet.balance.amount
+    if balance < wallet.auto_topup_threshold.amount:
+        transaction.on_commit(lambda: wallet_debited.send(
+            sender=sender, wallet_id=wallet.pk, balance=balance, wallet=wallet))

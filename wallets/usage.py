@@ -58,7 +58,7 @@ from . import segments
 from .ledger import NewEntry, Posting, entries_append_many
 from .locks import wallets_lock
 from .models import Entry, UsageCharge, UsageCounter, Wallet
-from .signals import UsageFacts, usage_recorded, wallet_debited
+from .signals import UsageFacts, usage_recorded, wallet_debited_after_commit
 
 BATCH_MAX = 1000
 MEASURES = ("quantity", "message_body", "duration_seconds", "text")
@@ -551,11 +551,7 @@ def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
             reached_ledger_at=staged.entry.created_at if staged.entry else now)
             for staged in fresh])
         for wallet_id in postings:
-            wallet = wallets[wallet_id]
-            balance = wallet.balance.amount
-            if balance < wallet.auto_topup_threshold.amount:
-                transaction.on_commit(lambda w=wallet, b=balance: wallet_debited.send(
-                    sender=UsageCharge, wallet_id=w.pk, balance=b, wallet=w))
+            wallet_debited_after_commit(sender=UsageCharge, wallet=wallets[wallet_id])
     for staged in fresh:
         after = (staged.entry.balance_after if staged.entry
                  else wallets[staged.event.sub_account.wallet.pk].balance.amount)
