@@ -23,7 +23,7 @@ _fernet: MultiFernet | None = None
 
 
 def _keys() -> list[bytes]:
-    configured = [key.encode() for key in getattr(settings, "FIELD_ENCRYPTION_KEYS", [])]
+    configured = [key.encode() for key in settings.FIELD_ENCRYPTION_KEYS]
     if configured:
         return configured
     return [base64.urlsafe_b64encode(hashlib.sha256(
@@ -72,6 +72,23 @@ def decrypt(token: str) -> str:
 def reencrypt(token: str) -> str:
     """The token under the first key (the same secret)."""
     return _multi_fernet().rotate(token.encode()).decode() if token else ""
+
+
+def column_rewrite(connection, *, table: str, column: str, pk: str, change) -> int:
+    """Every non-empty value of `table.column` through `change`, in raw SQL (a model would
+    decrypt on read), the rows locked until the caller's transaction ends. Returns how many:
+    `encrypt_secrets` (reencrypt) and the migration that encrypted a column (encrypt, and
+    decrypt back)."""
+    table, column, pk = (connection.ops.quote_name(name) for name in (table, column, pk))
+    lock = (f" {connection.ops.for_update_sql()}"
+            if connection.features.has_select_for_update else "")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {pk}, {column} FROM {table} WHERE {column} <> ''{lock}")
+        rows = cursor.fetchall()
+        for key, value in rows:
+            cursor.execute(f"UPDATE {table} SET {column} = %s WHERE {pk} = %s",
+                           [change(value), key])
+    return len(rows)
 
 
 class EncryptedTextField(models.TextField):

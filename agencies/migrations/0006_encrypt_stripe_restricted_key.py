@@ -3,18 +3,7 @@
 from django.db import migrations
 
 import hoopbilling.encryption
-from hoopbilling.encryption import decrypt, encrypt
-
-
-def _rewrite(schema_editor, change):
-    """Each agency's stored key through `change` (raw SQL: the model of this migration would
-    decrypt on read, and the values are plain text before it)."""
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SELECT id, stripe_restricted_key FROM agencies_agency "
-                       "WHERE stripe_restricted_key <> ''")
-        for pk, value in cursor.fetchall():
-            cursor.execute("UPDATE agencies_agency SET stripe_restricted_key = %s WHERE id = %s",
-                           [change(value), pk])
+from hoopbilling.encryption import column_rewrite, decrypt, encrypt
 
 
 def _column_type(sql_type):
@@ -28,11 +17,13 @@ def _column_type(sql_type):
 
 
 def encrypt_keys(apps, schema_editor):
-    _rewrite(schema_editor, encrypt)
+    column_rewrite(schema_editor.connection, table="agencies_agency",
+                   column="stripe_restricted_key", pk="id", change=encrypt)
 
 
 def decrypt_keys(apps, schema_editor):
-    _rewrite(schema_editor, decrypt)
+    column_rewrite(schema_editor.connection, table="agencies_agency",
+                   column="stripe_restricted_key", pk="id", change=decrypt)
 
 
 class Migration(migrations.Migration):
