@@ -9,8 +9,8 @@ sub-accounts, starts `gunicorn hoopbilling.wsgi -w 4` (`--workers`), then measur
 - batched events/s (POST /usage/batch of 500) to 100 wallets and to one hot wallet;
 - latency of single events paced at 100 events/s (p50, p99).
 Each phase is bounded by `--seconds`; the whole run takes about a minute. The server runs in
-the venv of the Python running the bench (`.venv-fast/bin/python bench/ingest.py` measures
-that venv), and the first lines say which interpreter it is and how fast it is here.
+the venv of the Python running the bench (`some-venv/bin/python bench/ingest.py` measures
+that venv's interpreter), and the first lines say which interpreter it is and how fast it is here.
 """
 
 import argparse
