@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.utils import quote
 from django.db.models import Model
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
@@ -38,7 +39,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 def admin_url(obj: Model) -> str:
-    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    opts = obj._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(obj.pk)])
 
 
 def admin_link(obj: Model | None, text=None) -> str:
@@ -195,7 +197,7 @@ class AuditLogAdmin(ReadOnlyAdmin):
     def object_link(self, row):
         app_label, _, model_name = row.object_type.partition(".")
         try:
-            url = reverse(f"admin:{app_label}_{model_name}_change", args=[row.object_id])
+            url = reverse(f"admin:{app_label}_{model_name}_change", args=[quote(row.object_id)])
         except NoReverseMatch:  # a type the admin does not show
             return row.object_id
         return format_html('<a href="{}">{}</a>', url, row.object_id)

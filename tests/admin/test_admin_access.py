@@ -5,10 +5,12 @@ from decimal import Decimal
 
 import pytest
 from django.contrib import admin
+from django.contrib.admin.utils import quote
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, reverse
 
+from hoopbilling.admin import admin_url
 from hoopbilling.models import AuditLog
 from tests.admin.conftest import paid_topup, usage_charge
 from tests.factories import (
@@ -17,7 +19,7 @@ from tests.factories import (
     EntryFactory,
     SubAccountFactory,
 )
-from wallets.models import Entry
+from wallets.models import Entry, SandboxCharge
 
 pytestmark = pytest.mark.django_db
 
@@ -121,11 +123,21 @@ def test_every_admin_page_renders_for_an_operator(ops, ledger):
         obj = model_admin.get_queryset(listing.wsgi_request).first()
         if obj is not None:
             page = ops.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_change",
-                                   args=[obj.pk]))
+                                   args=[quote(obj.pk)]))
             assert page.status_code == 200, opts.label
         if model_admin.has_add_permission(listing.wsgi_request):
             add = ops.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
             assert add.status_code == 200, opts.label
+
+
+def test_a_key_that_looks_escaped_opens_its_own_page(ops):
+    # the admin reads "_25" in a URL as "%": an unquoted "sbpi_25..." led to no page at all
+    charge = SandboxCharge.objects.create(
+        id="sbpi_25ca5f", idempotency_key="k", customer="cus", amount_minor=100,
+        currency="USD", status="succeeded")
+    page = ops.get(admin_url(charge))
+    assert page.status_code == 200
+    assert "sbpi_25ca5f" in page.content.decode()
 
 
 @pytest.mark.parametrize("model", ["wallets_wallet", "wallets_entry", "wallets_usagecharge",
