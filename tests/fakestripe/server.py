@@ -1,7 +1,7 @@
 """A small fake of the Stripe API for tests: customers, setup intents, payment methods
 (Stripe's test `pm_` ids), payment intents and refunds, with idempotency keys honoured as
-Stripe does (the same key answers the first response again) and declines /
-authentication_required."""
+Stripe does (the same key answers the first response again, as it was then, until the key
+expires after 24 hours: `idempotency_keys_expire`) and declines / authentication_required."""
 
 import hashlib
 import hmac
@@ -39,8 +39,13 @@ class FakeStripe:
                 return self.idempotent[(method, path, key)]
             answer = self._route(method, path, form)
             if key and method == "POST":
-                self.idempotent[(method, path, key)] = answer
+                self.idempotent[(method, path, key)] = json.loads(json.dumps(answer))
             return answer
+
+    def idempotency_keys_expire(self):
+        """A day has passed: Stripe has forgotten every idempotency key."""
+        with self.lock:
+            self.idempotent.clear()
 
     def _route(self, method, path, form):
         parts = path.strip("/").split("/")[1:]
@@ -107,7 +112,16 @@ class FakeStripe:
             return 200, self.intents[parts[1]]
         if parts[:1] == ["payment_intents"] and parts[2:] == ["confirm"]:
             intent = self.intents[parts[1]]
-            behaviour = CARDS.get(form.get("payment_method"), (0, 0, "charge_fails"))[2]
+            if intent["status"] in ("succeeded", "processing", "canceled"):
+                return 400, {"error": {
+                    "type": "invalid_request_error", "code": "payment_intent_unexpected_state",
+                    "message": f"This PaymentIntent's status is {intent['status']}.",
+                    "payment_intent": dict(intent)}}
+            if form.get("payment_method") not in CARDS:
+                return 400, {"error": {"type": "invalid_request_error",
+                                       "code": "resource_missing",
+                                       "message": "No such PaymentMethod"}}
+            behaviour = CARDS[form["payment_method"]][2]
             if behaviour == "ok":
                 intent.update(status="succeeded", last_payment_error=None)
                 return 200, intent

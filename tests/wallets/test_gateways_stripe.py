@@ -73,3 +73,74 @@ def test_decline_and_authentication_required_through_stripe(stripe_on):
     assert topup_authenticated(topup_id=topup.pk).status == "succeeded"
     assert Entry.objects.filter(kind="topup", wallet=auth.wallet).count() == 1
     assert not TopUp.objects.filter(wallet=auth.wallet, status__in=TopUp.IN_FLIGHT).exists()
+
+
+def test_a_retry_settles_a_payment_the_client_authenticated_while_we_heard_nothing(stripe_on):
+    sub_account = SubAccountFactory()
+    payment_method_attach(sub_account=sub_account,
+                          payment_method="pm_card_authenticationRequired")
+    topup = topup_request(wallet_id=sub_account.wallet.pk, trigger="manual",
+                          amount=Decimal("5"), enqueue=False)
+    now = timezone.now()
+    topup = topup_attempt(topup_id=topup.pk, now=now)
+    assert topup.status == "requires_action"
+    # the client confirms with the bank; neither our page's callback nor the webhook arrives
+    stripe_on.intents[topup.charge_id]["status"] = "succeeded"
+
+    billing_jobs_run(now + timedelta(hours=2))  # the first retry is due after 1 hour
+    topup.refresh_from_db()
+    assert topup.status == "succeeded"
+    assert Entry.objects.filter(kind="topup", wallet=sub_account.wallet).count() == 1
+    assert [i["id"] for i in stripe_on.intents.values()
+            if i["customer"] == sub_account.payment_customer_id] == [topup.charge_id]
+
+
+def test_a_retry_after_stripe_forgot_the_key_charges_the_same_payment_intent(
+        stripe_on, django_capture_on_commit_callbacks):
+    sub_account = SubAccountFactory()
+    payment_method_attach(sub_account=sub_account, payment_method="pm_card_chargeCustomerFail")
+    topup = topup_request(wallet_id=sub_account.wallet.pk, trigger="manual",
+                          amount=Decimal("5"), enqueue=False)
+    topup = topup_attempt(topup_id=topup.pk)
+    assert topup.status == "retrying"
+    stripe_on.idempotency_keys_expire()  # Stripe keeps a key for 24 hours
+
+    with django_capture_on_commit_callbacks(execute=True):  # a new card retries at once
+        payment_method_attach(sub_account=sub_account, payment_method="pm_card_visa")
+    topup.refresh_from_db()
+    assert topup.status == "succeeded"
+    intents = [i for i in stripe_on.intents.values()
+               if i["customer"] == sub_account.payment_customer_id]
+    assert [(i["id"], i["status"]) for i in intents] == [(topup.charge_id, "succeeded")]
+
+
+def test_a_payment_intent_cancelled_at_stripe_is_replaced_by_the_next_attempt(
+        stripe_on, django_capture_on_commit_callbacks):
+    sub_account = SubAccountFactory()
+    payment_method_attach(sub_account=sub_account, payment_method="pm_card_chargeCustomerFail")
+    topup = topup_request(wallet_id=sub_account.wallet.pk, trigger="manual",
+                          amount=Decimal("5"), enqueue=False)
+    topup = topup_attempt(topup_id=topup.pk)
+    cancelled = topup.charge_id
+    stripe_on.intents[cancelled]["status"] = "canceled"  # from Stripe's dashboard, say
+
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_method_attach(sub_account=sub_account, payment_method="pm_card_visa")
+    topup.refresh_from_db()
+    assert topup.status == "succeeded" and topup.charge_id != cancelled
+    assert [i["id"] for i in stripe_on.succeeded_charges()
+            if i["customer"] == sub_account.payment_customer_id] == [topup.charge_id]
+    assert Entry.objects.filter(kind="topup", wallet=sub_account.wallet).count() == 1
+
+
+def test_a_confirmation_stripe_refuses_is_a_declined_attempt_with_stripes_reason(stripe_on):
+    sub_account = SubAccountFactory()
+    payment_method_attach(sub_account=sub_account, payment_method="pm_card_visa")
+    type(sub_account).objects.filter(pk=sub_account.pk).update(payment_method_id="pm_detached")
+    topup = topup_request(wallet_id=sub_account.wallet.pk, trigger="manual",
+                          amount=Decimal("5"), enqueue=False)
+    topup = topup_attempt(topup_id=topup.pk)
+    assert topup.status == "retrying"
+    assert topup.last_error == {"code": "resource_missing", "message": "No such PaymentMethod"}
+    assert not [i for i in stripe_on.succeeded_charges()
+                if i["customer"] == sub_account.payment_customer_id]

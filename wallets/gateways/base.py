@@ -5,7 +5,10 @@ STRIPE_SECRET_KEY is set, `sandbox.SandboxGateway` otherwise (CONTRACT section 6
 
 A charge is one PaymentIntent per top-up, created with the idempotency key `topup:<id>`; each
 attempt confirms it with the key `topup:<id>:attempt:<n>`. Asking again with the same keys
-(a worker killed mid-attempt) answers the charge already made and never charges twice.
+(a worker killed mid-attempt) answers the charge already made and never charges twice. Once
+the top-up knows its charge (`charge_id`), later attempts fetch it instead of creating it:
+Stripe forgets a key after 24 hours, and a charge the client has since authenticated is
+settled rather than confirmed again.
 """
 
 from dataclasses import dataclass

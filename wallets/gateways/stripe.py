@@ -1,7 +1,8 @@
 """The Stripe gateway: the official SDK, per agency (its Connect account or restricted key,
 else the platform account). Each client is its own Stripe Customer; cards are saved with a
 SetupIntent; a top-up is one off-session PaymentIntent created with the idempotency key
-`topup:<id>` and confirmed per attempt with `topup:<id>:attempt:<n>` (see `base`).
+`topup:<id>` and confirmed per attempt with `topup:<id>:attempt:<n>` (see `base`); one
+cancelled at Stripe is replaced by the next attempt's own (`topup:<id>:attempt:<n>:intent`).
 STRIPE_API_BASE points the SDK at another server (the tests' fake Stripe)."""
 
 import stripe
@@ -60,13 +61,15 @@ class StripeGateway:
             "metadata": {"sub_account": str(sub_account.pk)}})
 
     def charge(self, *, topup, attempt: int, payment_method: str) -> ChargeResult:
-        intent = self.client.v1.payment_intents.create(params={
-            "amount": int(to_minor_units(topup.amount.amount) * 100),
-            "currency": topup.amount.currency.code.lower(),
-            "customer": topup.sub_account.payment_customer_id,
-            "payment_method_types": ["card"],
-            "metadata": {"topup": str(topup.pk), "sub_account": str(topup.sub_account_id)},
-        }, options={"idempotency_key": topup.idempotency_key})
+        """Charge the top-up's one PaymentIntent. A retry fetches the intent its first attempt
+        made (`topup.charge_id`) rather than asking to create it again: Stripe answers a
+        repeated key with its first response, as it was then, and forgets keys after a day."""
+        if topup.charge_id:
+            intent = self.charge_retrieve(charge_id=topup.charge_id)
+        else:
+            intent = self._intent_create(topup, topup.idempotency_key)
+        if intent.status == "canceled":  # cancelled at Stripe: this attempt needs its own
+            intent = self._intent_create(topup, f"{confirm_key(topup, attempt)}:intent")
         if intent.status in ("succeeded", "processing"):
             return self.result(intent)
         try:
@@ -82,7 +85,24 @@ class StripeGateway:
             return ChargeResult(STATUS.get(status, ChargeResult.DECLINED), intent.id,
                                 client_secret=getattr(failed, "client_secret", "") or "",
                                 error_code=code, error_message=exc.user_message or "")
+        except stripe.InvalidRequestError as exc:
+            # Its state may have moved on at Stripe meanwhile (the client authenticated it):
+            # then what it is now is the answer; else Stripe refused this attempt.
+            intent = self.charge_retrieve(charge_id=intent.id)
+            if intent.status not in ("succeeded", "processing"):
+                return ChargeResult(ChargeResult.DECLINED, intent.id,
+                                    error_code=exc.code or "invalid_request",
+                                    error_message=exc.user_message or str(exc))
         return self.result(intent)
+
+    def _intent_create(self, topup, idempotency_key: str):
+        return self.client.v1.payment_intents.create(params={
+            "amount": int(to_minor_units(topup.amount.amount) * 100),
+            "currency": topup.amount.currency.code.lower(),
+            "customer": topup.sub_account.payment_customer_id,
+            "payment_method_types": ["card"],
+            "metadata": {"topup": str(topup.pk), "sub_account": str(topup.sub_account_id)},
+        }, options={"idempotency_key": idempotency_key})
 
     def authenticate(self, *, charge_id: str) -> ChargeResult:
         return self.result(self.charge_retrieve(charge_id=charge_id))
