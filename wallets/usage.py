@@ -354,11 +354,15 @@ def _share(quantity: Decimal, price: Decimal, price_per: int) -> Decimal:
 def _price_event(event: UsageEvent, price: ResolvedPrice, already: Decimal,
                  ) -> tuple[Decimal, Decimal | None, list[dict] | None]:
     """(amount, flat unit price or None, tier breakdown or None) given the quantity the
-    client already used of this item in the period."""
+    client already used of this item in the period.
+
+    A charge split across tiers is rounded once, as a whole (CONTRACT section 4); each tier's
+    row shows the rounded running total less the one before, so the rows add up to it."""
     per = event.item.price_per
     if not price.is_tiered:
         return _share(event.quantity, price.price, per), price.price, None
     breakdown, remaining, position = [], event.quantity, already
+    exact = amount = Decimal(0)
     tiers = list(price.tiers)
     for number, tier in enumerate(tiers):
         last = number == len(tiers) - 1
@@ -368,15 +372,17 @@ def _price_event(event: UsageEvent, price: ResolvedPrice, already: Decimal,
         take = remaining if tier.up_to is None or last else min(remaining,
                                                                   tier.up_to - position)
         if take > 0 or not breakdown:
+            exact += take * tier.price / per
+            running = quantize_amount(exact)
             breakdown.append({
                 "up_to": None if tier.up_to is None else f"{tier.up_to}",
                 "price": f"{tier.price}", "quantity": plain_quantity(take),
-                "amount": f"{_share(take, tier.price, per)}"})
+                "amount": f"{running - amount}"})
+            amount = running
         remaining -= take
         position += take
         if remaining <= 0:
             break
-    amount = sum((Decimal(row["amount"]) for row in breakdown), Decimal(0))
     return amount, None, breakdown
 
 

@@ -116,6 +116,17 @@ def test_event_crossing_a_tier_boundary_is_split(client_account):
     assert counter.quantity == 13
 
 
+def test_a_split_charge_is_rounded_once_and_its_rows_add_up(client_account):
+    # 1 email at 0.0015 per 1,000 is 0.0000015 in each tier: rounding each row would charge
+    # 0.000004 for what is 0.000003 exactly
+    AgencyPriceFactory(agency=client_account.agency, item_id="email_send", price=None, tiers=[
+        {"up_to": "1", "price": "0.0015"}, {"up_to": None, "price": "0.0015"}])
+    result = usage_record(agency=client_account.agency, event=event(
+        client_account, item="email_send", quantity="2"))
+    assert result.charge.amount.amount == Decimal("0.000003")
+    assert [row["amount"] for row in result.charge.tier_breakdown] == ["0.000002", "0.000001"]
+
+
 def test_tiers_in_one_batch_follow_the_running_count(client_account):
     AgencyPriceFactory(agency=client_account.agency, price=None, tiers=TIERS)
     results = usage_record_batch(agency=client_account.agency, events=[
