@@ -158,7 +158,7 @@ class AgencyAdmin(admin.ModelAdmin):
         if operator:
             agency_operator_update(agency=obj, actor=request.user, **operator)
         if own:
-            agency_update(agency=obj, actor=request.user, **own)
+            agency_update(agency=obj, changes=own, actor=request.user)
 
     def _changeform_view(self, request, object_id, form_url, extra_context):
         try:

@@ -80,8 +80,8 @@ class AgencyView(AgencyApiView):
     def patch(self, request):
         if not isinstance(request.data, dict):
             raise InvalidInput("Send a JSON object.", field="name")
-        agency = agency_update(agency=self.agency, actor_label=str(request.user),
-                               **request.data)
+        agency = agency_update(agency=self.agency, changes=request.data,
+                               actor_label=str(request.user))
         return Response(AgencySerializer(agency).data)
 
 

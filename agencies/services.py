@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -149,8 +150,10 @@ def _validate_retry_schedule(hours) -> list:
 
 
 @transaction.atomic
-def agency_update(*, agency: Agency, actor=None, actor_label: str = "", **changes) -> Agency:
-    """Change an agency's own settings: `name`, `rebilling_enabled`, `retry_schedule_hours`.
+def agency_update(*, agency: Agency, changes: Mapping, actor=None,
+                  actor_label: str = "") -> Agency:
+    """Change an agency's own settings: `changes` holds some of `name`, `rebilling_enabled`,
+    `retry_schedule_hours` (any other key is refused, naming it).
 
     Rebilling can only be switched on when the agency's plan allows it.
     """

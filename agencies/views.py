@@ -36,8 +36,8 @@ def rebilling(request):
             raise Http404("Only an agency admin on a rebilling plan changes this.")
         if form.is_valid():
             try:
-                agency_update(agency=agency, actor=request.user,
-                              rebilling_enabled=form.cleaned_data["rebilling_enabled"])
+                agency_update(agency=agency, actor=request.user, changes={
+                    "rebilling_enabled": form.cleaned_data["rebilling_enabled"]})
             except InvalidInput as exc:
                 messages.error(request, exc.message)
             else:

@@ -129,7 +129,7 @@ class SubAccountAdmin(admin.ModelAdmin):
             return
         changes = {f: data[f] for f in form.changed_data if f in SERVICE_FIELDS}
         if changes:
-            subaccount_update(sub_account=obj, actor=request.user, **changes)
+            subaccount_update(sub_account=obj, changes=changes, actor=request.user)
 
     def save_formset(self, request, form, formset, change):
         formset_audit(request, formset, agency_id=form.instance.agency_id)

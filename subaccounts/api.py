@@ -90,6 +90,6 @@ class SubAccountDetailView(AgencyApiView):
                    summary="Change name, rebilling_enabled or itemised_usage_visible")
     def patch(self, request, pk):
         sub_account = self._get(pk)
-        sub_account = subaccount_update(sub_account=sub_account, actor_label=_actor_label(request),
-                                        **_body(request))
+        sub_account = subaccount_update(sub_account=sub_account, changes=_body(request),
+                                        actor_label=_actor_label(request))
         return Response(SubAccountSerializer(sub_account).data)

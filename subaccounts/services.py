@@ -1,5 +1,7 @@
 """Sub-account services: the only code that writes sub-accounts and their memberships."""
 
+from collections.abc import Mapping
+
 from django.db import transaction
 from django.utils import timezone
 from moneyed import Money
@@ -42,9 +44,10 @@ def subaccount_create(
 
 
 @transaction.atomic
-def subaccount_update(*, sub_account: SubAccount, actor=None, actor_label: str = "",
-                      **changes) -> SubAccount:
-    """Change a client's `name`, `rebilling_enabled` or `itemised_usage_visible`."""
+def subaccount_update(*, sub_account: SubAccount, changes: Mapping, actor=None,
+                      actor_label: str = "") -> SubAccount:
+    """Change a client's `name`, `rebilling_enabled` or `itemised_usage_visible` (`changes`;
+    any other key is refused, naming it)."""
     allowed = {"name", "rebilling_enabled", "itemised_usage_visible"}
     unknown = set(changes) - allowed
     if unknown:

@@ -70,8 +70,8 @@ def billing(request, pk):
         if request.POST.get("action") == "settings":
             settings_form = ClientSettingsForm(request.POST)
             if settings_form.is_valid():
-                subaccount_update(sub_account=sub_account, actor=request.user,
-                                  **settings_form.cleaned_data)
+                subaccount_update(sub_account=sub_account, changes=settings_form.cleaned_data,
+                                  actor=request.user)
                 messages.success(request, f"Saved {sub_account.name}'s billing settings.")
                 return redirect("subaccounts:billing", pk=sub_account.pk)
         else:

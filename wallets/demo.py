@@ -299,7 +299,8 @@ def _setup(real_now: datetime) -> tuple[Agency, list[tuple[ClientPlan, SubAccoun
     # What the operator sets in the admin for this agency, before its first period.
     Agency.objects.filter(pk=agency.pk).update(billing_anchor_day=_anchor_day(real_now))
     agency.refresh_from_db()
-    agency_update(agency=agency, retry_schedule_hours=[1, 6, 24], actor_label=ACTOR)
+    agency_update(agency=agency, changes={"retry_schedule_hours": [1, 6, 24]},
+                  actor_label=ACTOR)
     items = {item.code: item for item in BillableItem.objects.all()}
     for code, price in AGENCY_PRICES.items():
         _price(price_set, items[code], price, agency=agency)
@@ -313,8 +314,8 @@ def _setup(real_now: datetime) -> tuple[Agency, list[tuple[ClientPlan, SubAccoun
         if not plan.itemised_visible:
             changes["itemised_usage_visible"] = False
         if changes:
-            sub_account = subaccount_update(sub_account=sub_account, actor_label=ACTOR,
-                                            **changes)
+            sub_account = subaccount_update(sub_account=sub_account, changes=changes,
+                                            actor_label=ACTOR)
         for code, price in plan.overrides.items():
             _price(override_set, items[code], price, sub_account=sub_account)
         if plan.card:

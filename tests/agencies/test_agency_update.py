@@ -12,8 +12,8 @@ pytestmark = pytest.mark.django_db
 def test_agency_settings_change_is_audited():
     agency = AgencyFactory()
     actor = UserFactory()
-    agency_update(agency=agency, actor=actor, rebilling_enabled=False,
-                  retry_schedule_hours=[0, 2, 12])
+    agency_update(agency=agency, actor=actor, changes={
+        "rebilling_enabled": False, "retry_schedule_hours": [0, 2, 12]})
     agency.refresh_from_db()
     assert agency.rebilling_enabled is False and agency.retry_schedule_hours == [0, 2, 12]
     log = AuditLog.objects.get(action="agency.update")
@@ -23,7 +23,7 @@ def test_agency_settings_change_is_audited():
 def test_rebilling_cannot_be_switched_on_when_the_plan_forbids_it():
     agency = AgencyFactory(plan_rebilling_allowed=False, rebilling_enabled=False)
     with pytest.raises(InvalidInput) as excinfo:
-        agency_update(agency=agency, rebilling_enabled=True)
+        agency_update(agency=agency, changes={"rebilling_enabled": True})
     assert excinfo.value.field == "rebilling_enabled"
     agency.refresh_from_db()
     assert agency.rebilling_enabled is False
@@ -33,18 +33,19 @@ def test_rebilling_cannot_be_switched_on_when_the_plan_forbids_it():
 def test_bad_retry_schedules_are_refused(schedule):
     agency = AgencyFactory()
     with pytest.raises(InvalidInput) as excinfo:
-        agency_update(agency=agency, retry_schedule_hours=schedule)
+        agency_update(agency=agency, changes={"retry_schedule_hours": schedule})
     assert excinfo.value.field == "retry_schedule_hours"
 
 
 def test_subaccount_toggles_and_bad_input():
     sub_account = SubAccountFactory()
-    subaccount_update(sub_account=sub_account, itemised_usage_visible=False, name=" New ")
+    subaccount_update(sub_account=sub_account,
+                      changes={"itemised_usage_visible": False, "name": " New "})
     sub_account.refresh_from_db()
     assert sub_account.itemised_usage_visible is False and sub_account.name == "New"
     with pytest.raises(InvalidInput) as excinfo:
-        subaccount_update(sub_account=sub_account, rebilling_enabled="yes")
+        subaccount_update(sub_account=sub_account, changes={"rebilling_enabled": "yes"})
     assert excinfo.value.field == "rebilling_enabled"
     with pytest.raises(InvalidInput) as excinfo:
-        subaccount_update(sub_account=sub_account, suspended=True)
+        subaccount_update(sub_account=sub_account, changes={"suspended": True})
     assert excinfo.value.field == "suspended"

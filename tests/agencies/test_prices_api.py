@@ -113,6 +113,9 @@ def test_patch_agency_changes_toggles_and_name(api, key):
     ({"rebilling_enabled": "yes"}, "rebilling_enabled"),
     ({"currency": "EUR"}, "currency"),
     ({"name": ""}, "name"),
+    ({"agency": "another"}, "agency"),  # names the service's own arguments use
+    ({"actor_label": "someone"}, "actor_label"),
+    ({"actor": 1}, "actor"),
 ])
 def test_patch_agency_bad_input_is_400(api, key, body, field):
     response = api.patch("/api/v1/agency", body, format="json")

@@ -73,7 +73,10 @@ def test_patch_changes_the_switches_and_writes_an_audit_row(api):
 
 @pytest.mark.parametrize(("body", "field"), [({"rebilling_enabled": "no"}, "rebilling_enabled"),
                                              ({"name": ""}, "name"),
-                                             ({"suspended": False}, "suspended")])
+                                             ({"suspended": False}, "suspended"),
+                                             ({"sub_account": "x"}, "sub_account"),
+                                             ({"actor_label": "x"}, "actor_label"),
+                                             ({"actor": 1}, "actor")])
 def test_patch_refuses_bad_input_naming_the_field(api, body, field):
     sub_account = SubAccountFactory(agency=api.agency)
     response = api.patch(f"/api/v1/subaccounts/{sub_account.pk}", body, format="json")
