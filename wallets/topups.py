@@ -82,8 +82,12 @@ def auto_topup_amount(wallet: Wallet) -> Decimal:
 
 
 def _card_failed_before(wallet: Wallet, sub_account: SubAccount) -> bool:
-    """The last top-up ran out of retries on the card still on file: charging it again
-    would only fail again (a new card re-opens that top-up, see `payment_method_attach`)."""
+    """The client is suspended because the last top-up ran out of retries on the card still
+    on file: charging it again would only fail again (a new card re-opens that top-up, see
+    `payment_method_attach`). Once the suspension is lifted another way (money from elsewhere,
+    an operator), the card is tried again, and suspended again if it fails again."""
+    if sub_account.suspension_reason != PAYMENT_SUSPENSION_REASON:
+        return False
     last = TopUp.objects.filter(wallet=wallet).order_by("-created_at").first()
     if last is None or last.status != TopUp.Status.FAILED:
         return False

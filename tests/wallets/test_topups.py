@@ -265,6 +265,34 @@ def test_suspension_while_the_balance_is_positive_stays_until_money_comes_in():
     assert billing_jobs_run(timezone.now())["suspensions_lifted"] == 1
 
 
+def test_after_a_lift_without_the_card_the_card_is_tried_again_and_suspends_again(
+        django_capture_on_commit_callbacks):
+    # given a client suspended after its card failed every retry
+    wallet = wallet_with_card(payment_method="pm_card_chargeCustomerFail", balance="20",
+                              auto=AUTO)
+    sub_account = wallet.sub_account
+    sub_account.agency.retry_schedule_hours = [0]
+    sub_account.agency.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        spend(wallet, "30", "u1")
+    assert billing_jobs_run(timezone.now())["suspensions"] == 1
+    # when money from elsewhere settles what it owed, and it goes on spending
+    EntryFactory(wallet=wallet, amount=Decimal("20"))
+    assert billing_jobs_run(timezone.now())["suspensions_lifted"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        spend(wallet, "500", "u2")
+    # then the card is charged again, and when it fails for good the client is suspended again
+    assert TopUp.objects.filter(wallet=wallet).count() == 2
+    assert billing_jobs_run(timezone.now())["suspensions"] == 1
+    sub_account.refresh_from_db()
+    assert sub_account.suspension_reason == PAYMENT_SUSPENSION_REASON
+    # and while it is suspended the failing card is not charged again
+    with django_capture_on_commit_callbacks(execute=True):
+        spend(wallet, "1", "u3")
+    assert billing_jobs_run(timezone.now())["topups_attempted"] == 0
+    assert TopUp.objects.filter(wallet=wallet).count() == 2
+
+
 def test_at_most_one_auto_topup_check_waits_in_the_queue_per_wallet(monkeypatch):
     from wallets import tasks
     from wallets.payments_signals import debit_followup
