@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from agencies.models import Agency
 from agencies.periods import period_bounds
-from hoopbilling.money import quantize_amount, to_minor_units
+from hoopbilling.money import CENT, quantize_amount, to_minor_units
 from subaccounts.models import SubAccount
 
 from .models import (
@@ -222,12 +222,7 @@ def invoices_issue(*, period: BillingPeriod, sub_accounts: list[SubAccount],
                 agency_id=period.agency_id, sub_account=sub_account, period=period,
                 number=number, period_start=period.start, period_end=period.end,
                 currency=sub_account.agency.currency,
-                opening_balance=to_minor_units(summary.opening),
-                closing_balance=to_minor_units(summary.closing),
-                usage_total=to_minor_units(summary.usage),
-                topups_total=to_minor_units(summary.topups),
-                other_total=to_minor_units(summary.other),
-                issued_at=now,
+                **invoice_totals(summary), issued_at=now,
             )
             # The foreign keys were just read from the database (and are its constraints):
             # checking that each still exists would cost three queries an invoice.
@@ -245,6 +240,25 @@ def invoices_issue(*, period: BillingPeriod, sub_accounts: list[SubAccount],
         counter.last_number += len(invoices)
         InvoiceCounter.objects.filter(pk=counter.pk).update(last_number=counter.last_number)
         return len(invoices)
+
+
+def invoice_totals(summary: LedgerSummary) -> dict[str, Decimal]:
+    """An invoice's figures in cents that add up on its face: the balances are the ledger's,
+    rounded; the movements are rounded too, and the cent or two their separate roundings lose
+    goes to those rounded furthest the other way (largest remainder), so that opening − usage
+    + top-ups + other = closing. Each figure stays within a cent of the ledger's."""
+    opening, closing = to_minor_units(summary.opening), to_minor_units(summary.closing)
+    exact = {"usage": summary.usage, "topups": summary.topups, "other": summary.other}
+    sign = {"usage": -1, "topups": 1, "other": 1}  # how each moves the balance
+    rounded = {name: to_minor_units(value) for name, value in exact.items()}
+    short = closing - opening - sum(sign[name] * rounded[name] for name in rounded)
+    step = CENT if short > 0 else -CENT
+    lost = {name: (exact[name] - rounded[name]) * sign[name] * step for name in exact}
+    for name in sorted(lost, key=lost.get, reverse=True)[:int(abs(short) / CENT)]:
+        rounded[name] += sign[name] * step
+    return {"opening_balance": opening, "closing_balance": closing,
+            "usage_total": rounded["usage"], "topups_total": rounded["topups"],
+            "other_total": rounded["other"]}
 
 
 def _counter_lock(agency_id) -> InvoiceCounter:

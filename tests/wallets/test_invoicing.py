@@ -6,6 +6,8 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hoopbilling.money import to_minor_units
 from tests.factories import (
@@ -17,6 +19,8 @@ from tests.factories import (
 )
 from wallets import invoicing
 from wallets.invoicing import (
+    LedgerSummary,
+    invoice_totals,
     invoices_issue,
     period_close,
     period_get_or_create,
@@ -24,6 +28,25 @@ from wallets.invoicing import (
     statement_figures,
 )
 from wallets.models import AgencyStatement, BillingPeriod, Entry, Invoice, UsageCharge, Wallet
+
+AMOUNTS = st.decimals(min_value=0, max_value=10**6, places=6)
+
+
+@given(opening=st.decimals(min_value=-10**6, max_value=10**6, places=6), usage=AMOUNTS,
+       topups=AMOUNTS, other=st.decimals(min_value=-10**6, max_value=10**6, places=6))
+def test_invoice_figures_add_up_on_the_face_and_stay_within_a_cent(opening, usage, topups,
+                                                                   other):
+    closing = opening - usage + topups + other
+    figures = invoice_totals(LedgerSummary(opening=opening, closing=closing, usage=usage,
+                                           topups=topups, other=other, entries=1))
+    assert (figures["opening_balance"] - figures["usage_total"] + figures["topups_total"]
+            + figures["other_total"] == figures["closing_balance"])
+    assert figures["opening_balance"] == to_minor_units(opening)
+    assert figures["closing_balance"] == to_minor_units(closing)
+    for name, exact in (("usage_total", usage), ("topups_total", topups),
+                        ("other_total", other)):
+        assert abs(figures[name] - exact) < Decimal("0.01")
+    assert figures["usage_total"] >= 0 and figures["topups_total"] >= 0
 
 
 def _current_period(agency):
@@ -59,7 +82,11 @@ def test_invoice_totals_equal_the_ledger_for_the_period_to_the_cent():
     assert invoice.opening_balance == Decimal("0.00")
     wallet.refresh_from_db()
     assert invoice.closing_balance == to_minor_units(wallet.balance.amount)
-    assert invoice.other_total == Decimal("-1.01")
+    # -1.005 alone rounds to -1.01, but then the face would not add up (46.24, not 46.25):
+    # the cent goes to the figure whose rounding lost the most
+    assert invoice.other_total == Decimal("-1.00")
+    assert (invoice.opening_balance - invoice.usage_total + invoice.topups_total
+            + invoice.other_total == invoice.closing_balance == Decimal("46.25"))
     lines = list(invoice.lines.order_by("position"))
     assert [(line.item_id, line.quantity, line.unit_price, line.amount) for line in lines] == [
         ("sms_outbound", Decimal("21"), Decimal("0.0237"), Decimal("0.497700")),
