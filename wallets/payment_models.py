@@ -29,6 +29,7 @@ class TopUp(models.Model):
         RETRYING = "retrying", "Declined, will retry"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Cancelled"
 
     class Trigger(models.TextChoices):
         AUTO = "auto", "Automatic"

@@ -8,6 +8,8 @@ The life of a top-up:
                                       ├─ declined / requires_action ─► topup_fail
                                       │      ├─ schedule left ─► retrying (next_attempt_at)
                                       │      └─ exhausted ─► failed ─► suspend the client
+                                      ├─ would pass max_balance (money came in) ─► canceled,
+                                      │      its charge called off; auto asks again if needed
                                       └─ worker killed ─► the attempt stays `started`; when its
                                          lease runs out the next run repeats it with the same
                                          keys and the gateway answers the charge it made
@@ -188,30 +190,72 @@ def _manual_amount(wallet, sub_account, amount, in_flight) -> Decimal:
 
 
 def topup_attempt(*, topup_id, now: datetime | None = None) -> TopUp:
-    """Charge a due top-up once. A top-up that is not due (or done) is left as it is."""
+    """Charge a due top-up once. A top-up that is not due (or done) is left as it is; one
+    that would now take the balance above the maximum (money came in meanwhile) is called
+    off instead (`_topup_cancel`)."""
     now = now or timezone.now()
+    wallet_id = TopUp.objects.values_list("wallet_id", flat=True).get(pk=topup_id)
     with transaction.atomic(durable=True):
+        wallet = wallet_lock(wallet_id)
         topup = (TopUp.objects.select_for_update(of=("self",))
                  .select_related("sub_account__agency").get(pk=topup_id))
         if (not topup.in_flight or topup.next_attempt_at is None
                 or topup.next_attempt_at > now):
             return topup
         last = topup.attempt_rows.order_by("-number").first()
+        cap = wallet.auto_topup_max_balance
         if last is not None and last.status == TopUpAttempt.Status.STARTED:
-            attempt = last  # a killed attempt: repeat it with the same keys
+            attempt = last  # a killed attempt (it may have charged): repeat it, same keys
+        elif cap is not None and wallet.balance.amount + topup.amount.amount > cap.amount:
+            attempt = None
         else:
             attempt = TopUpAttempt.objects.create(
                 topup=topup, number=(last.number + 1) if last else 1, started_at=now,
                 payment_method=topup.sub_account.payment_method_id)
-        topup.status = TopUp.Status.PROCESSING
-        topup.attempts = attempt.number
-        topup.next_attempt_at = now + ATTEMPT_LEASE
-        topup.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
+        if attempt is not None:
+            topup.status = TopUp.Status.PROCESSING
+            topup.attempts = attempt.number
+            topup.next_attempt_at = now + ATTEMPT_LEASE
+            topup.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
+    if attempt is None:
+        return _topup_cancel(topup, now=now)
     gateway = gateway_for(topup.sub_account.agency)
     result = gateway.charge(topup=topup, attempt=attempt.number,
                             payment_method=attempt.payment_method)
     return topup_result_apply(topup_id=topup.pk, attempt_number=attempt.number, result=result,
                               now=now)
+
+
+def _topup_cancel(topup: TopUp, *, now: datetime) -> TopUp:
+    """Call off a due top-up that would take the balance above the maximum: its charge at the
+    gateway first, so it can never be paid (one paid meanwhile is settled: the money was
+    taken). An automatic top-up is asked for again at the right amount if still needed."""
+    if topup.charge_id:
+        result = gateway_for(topup.sub_account.agency).charge_cancel(charge_id=topup.charge_id)
+        if result.status in (ChargeResult.SUCCEEDED, ChargeResult.PROCESSING):
+            return topup_result_apply(topup_id=topup.pk, attempt_number=None, result=result,
+                                      now=now)
+    with transaction.atomic(durable=True):
+        wallet = wallet_lock(topup.wallet_id)
+        topup = (TopUp.objects.select_for_update(of=("self",))
+                 .select_related("sub_account__agency").get(pk=topup.pk))
+        if not topup.in_flight:
+            return topup
+        cap = wallet.auto_topup_max_balance
+        message = (f"Not charged: {topup.amount} would take the balance of {wallet.balance} "
+                   f"above the maximum of {cap}.")
+        topup.status = TopUp.Status.CANCELED
+        topup.next_attempt_at = None
+        topup.last_error = {"code": "above_max_balance", "message": message}
+        topup.save(update_fields=["status", "next_attempt_at", "last_error", "updated_at"])
+        audit_record(action="topup.cancel", obj=topup, actor_label="payments",
+                     agency_id=topup.sub_account.agency_id, reason=message)
+        if (topup.trigger == TopUp.Trigger.AUTO and wallet.auto_topup_enabled
+                and wallet.balance < wallet.auto_topup_threshold):
+            from .tasks import auto_topup_check_task
+
+            transaction.on_commit(lambda: auto_topup_check_task.delay(wallet.pk))
+    return topup
 
 
 def topup_result_apply(*, topup_id, attempt_number: int | None, result: ChargeResult,

@@ -110,6 +110,14 @@ class FakeStripe:
             if parts[1] not in self.intents:
                 return _missing(path)
             return 200, self.intents[parts[1]]
+        if parts[:1] == ["payment_intents"] and parts[2:] == ["cancel"]:
+            intent = self.intents[parts[1]]
+            if intent["status"] in ("succeeded", "processing", "canceled"):
+                return 400, {"error": {
+                    "type": "invalid_request_error", "code": "payment_intent_unexpected_state",
+                    "message": f"This PaymentIntent's status is {intent['status']}."}}
+            intent.update(status="canceled")
+            return 200, intent
         if parts[:1] == ["payment_intents"] and parts[2:] == ["confirm"]:
             intent = self.intents[parts[1]]
             if intent["status"] in ("succeeded", "processing", "canceled"):

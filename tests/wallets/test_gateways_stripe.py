@@ -6,12 +6,17 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from tests.factories import SubAccountFactory
+from tests.factories import EntryFactory, SubAccountFactory
 from tests.wallets.crashes import topup_attempt_killed
 from wallets.gateways import CardDeclined
 from wallets.jobs import billing_jobs_run
 from wallets.models import Entry, TopUp
-from wallets.topups import payment_method_attach, topup_attempt, topup_request
+from wallets.topups import (
+    payment_method_attach,
+    topup_attempt,
+    topup_request,
+    wallet_settings_set,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +149,39 @@ def test_a_confirmation_stripe_refuses_is_a_declined_attempt_with_stripes_reason
     assert topup.last_error == {"code": "resource_missing", "message": "No such PaymentMethod"}
     assert not [i for i in stripe_on.succeeded_charges()
                 if i["customer"] == sub_account.payment_customer_id]
+
+
+def test_a_retry_called_off_for_the_maximum_cancels_the_payment_intent_at_stripe(
+        stripe_on, django_capture_on_commit_callbacks):
+    sub_account = SubAccountFactory()
+    payment_method_attach(sub_account=sub_account, payment_method="pm_card_chargeCustomerFail")
+    wallet_settings_set(wallet=sub_account.wallet, max_balance="10")
+    topup = topup_attempt(topup_id=topup_request(wallet_id=sub_account.wallet.pk,
+                                                 trigger="manual", amount=Decimal("8"),
+                                                 enqueue=False).pk)
+    EntryFactory(wallet=sub_account.wallet, amount=Decimal("5"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_method_attach(sub_account=sub_account, payment_method="pm_card_visa")
+    topup.refresh_from_db()
+    assert topup.status == "canceled"
+    assert stripe_on.intents[topup.charge_id]["status"] == "canceled"
+    assert not Entry.objects.filter(kind="topup", wallet=sub_account.wallet).exists()
+
+
+def test_a_retry_called_off_settles_a_payment_made_meanwhile(stripe_on):
+    sub_account = SubAccountFactory()
+    payment_method_attach(sub_account=sub_account,
+                          payment_method="pm_card_authenticationRequired")
+    wallet_settings_set(wallet=sub_account.wallet, max_balance="10")
+    topup = topup_request(wallet_id=sub_account.wallet.pk, trigger="manual",
+                          amount=Decimal("8"), enqueue=False)
+    now = timezone.now()
+    topup = topup_attempt(topup_id=topup.pk, now=now)
+    assert topup.status == "requires_action"
+    EntryFactory(wallet=sub_account.wallet, amount=Decimal("5"))
+    stripe_on.intents[topup.charge_id]["status"] = "succeeded"  # the client authenticated
+
+    topup = topup_attempt(topup_id=topup.pk, now=now + timedelta(hours=2))
+    assert topup.status == "succeeded"  # the money was taken: it is credited
+    assert Entry.objects.filter(kind="topup", wallet=sub_account.wallet).count() == 1

@@ -306,3 +306,43 @@ def test_at_most_one_auto_topup_check_waits_in_the_queue_per_wallet(monkeypatch)
     tasks.auto_topup_check_task.run(wallet.pk)  # the worker takes it: the gate opens
     debit_followup(wallet_id=wallet.pk, balance=Decimal("4"))
     assert queued == [wallet.pk, wallet.pk]
+
+
+def test_a_retry_that_would_go_above_the_maximum_is_called_off(
+        django_capture_on_commit_callbacks):
+    # given an automatic top-up of 90 (cap 100) declined while the balance was 5
+    wallet = wallet_with_card(payment_method="pm_card_chargeCustomerFail", balance="5",
+                              auto={"threshold": Decimal("10"), "amount": Decimal("90"),
+                                    "max_balance": Decimal("100")})
+    topup = topup_request(wallet_id=wallet.pk, trigger="auto", enqueue=False)
+    topup = topup_attempt(topup_id=topup.pk)
+    assert topup.status == "retrying" and topup.amount.amount == Decimal("90")
+    # when 50 comes in another way and the client adds a card that works
+    EntryFactory(wallet=wallet, amount=Decimal("50"))
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_method_attach(sub_account=wallet.sub_account, payment_method="pm_card_visa")
+    # then the retry is called off rather than take the balance to 145
+    topup.refresh_from_db()
+    wallet.refresh_from_db()
+    assert topup.status == "canceled" and topup.last_error["code"] == "above_max_balance"
+    assert SandboxCharge.objects.get(idempotency_key=topup.idempotency_key).status == "canceled"
+    assert wallet.balance.amount == Decimal("55")
+    assert TopUp.objects.filter(wallet=wallet).count() == 1  # 55 is above the threshold
+
+
+def test_a_called_off_automatic_top_up_is_asked_for_again_at_the_right_amount(
+        django_capture_on_commit_callbacks):
+    wallet = wallet_with_card(payment_method="pm_card_chargeCustomerFail", balance="5",
+                              auto={"threshold": Decimal("60"), "amount": Decimal("90"),
+                                    "max_balance": Decimal("100")})
+    first = topup_attempt(topup_id=topup_request(wallet_id=wallet.pk, trigger="auto",
+                                                 enqueue=False).pk)
+    EntryFactory(wallet=wallet, amount=Decimal("20"))
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_method_attach(sub_account=wallet.sub_account, payment_method="pm_card_visa")
+    first.refresh_from_db()
+    wallet.refresh_from_db()
+    assert first.status == "canceled"
+    second = TopUp.objects.exclude(pk=first.pk).get(wallet=wallet)
+    assert second.status == "succeeded" and second.amount.amount == Decimal("75.00")
+    assert wallet.balance.amount == Decimal("100")

@@ -41,6 +41,7 @@ class ChargeResult:
     """What the gateway says about a top-up's charge."""
 
     SUCCEEDED = "succeeded"
+    CANCELED = "canceled"
     DECLINED = "declined"
     REQUIRES_ACTION = "requires_action"
     PROCESSING = "processing"
@@ -75,6 +76,10 @@ class PaymentGateway(Protocol):
 
     def charge(self, *, topup, attempt: int, payment_method: str) -> ChargeResult:
         """Charge the top-up off-session (or report the charge already made for it)."""
+
+    def charge_cancel(self, *, charge_id: str) -> ChargeResult:
+        """Call off an unpaid charge so it can never be paid; a charge already paid (or
+        being paid) is reported as it is."""
 
     def authenticate(self, *, charge_id: str) -> ChargeResult:
         """Where the charge stands after the customer's authentication page."""

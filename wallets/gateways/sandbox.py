@@ -65,6 +65,14 @@ class SandboxGateway:
             charge.save()
             return self._result(charge, confirmation)
 
+    def charge_cancel(self, *, charge_id: str) -> ChargeResult:
+        with transaction.atomic():
+            charge = SandboxCharge.objects.select_for_update().get(pk=charge_id)
+            if charge.status != "succeeded":
+                charge.status = "canceled"
+                charge.save(update_fields=["status"])
+            return self._result(charge, None)
+
     def authenticate(self, *, charge_id: str) -> ChargeResult:
         """The customer completed authentication (the sandbox's stand-in for Stripe.js)."""
         with transaction.atomic():
@@ -107,6 +115,8 @@ class SandboxGateway:
     def _result(charge: SandboxCharge, confirmation: dict | None) -> ChargeResult:
         if charge.status == "succeeded":
             return ChargeResult(ChargeResult.SUCCEEDED, charge.id)
+        if charge.status == "canceled":
+            return ChargeResult(ChargeResult.CANCELED, charge.id)
         if charge.status == "requires_action":
             return ChargeResult(ChargeResult.REQUIRES_ACTION, charge.id,
                                 client_secret=f"{charge.id}_secret",

@@ -14,7 +14,7 @@ from hoopbilling.money import to_minor_units
 from .base import Card, CardDeclined, ChargeResult, RefundFailed, RefundResult, confirm_key
 
 STATUS = {"succeeded": ChargeResult.SUCCEEDED, "processing": ChargeResult.PROCESSING,
-          "requires_action": ChargeResult.REQUIRES_ACTION}
+          "requires_action": ChargeResult.REQUIRES_ACTION, "canceled": ChargeResult.CANCELED}
 
 
 class StripeGateway:
@@ -103,6 +103,13 @@ class StripeGateway:
             "payment_method_types": ["card"],
             "metadata": {"topup": str(topup.pk), "sub_account": str(topup.sub_account_id)},
         }, options={"idempotency_key": idempotency_key})
+
+    def charge_cancel(self, *, charge_id: str) -> ChargeResult:
+        try:
+            intent = self.client.v1.payment_intents.cancel(charge_id)
+        except stripe.InvalidRequestError:  # paid or being paid meanwhile, or cancelled
+            intent = self.charge_retrieve(charge_id=charge_id)
+        return self.result(intent)
 
     def authenticate(self, *, charge_id: str) -> ChargeResult:
         return self.result(self.charge_retrieve(charge_id=charge_id))
