@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from agencies.models import AgencyMembership, BillableItem
 from agencies.periods import period_bounds
+from agencies.services import price_set
 from subaccounts.models import ClientMembership
 from subaccounts.services import override_set
 from tests.factories import (
@@ -25,14 +26,20 @@ from tests.factories import (
 )
 from wallets.invoicing import period_close
 from wallets.models import BillingPeriod, Invoice
-from wallets.payment_models import TopUp
+from wallets.notifications import notification_send
+from wallets.payment_models import Notification, TopUp
 from wallets.topups import topup_request
+from wallets.usage import usage_record_batch
 
 # Tables whose whole content is hashed before and after (money and tenancy); every other
 # table is compared by row count.
 KEY_TABLES = ("wallets_wallet", "wallets_entry", "subaccounts_subaccount",
               "subaccounts_priceoverride", "agencies_agency", "agencies_agencyprice",
               "subaccounts_clientmembership", "agencies_agencymembership")
+# The first tenant's own price and usage: figures that would show through a sum, a price
+# grid or an export that forgot to filter by agency (the second tenant has neither).
+MARKER_PRICE, MARKER_QUANTITY = "4.321987", 10
+MARKER_FIGURES = (MARKER_PRICE, "43.22", "43.21987")
 # Written by merely calling: sessions by logging in, API keys' last_used_at.
 VOLATILE_TABLES = {"django_session", "agencies_apikey"}
 
@@ -53,7 +60,7 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def _tenant(label: str, *, topup: bool = True) -> Tenant:
+def _tenant(label: str, *, topup: bool = True, usage: bool = False) -> Tenant:
     agency = AgencyFactory(name=f"{label} Agency")
     wallet = wallet_with_card(agency=agency, balance=Decimal("25.00"))
     sub_account = wallet.sub_account
@@ -75,6 +82,16 @@ def _tenant(label: str, *, topup: bool = True) -> Tenant:
         tenant.users[role] = user
     override_set(sub_account=sub_account, item=BillableItem.objects.get(code="sms_outbound"),
                  price="0.05", subsidize=True, actor_label="test")
+    if usage:
+        price_set(agency=agency, item=BillableItem.objects.get(code="mms_outbound"),
+                  price=MARKER_PRICE, actor_label="test")
+        usage_record_batch(agency=agency, events=[
+            {"sub_account": str(sub_account.pk), "item": "mms_outbound", "quantity": "1",
+             "idempotency_key": f"marker-{n}"} for n in range(MARKER_QUANTITY)])
+        notification_send(agency=agency, sub_account=sub_account,
+                          kind=Notification.Kind.PAYMENT_FAILED,
+                          message=f"{sub_account.name}: a notification of its own",
+                          dedupe_key=f"marker:{sub_account.pk}", email_agency=False)
     if topup:
         tenant.topup = topup_request(wallet_id=wallet.pk, trigger=TopUp.Trigger.MANUAL,
                                      amount=Decimal("20.00"), enqueue=False)
@@ -88,7 +105,7 @@ def _tenant(label: str, *, topup: bool = True) -> Tenant:
 
 @pytest.fixture
 def victim(db) -> Tenant:
-    return _tenant("Victim")
+    return _tenant("Victim", usage=True)
 
 
 @pytest.fixture

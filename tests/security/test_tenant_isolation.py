@@ -19,7 +19,7 @@ from django.urls import URLResolver, get_resolver
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from .conftest import database_snapshot
+from .conftest import MARKER_FIGURES, database_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -145,7 +145,14 @@ def _is_login_redirect(response, login_url=None) -> bool:
 
 
 def _victim_markers(victim) -> list[str]:
-    return [victim.agency.name, victim.sub_account.name, str(victim.sub_account.pk)]
+    return [victim.agency.name, victim.sub_account.name, str(victim.sub_account.pk),
+            *MARKER_FIGURES]
+
+
+def _body(response) -> str:
+    content = (b"".join(response.streaming_content) if response.streaming
+               else response.content)
+    return content.decode("utf-8", "replace")
 
 
 def test_routes_are_found_in_the_resolver():
@@ -175,13 +182,14 @@ def test_second_tenant_reaches_nothing_of_the_first(victim, intruder):
                         failures.append((caller_name, method, url, response.status_code))
                 continue
             if not targets_tenant:
-                # a route about the caller's own things: it may answer, never with the first
-                # tenant's data, and never crash
-                response = client.get(url)
-                body = response.content.decode("utf-8", "replace")
-                leaked = [m for m in _victim_markers(victim) if m in body]
-                if response.status_code >= 500 or leaked:
-                    failures.append((caller_name, "get", url, response.status_code, leaked))
+                # a route about the caller's own things: it may answer (as a page or as its
+                # CSV export), never with the first tenant's data, and never crash
+                for export in ("", "?export=csv", "?format=csv"):
+                    response = client.get(url + export)
+                    leaked = [m for m in _victim_markers(victim) if m in _body(response)]
+                    if response.status_code >= 500 or leaked:
+                        failures.append((caller_name, "get", url + export,
+                                         response.status_code, leaked))
                 continue
             checked_tenant_routes += 1
             statuses = {}
