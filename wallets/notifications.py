@@ -21,9 +21,11 @@ def agency_emails(agency) -> list[str]:
 
 
 def client_billing_emails(sub_account) -> list[str]:
+    """The client's admins who manage its billing: the only ones who can act on a payment
+    email (pay, authenticate, replace the card); the pages it links to refuse the others."""
     return sorted({m.user.email for m in ClientMembership.objects.filter(
-        sub_account=sub_account, role=ClientMembership.Role.ADMIN).select_related("user")
-        if m.user.email})
+        sub_account=sub_account, role=ClientMembership.Role.ADMIN, can_manage_billing=True)
+        .select_related("user") if m.user.email})
 
 
 def notification_send(*, agency, kind: str, message: str, dedupe_key: str, sub_account=None,

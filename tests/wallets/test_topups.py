@@ -117,9 +117,11 @@ def test_low_balance_email_to_client_admin_when_auto_topup_is_off(
 
     wallet_settings_set(wallet=wallet, threshold=Decimal("10"))
     admin = ClientMembershipFactory(sub_account=wallet.sub_account)
+    ClientMembershipFactory(sub_account=wallet.sub_account, can_manage_billing=False)
     with django_capture_on_commit_callbacks(execute=True):
         spend(wallet, "15", "u1")
         spend(wallet, "1", "u2")
+    # only the admin who can pay is told (the other cannot open the billing page)
     assert [m.to for m in mail.outbox] == [[admin.user.email]]
     assert "balance" in mail.outbox[0].body
     assert not TopUp.objects.exists()
