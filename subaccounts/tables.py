@@ -23,9 +23,18 @@ class SubAccountTable(tables.Table):
     def render_suspended_at(self, record):
         return f"Suspended: {record.suspension_reason}" if record.suspended else "Active"
 
+    def __init__(self, *args, is_admin: bool, **kwargs):
+        self.is_admin = is_admin
+        super().__init__(*args, **kwargs)
+
     def render_billing(self, record):
-        return format_html('<a href="{}">Billing settings</a>',
-                           reverse("subaccounts:billing", args=[record.pk]))
+        links = format_html('<a href="{}">Billing settings</a> · <a href="{}">Ledger</a>',
+                            reverse("subaccounts:billing", args=[record.pk]),
+                            reverse("wallets:ledger", args=[record.pk]))
+        if self.is_admin:
+            links = format_html('{} · <a href="{}">Wallet</a>', links,
+                                reverse("payments:agency-wallet", args=[record.pk]))
+        return links
 
 
 class ClientPriceTable(tables.Table):
@@ -45,8 +54,9 @@ class ClientPriceTable(tables.Table):
         row_attrs = {"data-item": lambda record: record.item.code,
                      "class": lambda record: "subsidized" if record.subsidized else ""}
 
-    def __init__(self, *args, sub_account, **kwargs):
+    def __init__(self, *args, sub_account, is_admin: bool, **kwargs):
         self.sub_account = sub_account
+        self.is_admin = is_admin
         super().__init__(*args, **kwargs)
 
     def render_base_cost(self, value):
@@ -62,6 +72,8 @@ class ClientPriceTable(tables.Table):
     def render_source(self, record):
         if record.source != "override":
             return "Inherits agency price"
+        if not self.is_admin:  # only an admin resets a price
+            return "Own price"
         return format_html(
             'Own price · <a class="reset" href="{}">Reset to agency price</a>',
             reverse("subaccounts:price-reset", args=[self.sub_account.pk, record.item.code]))

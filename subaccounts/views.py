@@ -43,7 +43,7 @@ def subaccount_list(request):
             writer.writerow([row.pk, row.name, row.external_id or "", row.rebilling_enabled,
                              row.suspended, row.itemised_usage_visible])
         return response
-    table = SubAccountTable(rows)
+    table = SubAccountTable(rows, is_admin=_is_admin(request))
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
     return render(request, "subaccounts/list.html", {"agency": request.agency, "table": table})
 
@@ -86,7 +86,7 @@ def billing(request, pk):
             messages.error(request, "Nothing was saved: fix the prices marked below.")
     return render(request, "subaccounts/billing.html", {
         "agency": request.agency, "sub_account": sub_account, "is_admin": _is_admin(request),
-        "table": ClientPriceTable(rows, sub_account=sub_account),
+        "table": ClientPriceTable(rows, sub_account=sub_account, is_admin=_is_admin(request)),
         "settings_form": settings_form, "price_form": price_form,
     })
 

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from agencies.views import is_admin
 from hoopbilling.errors import DomainError
 from subaccounts.tenancy import agency_member_required, agency_subaccount, client_member_required
 
@@ -213,4 +214,5 @@ def notifications(request):
                              n.sub_account.name if n.sub_account else "", n.message])
         return response
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "wallets/payments/notifications.html", {"page": page})
+    return render(request, "wallets/payments/notifications.html", {
+        "page": page, "is_admin": is_admin(request)})

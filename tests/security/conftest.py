@@ -60,7 +60,7 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def _tenant(label: str, *, topup: bool = True, usage: bool = False) -> Tenant:
+def tenant_create(label: str, *, topup: bool = True, usage: bool = False) -> Tenant:
     agency = AgencyFactory(name=f"{label} Agency")
     wallet = wallet_with_card(agency=agency, balance=Decimal("25.00"))
     sub_account = wallet.sub_account
@@ -105,13 +105,13 @@ def _tenant(label: str, *, topup: bool = True, usage: bool = False) -> Tenant:
 
 @pytest.fixture
 def victim(db) -> Tenant:
-    return _tenant("Victim", usage=True)
+    return tenant_create("Victim", usage=True)
 
 
 @pytest.fixture
 def intruder(db) -> Tenant:
     # no top-up in flight: the bad-input tests start one with a valid body
-    return _tenant("Intruder", topup=False)
+    return tenant_create("Intruder", topup=False)
 
 
 def database_snapshot() -> dict:
