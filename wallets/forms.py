@@ -28,10 +28,13 @@ class LedgerFilterForm(forms.Form):
             self.add_error("date_to", "The end date is before the start date.")
         return data
 
-    def filters(self) -> LedgerFilters:
-        """The filters, or none at all when the form is invalid (the errors are shown)."""
-        if not self.is_valid():
+    def filters(self) -> LedgerFilters | None:
+        """The filters, or None when the form is invalid: then nothing is listed or exported
+        (rather than everything), and the errors say what to fix. Unbound: no filters."""
+        if not self.is_bound:
             return LedgerFilters()
+        if not self.is_valid():
+            return None
         data = self.cleaned_data
         return LedgerFilters(item=data["item"], kind=data["kind"], date_from=data["date_from"],
                              date_to=data["date_to"])

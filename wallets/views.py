@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
@@ -47,30 +47,42 @@ def dashboard(request):
 
 def _ledger_context(request, wallet):
     form = LedgerFilterForm(request.GET or None)
-    filters = form.filters() if request.GET else selectors.LedgerFilters()
+    filters = form.filters()
     before = request.GET.get("before")
     if before is not None and not before.isdigit():
         raise Http404("Bad cursor.")
-    rows, next_cursor = selectors.ledger_page(
-        wallet=wallet, filters=filters, before=int(before) if before else None)
     query = request.GET.copy()
     query.pop("before", None)
-    return form, filters, rows, next_cursor, query
+    if filters is None:
+        return form, [], None, query, "Fix the filters above to see entries."
+    rows, next_cursor = selectors.ledger_page(
+        wallet=wallet, filters=filters, before=int(before) if before else None)
+    empty = ("No entries match these filters." if filters != selectors.LedgerFilters() else
+             "No entries yet: usage, top-ups and adjustments appear here as they happen.")
+    return form, rows, next_cursor, query, empty
 
 
 @agency_member_required
 def ledger(request, pk):
     sub_account = agency_subaccount(request, pk)
     wallet = get_object_or_404(Wallet, sub_account=sub_account)
-    form, _, rows, next_cursor, query = _ledger_context(request, wallet)
+    form, rows, next_cursor, query, empty = _ledger_context(request, wallet)
     return render(request, "wallets/ledger.html", {
         "sub_account": sub_account, "wallet": wallet, "form": form,
-        "table": LedgerTable(rows), "next_cursor": next_cursor, "query": query.urlencode(),
+        "table": LedgerTable(rows, empty_text=empty), "next_cursor": next_cursor,
+        "query": query.urlencode(),
         "first_page": "before" not in request.GET,
     })
 
 
-def _ledger_csv(wallet, filters, filename):
+def _ledger_csv(wallet, form, filename):
+    filters = form.filters()
+    if filters is None:
+        problems = "; ".join(f"{field}: {' '.join(errors)}"
+                             for field, errors in form.errors.items())
+        return HttpResponseBadRequest(f"Fix the filters: {problems}",
+                                      content_type="text/plain; charset=utf-8")
+
     class Echo:
         def write(self, value):
             return value
@@ -100,8 +112,8 @@ def _ledger_csv(wallet, filters, filename):
 def ledger_csv(request, pk):
     sub_account = agency_subaccount(request, pk)
     wallet = get_object_or_404(Wallet, sub_account=sub_account)
-    filters = LedgerFilterForm(request.GET or None).filters()
-    return _ledger_csv(wallet, filters, f"ledger-{sub_account.pk}.csv")
+    return _ledger_csv(wallet, LedgerFilterForm(request.GET or None),
+                       f"ledger-{sub_account.pk}.csv")
 
 
 @agency_member_required
@@ -170,8 +182,7 @@ def client_usage_csv(request, sub_account_id):
     if not sub_account.itemised_usage_visible:
         raise Http404("Itemised usage is not shared with this account.")
     wallet = get_object_or_404(Wallet, sub_account=sub_account)
-    filters = LedgerFilterForm(request.GET or None).filters()
-    return _ledger_csv(wallet, filters, "usage.csv")
+    return _ledger_csv(wallet, LedgerFilterForm(request.GET or None), "usage.csv")
 
 
 @client_member_required(billing=True)

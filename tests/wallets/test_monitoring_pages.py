@@ -195,6 +195,22 @@ def test_ledger_csv_exports_the_filtered_view(client, agency_admin):
     assert rows[1][6] == "-0.100000"
 
 
+def test_bad_ledger_filters_list_and_export_nothing_and_say_why(client, agency_admin):
+    sub_account = _client_with_usage(agency_admin.agency, events=4)
+    backwards = {"kind": "usage", "date_from": "2026-02-10", "date_to": "2026-02-01"}
+    page = client.get(reverse("wallets:ledger", args=[sub_account.pk]), backwards)
+    assert not list(page.context["table"].rows)
+    html = page.content.decode()
+    assert "The end date is before the start date." in html
+    assert "Fix the filters above to see entries." in html
+    export = client.get(reverse("wallets:ledger-csv", args=[sub_account.pk]), backwards)
+    assert export.status_code == 400
+    assert "date_to: The end date is before the start date." in export.content.decode()
+    fresh = SubAccountFactory(agency=agency_admin.agency)
+    assert "No entries yet" in client.get(
+        reverse("wallets:ledger", args=[fresh.pk])).content.decode()
+
+
 def test_invoice_pages_and_downloads(client, agency_admin):
     sub_account = _client_with_usage(agency_admin.agency)
     _close(agency_admin.agency)
