@@ -87,7 +87,7 @@ def invoice_pdf(invoice: Invoice, lines: list[InvoiceLine]) -> bytes:
     pdf.cell(0, 10, _latin(f"Invoice {invoice.display_number}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=10)
     for text in (f"From: {invoice.agency.name}", f"To: {invoice.sub_account.name}",
-                 f"Period: {invoice.period_start:%Y-%m-%d} to {invoice.period_end:%Y-%m-%d}",
+                 f"Period: {invoice.period_start:%Y-%m-%d} - {invoice.period_last_day:%Y-%m-%d}",
                  f"Issued: {invoice.issued_at:%Y-%m-%d}", f"Currency: {invoice.currency}"):
         pdf.cell(0, 6, _latin(text), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)

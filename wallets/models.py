@@ -8,6 +8,7 @@ the database's back is still found by `verify_ledger`.
 """
 
 import uuid
+from datetime import date, datetime, timedelta
 
 from django.db import models
 from django.db.models import F, Q
@@ -202,6 +203,12 @@ class UsageCharge(models.Model):
 # --- Monitoring: billing periods, invoices, statements and daily usage roll-ups ------------
 
 
+def last_day(end: datetime) -> date:
+    """The last day a period ending (exclusively) at `end` covers: pages show periods as
+    first day – last day, so that two periods never seem to share a day."""
+    return (end - timedelta(microseconds=1)).date()
+
+
 class BillingPeriod(models.Model):
     """One monthly billing period of an agency, [start, end) from its anchor day.
 
@@ -223,7 +230,12 @@ class BillingPeriod(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.start:%Y-%m-%d} – {self.end:%Y-%m-%d}"
+        return f"{self.start:%Y-%m-%d} – {self.last_day:%Y-%m-%d}"
+
+    @property
+    def last_day(self) -> date:
+        """The period's last whole day (`end` is the next period's first moment)."""
+        return last_day(self.end)
 
 
 class InvoiceCounter(models.Model):
@@ -281,6 +293,10 @@ class Invoice(models.Model):
     @property
     def display_number(self) -> str:
         return f"{self.number:06d}"
+
+    @property
+    def period_last_day(self) -> date:
+        return last_day(self.period_end)
 
 
 class InvoiceLine(models.Model):

@@ -60,7 +60,7 @@ class InvoiceTable(tables.Table):
     number = tables.Column(verbose_name="Number", accessor="display_number")
     client = tables.Column(accessor="sub_account__name")
     period_start = tables.DateColumn(verbose_name="Period from", format="Y-m-d")
-    period_end = tables.DateColumn(verbose_name="to", format="Y-m-d")
+    period_end = tables.DateColumn(verbose_name="to", format="Y-m-d", accessor="period_last_day")
     usage_total = tables.Column(verbose_name="Usage", attrs={"td": {"class": "num"}})
     topups_total = tables.Column(verbose_name="Top-ups", attrs={"td": {"class": "num"}})
     closing_balance = tables.Column(verbose_name="Closing balance", attrs={"td": {"class": "num"}})

@@ -22,6 +22,7 @@ from .models import Wallet
 from .tables import InvoiceTable, LedgerTable
 
 INVOICES_PER_PAGE = 50
+CLIENT_INVOICES_PER_PAGE = 24
 
 
 @agency_member_required
@@ -119,9 +120,22 @@ def ledger_csv(request, pk):
 @agency_member_required
 def invoice_list(request):
     invoices = selectors.invoices_of_agency(agency=request.agency)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="invoices.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["number", "client", "period_start", "period_end", "currency",
+                         "opening_balance", "usage_total", "topups_total", "other_total",
+                         "closing_balance"])
+        for i in invoices.iterator():
+            writer.writerow([i.display_number, i.sub_account.name, i.period_start.isoformat(),
+                             i.period_end.isoformat(), i.currency, i.opening_balance,
+                             i.usage_total, i.topups_total, i.other_total, i.closing_balance])
+        return response
     page = Paginator(invoices, INVOICES_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "wallets/invoice_list.html", {
         "table": InvoiceTable(list(page.object_list)), "page": page,
+        "currency": request.agency.currency,
     })
 
 
@@ -170,7 +184,8 @@ def client_billing(request, sub_account_id):
         "sub_account": sub_account, "wallet": wallet, "balance": balance,
         "outstanding": max(Decimal(0), -balance),
         "topups": selectors.topups_of_wallet(wallet=wallet),
-        "invoices": selectors.invoices_of_client(sub_account=sub_account)[:24],
+        "invoices": Paginator(selectors.invoices_of_client(sub_account=sub_account),
+                              CLIENT_INVOICES_PER_PAGE).get_page(request.GET.get("page")),
         "itemised": visible,
         "usage": selectors.usage_of_wallet(wallet=wallet) if visible else [],
     })

@@ -17,7 +17,7 @@ from tests.factories import (
     UsageChargeFactory,
     wallet_with_card,
 )
-from wallets.invoicing import period_close, period_get_or_create
+from wallets.invoicing import invoices_issue, period_close, period_get_or_create
 from wallets.models import Invoice, UsageDaily, Wallet
 from wallets.selectors import current_period, topup_forecast
 
@@ -225,6 +225,31 @@ def test_invoice_pages_and_downloads(client, agency_admin):
         client.get(reverse("wallets:invoice-csv", args=[invoice.pk])).content.decode())))
     assert ["sms_outbound", "6", "0.05", "", "0.300000"] in rows
     assert ["usage_total", "0.30"] in rows
+    # a period shows as its first and last day (its end is the next one's first moment)
+    last_day = (invoice.period_end - timedelta(days=1)).date().isoformat()
+    assert f"{invoice.period_start.date().isoformat()} – {last_day}" in detail.content.decode()
+    assert invoice.period_end.date().isoformat() not in listing.content.decode()
+    exported = list(csv.DictReader(io.StringIO(
+        client.get(reverse("wallets:invoices"), {"format": "csv"}).content.decode())))
+    assert [(row["number"], row["client"], row["usage_total"], row["currency"])
+            for row in exported] == [(invoice.display_number, sub_account.name, "0.30", "USD")]
+
+
+def test_a_client_pages_through_all_its_invoices(client):
+    membership = ClientMembershipFactory()
+    sub_account = membership.sub_account
+    agency = sub_account.agency
+    moment = timezone.now()
+    for _ in range(26):  # more than a page
+        period = period_get_or_create(agency=agency, moment=moment)
+        invoices_issue(period=period, sub_accounts=[sub_account])
+        moment = period.start - timedelta(days=1)
+    client.force_login(membership.user)
+    url = reverse("wallets:client-billing", args=[sub_account.pk])
+    first = client.get(url)
+    older = client.get(url, {"page": 2})
+    assert len(first.context["invoices"]) == 24 and len(older.context["invoices"]) == 2
+    assert "Older »" in first.content.decode()
 
 
 def test_statement_page_shows_platform_cost_and_margin(client, agency_admin):
