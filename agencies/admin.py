@@ -16,8 +16,10 @@ from django.utils.html import format_html, format_html_join
 
 from hoopbilling.admin import (
     ReadOnlyAdmin,
+    ReasonForm,
     changelist_link,
     changes_audit,
+    form_action,
     formset_audit,
     money_column,
     money_text,
@@ -188,9 +190,17 @@ class ApiKeyAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Revoke the selected API keys", permissions=["revoke"])
     def revoke(self, request, queryset):
-        for key in queryset:
-            api_key_revoke(key=key, actor=request.user)
-        self.message_user(request, f"{queryset.count()} key(s) revoked.", messages.SUCCESS)
+        """Asks for a reason first (the agency's integrations stop at once); keys already
+        revoked are left out."""
+        keys = queryset.filter(revoked_at__isnull=True)
+        if not keys.exists():
+            self.message_user(request, "The selected keys are already revoked.", messages.INFO)
+            return None
+        return form_action(
+            self, request, keys, form_class=ReasonForm, title="Revoke API keys",
+            apply=lambda key, data: api_key_revoke(key=key, actor=request.user,
+                                                   reason=data["reason"]),
+            done="{count} key(s) revoked.")
 
     def has_revoke_permission(self, request):
         return request.user.has_perm("agencies.change_apikey")

@@ -93,12 +93,13 @@ def api_key_issue(*, agency: Agency, name: str = "Default", actor=None) -> tuple
 
 
 @transaction.atomic
-def api_key_revoke(*, key: ApiKey, actor=None) -> ApiKey:
+def api_key_revoke(*, key: ApiKey, actor=None, reason: str = "") -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
         audit_record(action="api_key.revoke", obj=key, actor=actor, agency_id=key.agency_id,
-                     before={"revoked_at": None}, after={"revoked_at": key.revoked_at.isoformat()})
+                     before={"revoked_at": None}, after={"revoked_at": key.revoked_at.isoformat()},
+                     reason=reason)
     return key
 
 

@@ -9,11 +9,18 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.urls import reverse
 
+from agencies.services import api_key_revoke
 from hoopbilling.models import AuditLog
 from subaccounts.models import SubAccount
 from subaccounts.services import payment_method_set
 from tests.admin.conftest import paid_topup, usage_charge
-from tests.factories import EntryFactory, SubAccountFactory, UserFactory, wallet_with_card
+from tests.factories import (
+    ApiKeyFactory,
+    EntryFactory,
+    SubAccountFactory,
+    UserFactory,
+    wallet_with_card,
+)
 from wallets.integrity import ledger_verify
 from wallets.models import Entry
 from wallets.topups import topup_attempt, topup_request
@@ -131,6 +138,24 @@ def test_suspend_and_lift_actions_need_a_reason_and_are_audited(ops, operator):
     lift = AuditLog.objects.get(action="subaccount.lift")
     assert (suspend.actor, suspend.after) == (operator, {"reason": "fraud review"})
     assert (lift.actor, lift.reason) == (operator, "review passed")
+
+
+def test_revoking_keys_asks_for_a_reason_and_counts_only_live_keys(ops, operator):
+    live, already = ApiKeyFactory(), ApiKeyFactory()
+    api_key_revoke(key=already)
+    page = run_action(ops, "agencies_apikey", "revoke", [live.pk, already.pk])
+    assert page.status_code == 200 and "Revoke API keys" in page.content.decode()
+    live.refresh_from_db()
+    assert live.revoked_at is None  # nothing happens before the confirmation
+    done = run_action(ops, "agencies_apikey", "revoke", [live.pk, already.pk], apply="1",
+                      reason="leaked in a public repository")
+    live.refresh_from_db()
+    assert live.revoked_at is not None
+    assert "1 key(s) revoked." in messages_of(done)
+    log = AuditLog.objects.get(action="api_key.revoke", object_id__endswith=str(live.pk))
+    assert (log.actor, log.reason) == (operator, "leaked in a public repository")
+    again = run_action(ops, "agencies_apikey", "revoke", [already.pk])
+    assert "The selected keys are already revoked." in messages_of(again)
 
 
 def test_retry_now_action_charges_a_declined_topup_again(ops):
