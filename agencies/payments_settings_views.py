@@ -48,6 +48,14 @@ def payments_settings(request):
     stripe_form = StripeConnectionForm(
         request.POST if action == "stripe" else None,
         initial={"stripe_account_id": agency.stripe_account_id})
+    # static/js/confirm.js asks before the account cards are charged through changes
+    if agency.stripe_account_id:
+        stripe_form.fields["stripe_account_id"].widget.attrs["data-confirm-change"] = (
+            "Change the Stripe account your clients' cards are charged through?")
+    stripe_form.fields["remove_key"].widget.attrs["data-confirm-change"] = (
+        "Remove the restricted key? Your clients' cards are then charged through "
+        + ("your Connect account." if agency.stripe_account_id
+           else "the platform's Stripe account."))
     items_form = SuspensionItemsForm(
         request.POST if action == "suspension" else None,
         initial={"items": agency.suspension_blocked_items})

@@ -31,6 +31,10 @@ def rebilling(request):
     agency = request.agency
     form = RebillingForm(request.POST if request.method == "POST" else None,
                          initial={"rebilling_enabled": agency.rebilling_enabled})
+    if agency.rebilling_enabled:  # static/js/confirm.js asks before switching it off
+        form.fields["rebilling_enabled"].widget.attrs["data-confirm-change"] = (
+            "Switch rebilling off? From now on every client's usage is billed to your agency "
+            "and no wallet is debited.")
     if request.method == "POST":
         if not (is_admin(request) and agency.plan_rebilling_allowed):
             raise Http404("Only an agency admin on a rebilling plan changes this.")

@@ -29,6 +29,10 @@ class ClientPriceForm(forms.Form):
                 choices=[(INHERIT, "Agency price"), (OVERRIDE, "Own price")],
                 initial=OVERRIDE if row.source == OVERRIDE else INHERIT,
                 label=f"{row.item.name} price source")
+            if row.source == OVERRIDE:  # static/js/confirm.js asks before ending it
+                self.fields[f"mode_{code}"].widget.attrs["data-confirm-change"] = (
+                    f"End this client's own price for {row.item.name}? It pays the agency "
+                    "price from the moment you save.")
             price_fields(self, row, prefix="")
 
     def bound_rows(self):
