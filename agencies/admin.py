@@ -25,6 +25,7 @@ from hoopbilling.admin import (
     money_text,
 )
 from hoopbilling.errors import DomainError
+from hoopbilling.forms import PlainDecimalField
 from subaccounts.models import SubAccount
 
 from .models import (
@@ -208,7 +209,7 @@ class ApiKeyAdmin(ReadOnlyAdmin):
 
 class BaseCostAddForm(forms.ModelForm):
     currency = forms.ChoiceField(choices=CURRENCY_CHOICES)
-    amount = forms.DecimalField(max_digits=18, decimal_places=6, min_value=0,
+    amount = PlainDecimalField(max_digits=18, decimal_places=6, min_value=0,
                                 label="cost per priced unit")
     effective_from = forms.SplitDateTimeField(
         required=False, widget=AdminSplitDateTime,

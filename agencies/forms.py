@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 
 from hoopbilling.errors import InvalidInput
+from hoopbilling.forms import PlainDecimalField
 
 from .price_rules import PriceRow, tiers_from_text
 
@@ -84,7 +85,7 @@ class PriceGridForm(forms.Form):
 
 
 class BulkMarkupForm(forms.Form):
-    multiplier = forms.DecimalField(
+    multiplier = PlainDecimalField(
         label="Set every price to base cost ×", min_value=0, max_digits=8, decimal_places=4,
         initial=2, widget=forms.NumberInput(attrs={"step": "0.01"}))
     subsidize = forms.BooleanField(

@@ -15,17 +15,15 @@ emails for `email_send`); margin percent is the share of the price the agency ke
 has a margin per tier and no single margin.
 """
 
-import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from hoopbilling.errors import CurrencyMismatch, InvalidInput
-from hoopbilling.money import fits_amount
+from hoopbilling.money import fits_amount, plain_decimal
 
 from .models import BillableItem
 
 MAX_TIERS = 20
-_DECIMAL_STRING = re.compile(r"^-?\d+(\.\d+)?$", re.ASCII)  # "１２" is not a price
 PERCENT = Decimal("0.01")
 
 
@@ -50,10 +48,11 @@ def parse_amount(value, *, field: str, what: str = "A price") -> Decimal:
         return value
     if isinstance(value, int):
         return Decimal(value)
-    if not isinstance(value, str) or not _DECIMAL_STRING.match(value.strip()):
+    parsed = plain_decimal(value) if isinstance(value, str) else None
+    if parsed is None:
         raise InvalidInput(f"{what} is a decimal string such as \"0.0125\"; got {value!r}.",
                            field=field)
-    return Decimal(value.strip())
+    return parsed
 
 
 def _check_amount(amount: Decimal, *, field: str, base_cost: Decimal, subsidize: bool,

@@ -3,8 +3,6 @@
 Every error answers `{"error": {"code", "message", "fields"}}` (CONTRACT section 5).
 """
 
-import re
-
 from django.http import Http404
 from rest_framework import exceptions, permissions, serializers
 from rest_framework.response import Response
@@ -12,6 +10,7 @@ from rest_framework.views import APIView
 
 from .api_auth import ApiKeyAuthentication
 from .errors import DomainError
+from .money import plain_decimal
 
 
 class AgencyApiView(APIView):
@@ -25,26 +24,31 @@ class AgencyApiView(APIView):
         return self.request.user.agency
 
 
-DECIMAL_STRING = re.compile(r"-?\d+(\.\d+)?", re.ASCII)
-
-
 class StrictSerializer(serializers.Serializer):
     """A request serializer that refuses fields it does not declare (400 naming each) instead
     of silently ignoring them: a misspelt field must never look accepted. Its decimal fields
-    take plain ASCII decimal strings only (Python's Decimal also reads "１２" and "1e3")."""
+    take plain decimal strings (or whole numbers) only: never a float, which has already lost
+    the cents, nor what only Python's Decimal reads ("１２", "1e3"). Its boolean fields take
+    true or false only (not "yes", 1 or "on")."""
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
                 raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
-            not_decimal = sorted(
-                name for name, field in self.fields.items()
-                if isinstance(field, serializers.DecimalField) and isinstance(data.get(name), str)
-                and not DECIMAL_STRING.fullmatch(data[name].strip()))
-            if not_decimal:
-                raise serializers.ValidationError(
-                    {name: ['A decimal string such as "10.00".'] for name in not_decimal})
+            errors = {}
+            for name, field in self.fields.items():
+                value = data.get(name)
+                if value is None or field.read_only:
+                    continue
+                if isinstance(field, serializers.DecimalField) and (
+                        isinstance(value, bool | float) or not isinstance(value, str | int)
+                        or isinstance(value, str) and plain_decimal(value) is None):
+                    errors[name] = ['A decimal string such as "10.00".']
+                elif isinstance(field, serializers.BooleanField) and not isinstance(value, bool):
+                    errors[name] = ["true or false."]
+            if errors:
+                raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
 
 

@@ -4,10 +4,14 @@ CONTRACT section 4: a charge is `quantity × unit price` computed exactly and ke
 decimal places (ROUND_HALF_UP); card charges and invoice totals are whole minor units.
 """
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from moneyed import Money
 
+# What people write for an amount: "12", "-0.0125". Python's Decimal also reads "1e3", "１２",
+# "1_000", "+5", ".5" and "NaN", none of which is an amount anybody typed on purpose.
+DECIMAL_TEXT = re.compile(r"-?\d+(\.\d+)?", re.ASCII)
 AMOUNT_PLACES = Decimal("0.000001")
 CENT = Decimal("0.01")
 MAX_DIGITS = 18
@@ -32,6 +36,13 @@ def ensure_decimal(value, *, field: str) -> Decimal:
     if not result.is_finite():
         raise ValueError(f"{field}: {value!r} is not a finite number")
     return result
+
+
+def plain_decimal(text: str) -> Decimal | None:
+    """`text` (spaces around allowed) as a Decimal when it is a plain decimal (DECIMAL_TEXT),
+    else None."""
+    text = text.strip()
+    return Decimal(text) if DECIMAL_TEXT.fullmatch(text) else None
 
 
 def quantize_amount(value: Decimal) -> Decimal:

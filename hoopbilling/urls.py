@@ -18,3 +18,8 @@ urlpatterns = [
     path("", include("wallets.pricing_urls")),
     path("", include("wallets.urls")),
 ]
+
+# The API answers its own error format even where no view was reached (an unknown path, an
+# id that is not a UUID) or a view crashed; pages keep Django's.
+handler404 = "hoopbilling.views.not_found"
+handler500 = "hoopbilling.views.server_error"

@@ -4,6 +4,11 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.views import defaults
+
+from .api import error_body
+
+API_PREFIX = "/api/"
 
 
 @login_required
@@ -20,3 +25,16 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def not_found(request, exception):
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse(error_body("not_found", "No such resource."), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse(error_body("internal_error", "Something went wrong on our side."),
+                            status=500)
+    return defaults.server_error(request)

@@ -98,9 +98,14 @@ BILLING_JOBS: list[Callable[[datetime], dict]] = [
 ]
 
 
-def billing_jobs_run(now: datetime) -> dict:
+def billing_jobs_run(now: datetime, *, progress: Callable[[str, dict], None] | None = None,
+                     ) -> dict:
+    """Every job once, in order; `progress(name, counts)` hears of each as it finishes."""
     totals: Counter = Counter()
     for job in BILLING_JOBS:
-        for key, value in job(now).items():
+        counts = job(now)
+        for key, value in counts.items():
             totals[key] += value
+        if progress:
+            progress(job.__name__, counts)
     return dict(totals)

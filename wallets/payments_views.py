@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from agencies.views import is_admin
 from hoopbilling.errors import DomainError
+from hoopbilling.forms import PlainDecimalField
 from subaccounts.tenancy import agency_member_required, agency_subaccount, client_member_required
 
 from .gateways import gateway_for
@@ -42,7 +43,7 @@ def _stripe_elements_policy() -> dict:
 
 
 class AddFundsForm(forms.Form):
-    amount = forms.DecimalField(max_digits=18, decimal_places=2, min_value=1)
+    amount = PlainDecimalField(max_digits=18, decimal_places=2, min_value=1)
 
 
 class SandboxCardForm(forms.Form):
@@ -56,9 +57,9 @@ class StripeCardForm(forms.Form):
 
 class AutoTopupForm(forms.Form):
     enabled = forms.BooleanField(required=False, label="Auto top-up on")
-    threshold = forms.DecimalField(max_digits=18, decimal_places=2, min_value=0)
-    amount = forms.DecimalField(max_digits=18, decimal_places=2, min_value=0)
-    max_balance = forms.DecimalField(max_digits=18, decimal_places=2, min_value=0,
+    threshold = PlainDecimalField(max_digits=18, decimal_places=2, min_value=0)
+    amount = PlainDecimalField(max_digits=18, decimal_places=2, min_value=0)
+    max_balance = PlainDecimalField(max_digits=18, decimal_places=2, min_value=0,
                                      required=False, help_text="Empty: no cap.")
 
 

@@ -31,7 +31,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -49,7 +49,7 @@ from hoopbilling.db import (
     where_in,
 )
 from hoopbilling.errors import DomainError, IdempotencyConflict, InvalidInput, NotFound
-from hoopbilling.money import fits_amount, quantize_amount
+from hoopbilling.money import fits_amount, plain_decimal, quantize_amount
 from subaccounts.models import SubAccount
 from subaccounts.pricing import PriceBook, ResolvedPrice, price_book_cached
 from subaccounts.suspension import item_blocked
@@ -154,13 +154,11 @@ def charge_values(charge: UsageCharge) -> dict:
 def _decimal_quantity(raw) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, str | int):
         raise InvalidInput("A quantity is a decimal string such as \"12.5\".", field="quantity")
-    try:
-        value = Decimal(str(raw).strip())
-    except InvalidOperation as exc:
-        raise InvalidInput(f"{raw!r} is not a decimal number.", field="quantity") from exc
-    if not value.is_finite():
-        raise InvalidInput(f"{raw!r} is not a decimal number.", field="quantity")
-    if value < 0:
+    value = plain_decimal(raw) if isinstance(raw, str) else Decimal(raw)
+    if value is None:
+        raise InvalidInput(f"{raw!r} is not a decimal number such as \"12.5\".",
+                           field="quantity")
+    if value.is_signed():  # "-0" too
         raise InvalidInput("A quantity is never negative.", field="quantity")
     if not fits_amount(value) or value >= QUANTITY_LIMIT:
         raise InvalidInput("A quantity has at most 6 decimal places and 12 digits before "
@@ -171,7 +169,10 @@ def _decimal_quantity(raw) -> Decimal:
 def _occurred_at(raw, now: datetime) -> datetime:
     if raw is None:
         return now
-    moment = parse_datetime(raw) if isinstance(raw, str) else None
+    try:
+        moment = parse_datetime(raw) if isinstance(raw, str) else None
+    except (ValueError, OverflowError):  # well formed, but no such moment: "2026-02-30…"
+        moment = None
     if moment is None:
         raise InvalidInput("occurred_at is an ISO 8601 date and time, e.g. "
                            "\"2026-03-01T12:00:00Z\".", field="occurred_at")

@@ -165,6 +165,10 @@ class UsageBatchView(AgencyApiView):
         summary=f"Record up to {BATCH_MAX} usage events; each result says what happened")
     def post(self, request):
         body = _json_object(request)
+        unknown = sorted(set(body) - {"events"})
+        if unknown:
+            raise InvalidInput(f"Unknown field {unknown[0]!r}: a batch is {{\"events\": [...]}}.",
+                               field=unknown[0])
         outcomes = usage_record_batch(agency=self.agency, events=body.get("events"))
         results = []
         for outcome in outcomes:

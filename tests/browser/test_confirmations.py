@@ -1,5 +1,6 @@
 """In real Chromium: a change that moves money elsewhere asks first (static/js/confirm.js,
-`data-confirm-change`), and nothing is saved when the user says no."""
+`data-confirm-change`), and nothing is saved when the user says no. PostgreSQL only: it
+writes audit rows, whose append-only trigger refuses SQLite's flush between tests."""
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -12,7 +13,7 @@ from subaccounts.services import override_set
 from tests.browser.conftest import click_and_wait, login
 from tests.factories import AgencyMembershipFactory, SubAccountFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def answer_the_question(browser, accept: bool) -> str:

@@ -348,3 +348,19 @@ def test_a_called_off_automatic_top_up_is_asked_for_again_at_the_right_amount(
     second = TopUp.objects.exclude(pk=first.pk).get(wallet=wallet)
     assert second.status == "succeeded" and second.amount.amount == Decimal("75.00")
     assert wallet.balance.amount == Decimal("100")
+
+
+@pytest.mark.parametrize("moment", ["2026-02-30T00:00:00Z", "0001-01-01T00:00:00Z",
+                                    "9999-12-31T23:59:59Z", "", "tomorrow"])
+def test_run_billing_jobs_refuses_a_moment_it_cannot_run_at(moment):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--now"):
+        call_command("run_billing_jobs", "--now", moment)
+
+
+def test_run_billing_jobs_reports_each_job_on_stderr_and_counts_on_stdout(capsys):
+    call_command("run_billing_jobs")
+    out, err = capsys.readouterr()
+    assert out.strip().startswith("{") and len(out.strip().splitlines()) == 1
+    assert "auto_topups_request: nothing due" in err and "periods_close_due:" in err

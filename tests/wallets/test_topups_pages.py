@@ -110,3 +110,14 @@ def test_sandbox_authentication_page_completes_the_payment(
     client.post(url)
     topup.refresh_from_db()
     assert topup.status == "succeeded"
+
+
+@pytest.mark.parametrize("amount", ["1e3", "１０", "1_0"])
+def test_add_funds_takes_an_amount_as_people_write_it(client, amount):
+    membership = ClientMembershipFactory()
+    sub_account = membership.sub_account
+    client.force_login(membership.user)
+    response = client.post(f"/client/{sub_account.pk}/payments/", {"amount": amount})
+    assert response.status_code == 200
+    assert "Enter a number such as 12.50." in response.content.decode()
+    assert not TopUp.objects.exists()
