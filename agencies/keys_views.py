@@ -5,6 +5,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from hoopbilling.errors import InvalidInput
+from hoopbilling.text import clean_name
 from subaccounts.tenancy import agency_member_required
 
 from .models import ApiKey
@@ -26,9 +28,10 @@ def keys_list(request):
 @require_POST
 @agency_member_required(admin=True)
 def key_issue(request):
-    name = request.POST.get("name", "").strip() or "Default"
-    if len(name) > 100:
-        messages.error(request, "A key name has at most 100 characters.")
+    try:
+        name = clean_name(request.POST.get("name", "").strip() or "Default", max_length=100)
+    except InvalidInput as exc:
+        messages.error(request, f"Key name: {exc.message}")
         return redirect("agency-keys")
     key, raw_key = api_key_issue(agency=request.agency, name=name, actor=request.user)
     request.session["new_api_key"] = {"prefix": key.prefix, "name": key.name, "raw": raw_key}

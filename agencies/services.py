@@ -17,7 +17,8 @@ from moneyed import Money
 
 from hoopbilling.audit import audit_record
 from hoopbilling.errors import InvalidInput
-from hoopbilling.money import ensure_decimal, fits_amount
+from hoopbilling.money import CENT, ensure_decimal, fits_amount, plain_decimal
+from hoopbilling.text import clean_name
 
 from .models import Agency, AgencyMembership, AgencyPrice, ApiKey, BaseCost, BillableItem
 from .price_rules import ValidPrice, price_json, price_validate
@@ -45,12 +46,12 @@ def agency_create(
     plan_rebilling_allowed: bool = True, actor=None,
 ) -> tuple[Agency, str]:
     """A new agency with its first admin and one API key. Returns (agency, raw API key)."""
-    name = (name or "").strip()
-    if not name:
-        raise InvalidInput("An agency needs a name.", field="name")
+    name = clean_name(name)
     _validate_currency(currency)
     try:
         validate_email(admin_email)
+        if len(admin_email) > 150:  # the login's length
+            raise ValidationError("too long")
     except ValidationError as exc:
         raise InvalidInput(f"{admin_email!r} is not an email address.",
                            field="admin_email") from exc
@@ -134,18 +135,20 @@ def _validate_retry_schedule(hours) -> list:
         raise InvalidInput("A retry schedule is a list of 1 to 10 numbers of hours.",
                            field="retry_schedule_hours")
     cleaned = []
-    for value in hours:
-        if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
-            raise InvalidInput("Each retry delay is a number of hours.",
-                               field="retry_schedule_hours")
-        try:
-            delay = ensure_decimal(value, field="retry_schedule_hours")
-        except (TypeError, ValueError) as exc:
-            raise InvalidInput("Each retry delay is a number of hours.",
-                               field="retry_schedule_hours") from exc
-        if not 0 <= delay <= 24 * 30:
-            raise InvalidInput("Each retry delay is between 0 and 720 hours.",
-                               field="retry_schedule_hours")
+    for number, value in enumerate(hours, start=1):
+        # A JSON number (1.5) or a plain decimal string ("1.5"); not "1e2", "１" or true.
+        if isinstance(value, str):
+            delay = plain_decimal(value)
+        elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            delay = Decimal(str(value))
+        else:
+            delay = None
+        if delay is None or not delay.is_finite():
+            raise InvalidInput(f"Retry {number}: a delay is a number of hours such as 6 or "
+                               f"1.5, not {value!r}.", field="retry_schedule_hours")
+        if not 0 <= delay <= 24 * 30 or delay != delay.quantize(CENT):
+            raise InvalidInput(f"Retry {number}: a delay is 0 to 720 hours, to the hundredth "
+                               "at most.", field="retry_schedule_hours")
         cleaned.append(int(delay) if delay == delay.to_integral_value() else str(delay))
     return cleaned
 
@@ -165,10 +168,7 @@ def agency_update(*, agency: Agency, changes: Mapping, actor=None,
     agency = Agency.objects.select_for_update().get(pk=agency.pk)
     before = {field: getattr(agency, field) for field in changes}
     if "name" in changes:
-        name = (changes["name"] or "").strip() if isinstance(changes["name"], str) else ""
-        if not name or len(name) > 200:
-            raise InvalidInput("A name has 1 to 200 characters.", field="name")
-        agency.name = name
+        agency.name = clean_name(changes["name"])
     if "rebilling_enabled" in changes:
         if not isinstance(changes["rebilling_enabled"], bool):
             raise InvalidInput("rebilling_enabled is true or false.", field="rebilling_enabled")

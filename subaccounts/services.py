@@ -11,6 +11,7 @@ from agencies.price_rules import price_json
 from agencies.services import price_check
 from hoopbilling.audit import audit_record
 from hoopbilling.errors import InvalidInput
+from hoopbilling.text import clean_name
 
 from .models import PriceOverride, SubAccount
 from .signals import subaccount_created
@@ -22,11 +23,7 @@ def subaccount_create(
     actor_label: str = "",
 ) -> SubAccount:
     """A new client of `agency`, rebilled by default, with its wallet (opened by `wallets`)."""
-    name = (name or "").strip()
-    if not name:
-        raise InvalidInput("A sub-account needs a name.", field="name")
-    if len(name) > 200:
-        raise InvalidInput("A name has at most 200 characters.", field="name")
+    name = clean_name(name)
     if external_id is not None:
         if not 1 <= len(external_id) <= 255:
             raise InvalidInput("An external id has 1 to 255 characters.", field="external_id")
@@ -60,10 +57,7 @@ def subaccount_update(*, sub_account: SubAccount, changes: Mapping, actor=None,
                 raise InvalidInput(f"{field} is true or false.", field=field)
             setattr(sub_account, field, changes[field])
     if "name" in changes:
-        name = changes["name"].strip() if isinstance(changes["name"], str) else ""
-        if not name or len(name) > 200:
-            raise InvalidInput("A name has 1 to 200 characters.", field="name")
-        sub_account.name = name
+        sub_account.name = clean_name(changes["name"])
     sub_account.full_clean()
     sub_account.save()
     after = {field: getattr(sub_account, field) for field in changes}

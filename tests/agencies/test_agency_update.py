@@ -29,7 +29,8 @@ def test_rebilling_cannot_be_switched_on_when_the_plan_forbids_it():
     assert agency.rebilling_enabled is False
 
 
-@pytest.mark.parametrize("schedule", [[], [-1], ["soon"], [True], [1] * 11, 5, [1000]])
+@pytest.mark.parametrize("schedule", [[], [-1], ["soon"], [True], [1] * 11, 5, [1000],
+                                      ["1e2"], ["１"], ["1_0"], [0.125], [float("nan")]])
 def test_bad_retry_schedules_are_refused(schedule):
     agency = AgencyFactory()
     with pytest.raises(InvalidInput) as excinfo:
@@ -49,3 +50,23 @@ def test_subaccount_toggles_and_bad_input():
     with pytest.raises(InvalidInput) as excinfo:
         subaccount_update(sub_account=sub_account, changes={"suspended": True})
     assert excinfo.value.field == "suspended"
+
+
+def test_a_retry_schedule_takes_numbers_as_json_writes_them():
+    agency = AgencyFactory()
+    agency_update(agency=agency, changes={"retry_schedule_hours": [0, 1.5, " 6 ", "24.25"]})
+    agency.refresh_from_db()
+    assert agency.retry_schedule_hours == [0, "1.5", 6, "24.25"]
+
+
+@pytest.mark.parametrize("name", ["\u200b", " \ufeff ", "a\x00b", "x" * 201, 7])
+def test_a_name_is_visible_text_without_control_characters(name):
+    agency, sub_account = AgencyFactory(name="Before"), SubAccountFactory(name="Before")
+    with pytest.raises(InvalidInput) as excinfo:
+        agency_update(agency=agency, changes={"name": name})
+    assert excinfo.value.field == "name"
+    with pytest.raises(InvalidInput):
+        subaccount_update(sub_account=sub_account, changes={"name": name})
+    agency.refresh_from_db()
+    sub_account.refresh_from_db()
+    assert agency.name == sub_account.name == "Before"

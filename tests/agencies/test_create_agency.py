@@ -34,9 +34,17 @@ def test_unknown_currency_is_refused_and_nothing_written():
     assert not Agency.objects.exists()
 
 
-def test_bad_email_is_refused():
+@pytest.mark.parametrize("email", ["not-an-email", "a" * 140 + "@example.test"])
+def test_bad_email_is_refused(email):
     with pytest.raises(CommandError, match="admin_email"):
-        call_command("create_agency", "--name", "Acme", "--admin-email", "not-an-email")
+        call_command("create_agency", "--name", "Acme", "--admin-email", email)
+    assert not Agency.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["x" * 201, "\u200b", "bad\udcff"])
+def test_a_name_that_is_no_name_is_refused(name):
+    with pytest.raises(CommandError, match="name"):
+        call_command("create_agency", "--name", name, "--admin-email", "a@acme.test")
     assert not Agency.objects.exists()
 
 

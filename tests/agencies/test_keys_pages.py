@@ -65,3 +65,11 @@ def test_staff_and_strangers_cannot_see_the_page(client):
     assert client.get("/agency/keys/").status_code == 404
     client.logout()
     assert client.get("/agency/keys/").status_code == 302
+
+
+@pytest.mark.parametrize("name", ["a\x00b", "x" * 101, "\u200b"])
+def test_a_key_name_that_is_no_name_issues_no_key(admin_client, name):
+    before = ApiKey.objects.count()
+    response = admin_client.post("/agency/keys/new", {"name": name}, follow=True)
+    assert "Key name: A name has" in response.content.decode()
+    assert ApiKey.objects.count() == before
