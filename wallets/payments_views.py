@@ -169,10 +169,16 @@ def topup_authenticate(request, sub_account_id, topup_id):
             else:
                 messages.error(request, "The payment is not confirmed yet.")
         return redirect("payments:billing", sub_account_id=request.sub_account.pk)
-    return render(request, "wallets/payments/authenticate.html", {
+    elements = (stripe_mode and bool(settings.STRIPE_PUBLISHABLE_KEY)
+                and topup.status == TopUp.Status.REQUIRES_ACTION)
+    response = render(request, "wallets/payments/authenticate.html", {
         "sub_account": request.sub_account, "topup": topup, "stripe_mode": stripe_mode,
-        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY, "elements": elements,
+        "stripe_js_url": settings.STRIPE_JS_URL,
     })
+    if elements:  # Stripe.js opens the bank's confirmation (3-D Secure) on this page
+        response._csp_update = _stripe_elements_policy()
+    return response
 
 
 @agency_member_required(admin=True)

@@ -1,7 +1,8 @@
 /* Card entry (SetupIntent) and payment authentication with Stripe.js.
-   Stripe.js must be loaded from js.stripe.com (Stripe forbids self-hosting it); this
-   installation loads nothing from third-party sites, so when `Stripe` is absent the page
-   keeps its explanatory notice and its fallback form. */
+   Stripe.js must be loaded from js.stripe.com (Stripe forbids self-hosting it): the card
+   page loads it from STRIPE_JS_URL when Stripe is configured (the one third-party script,
+   allowed by that page's own Content-Security-Policy). When `Stripe` is absent (offline,
+   or no Stripe keys) the page keeps its explanatory notice and its fallback form. */
 (function () {
   "use strict";
   if (typeof window.Stripe !== "function") { return; }
@@ -31,9 +32,11 @@
   var notice = document.getElementById("stripe-unavailable");
   if (notice) { notice.textContent = "Confirming with your bank…"; }
   stripe.confirmCardPayment(box.dataset.clientSecret).then(function (result) {
-    if (notice) {
-      notice.textContent = result.error ? result.error.message
-        : "Confirmed. Press the button below to update your balance.";
+    if (result.error) {
+      if (notice) { notice.textContent = result.error.message; }
+      return;
     }
+    if (notice) { notice.textContent = "Confirmed: updating your balance…"; }
+    document.getElementById("stripe-authenticated").submit();  // the server asks Stripe
   });
 }());

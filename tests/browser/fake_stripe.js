@@ -16,6 +16,10 @@ window.Stripe = function (publishableKey) {
         }};
       }};
     },
+    confirmCardPayment: function (clientSecret) {
+      return Promise.resolve({paymentIntent: {id: clientSecret.split("_secret_")[0],
+                                              status: "succeeded"}});
+    },
     confirmCardSetup: function (clientSecret) {
       if (input.value.replace(/ /g, "") === "4000000000000002") {
         return Promise.resolve({error: {message: "Your card was declined."}});

@@ -1,7 +1,8 @@
-"""In real Chromium: the card page with Stripe Elements. Stripe.js comes from a stand-in on
-another origin (tests/browser/fake_stripe.js), so the page's Content-Security-Policy must let
-the browser load it, and static/js/stripe-pages.js must mount the card field, show a decline
-without leaving the page, and post a confirmed SetupIntent's id."""
+"""In real Chromium: the card page with Stripe Elements, and the page where the client confirms
+a payment with the bank. Stripe.js comes from a stand-in on another origin
+(tests/browser/fake_stripe.js), so each page's Content-Security-Policy must let the browser
+load it, and static/js/stripe-pages.js must mount the card field, show a decline without
+leaving the page, post a confirmed SetupIntent's id, and settle a confirmed payment."""
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -75,3 +76,32 @@ def test_a_declined_card_stays_on_the_page_and_a_good_one_is_saved(browser, live
         By.CLASS_NAME, "messages").text
     sub_account.refresh_from_db()
     assert sub_account.payment_method_id == "pm_card_mastercard"
+
+
+def test_the_bank_confirmation_opens_on_the_page_and_settles_the_top_up(browser, live_server,
+                                                                        stripe_js):
+    from decimal import Decimal
+
+    from wallets.models import Entry
+    from wallets.topups import payment_method_attach, topup_attempt, topup_request
+
+    membership = ClientMembershipFactory(sub_account__name="Harbor Yoga",
+                                         user__username="c@x.test")
+    sub_account = membership.sub_account
+    payment_method_attach(sub_account=sub_account,
+                          payment_method="pm_card_authenticationRequired")
+    topup = topup_request(wallet_id=sub_account.wallet.pk, trigger="manual",
+                          amount=Decimal("25"), enqueue=False)
+    topup = topup_attempt(topup_id=topup.pk)
+    assert topup.status == "requires_action"
+    # what the bank's screen does at Stripe while Stripe.js confirms the payment
+    stripe_js.intents[topup.charge_id]["status"] = "succeeded"
+
+    login(browser, live_server, "c@x.test", "correct-horse-battery")
+    browser.get(f"{live_server.url}/client/{sub_account.pk}/payments/topups/{topup.pk}"
+                "/authenticate/")
+    WebDriverWait(browser, 10).until(lambda b: "Payment confirmed" in b.find_element(
+        By.TAG_NAME, "body").text)
+    topup.refresh_from_db()
+    assert topup.status == "succeeded"
+    assert Entry.objects.filter(wallet=sub_account.wallet, kind="topup").count() == 1
