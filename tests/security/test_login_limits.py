@@ -89,3 +89,11 @@ def test_admin_login_is_limited_too():
         "/admin/login/", {"username": name, "password": PASSWORD})
     assert response.status_code == 429
     assert FailedLogin.objects.filter(username=name).count() == 3
+
+
+def test_a_failed_login_keeps_the_email_typed_and_not_the_password():
+    username = unique("keep@x.test")
+    response = _login(username, "wrong-password", address())
+    html = response.content.decode()
+    assert "didn't match" in html
+    assert f'value="{username}"' in html and "wrong-password" not in html
