@@ -184,6 +184,8 @@ def topup_authenticate(request, sub_account_id, topup_id):
 @agency_member_required(admin=True)
 def agency_wallet_settings(request, pk):
     sub_account = agency_subaccount(request, pk)
+    if request.GET.get("format") == "csv":
+        return _topups_csv(sub_account)
     wallet = sub_account.wallet
     initial = {"enabled": wallet.auto_topup_enabled,
                "threshold": wallet.auto_topup_threshold.amount,

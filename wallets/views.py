@@ -23,6 +23,7 @@ from .tables import InvoiceTable, LedgerTable
 
 INVOICES_PER_PAGE = 50
 CLIENT_INVOICES_PER_PAGE = 24
+STATEMENTS_PER_PAGE = 24
 
 
 @agency_member_required
@@ -30,12 +31,8 @@ def dashboard(request):
     agency = request.agency
     start, end = selectors.current_period(agency=agency)
     figures = selectors.dashboard_figures(agency=agency, start=start, end=end)
-    chart = {
-        "labels": [row["day"].isoformat() for row in figures["by_day"]],
-        "revenue": [str(row["revenue"]) for row in figures["by_day"]],
-        "platform_cost": [str(row["platform_cost"]) for row in figures["by_day"]],
-        "margin": [str(row["margin"]) for row in figures["by_day"]],
-    }
+    chart = _money_chart([(row["day"].isoformat(), row["revenue"], row["platform_cost"],
+                           row["margin"]) for row in figures["by_day"]])
     return render(request, "wallets/dashboard.html", {
         "agency": agency, "period_start": start, "period_end": end - timedelta(days=1),
         "figures": figures, "chart": chart,
@@ -163,14 +160,37 @@ def invoice_detail(request, pk, fmt="html"):
     return _invoice_response(request, invoice, fmt, urls)
 
 
+def _money_chart(rows) -> dict:
+    """The data static/js/dashboard-chart.js draws: (label, revenue, platform cost, margin)
+    rows as strings (Decimals never pass through a float on the server)."""
+    return {"labels": [row[0] for row in rows],
+            **{name: [str(row[column]) for row in rows]
+               for column, name in enumerate(("revenue", "platform_cost", "margin"), start=1)}}
+
+
 @agency_member_required
 def statements(request):
     agency = request.agency
+    closed = selectors.statements_of_agency(agency=agency)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="statements.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["period_start", "period_end", "currency", "base_cost_rebilled",
+                         "base_cost_absorbed", "platform_cost", "revenue", "margin"])
+        for s in closed.iterator():
+            writer.writerow([s.period.start.isoformat(), s.period.end.isoformat(), s.currency,
+                             s.base_cost_rebilled, s.base_cost_absorbed, s.platform_cost,
+                             s.revenue, s.margin])
+        return response
     start, end = selectors.current_period(agency=agency)
+    page = Paginator(closed, STATEMENTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "wallets/statements.html", {
         "current": statement_figures(agency=agency, start=start, end=end),
         "period_start": start, "period_end": end - timedelta(days=1), "currency": agency.currency,
-        "statements": selectors.statements_of_agency(agency=agency)[:36],
+        "statements": page,
+        "chart": _money_chart([(s.period.start.strftime("%Y-%m"), s.revenue, s.platform_cost,
+                                s.margin) for s in reversed(page.object_list)]),
     })
 
 

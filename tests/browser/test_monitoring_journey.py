@@ -92,3 +92,11 @@ def test_agency_sees_chart_filters_ledger_exports_csv_and_downloads_invoice_pdf(
     assert status == 200 and content_type == "application/pdf" and body.startswith(b"%PDF")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
     assert "Total usage" in text and "1.71 USD" in text and "23.29 USD" in text
+
+    # the closed period is on the statement's chart
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Statement"))
+    canvas = browser.find_element(By.CSS_SELECTOR, "canvas.money-chart")
+    drawn = browser.execute_script(
+        "const c = Chart.getChart(arguments[0]);"
+        "return c ? {labels: c.data.labels, revenue: c.data.datasets[0].data} : null;", canvas)
+    assert drawn == {"labels": [period.start.strftime("%Y-%m")], "revenue": [1.7055]}

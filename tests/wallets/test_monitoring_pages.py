@@ -258,6 +258,15 @@ def test_statement_page_shows_platform_cost_and_margin(client, agency_admin):
     response = client.get(reverse("wallets:statements"))
     statement = response.context["statements"][0]
     assert statement.platform_cost == Decimal("0.06") and statement.margin == Decimal("0.24")
+    # the closed periods as a chart (amounts as strings) and as a CSV
+    assert response.context["chart"] == {
+        "labels": [statement.period.start.strftime("%Y-%m")], "revenue": ["0.300000"],
+        "platform_cost": ["0.060000"], "margin": ["0.240000"]}
+    assert 'data-source="statement-chart-data"' in response.content.decode()
+    exported = list(csv.DictReader(io.StringIO(
+        client.get(reverse("wallets:statements"), {"format": "csv"}).content.decode())))
+    assert [(row["revenue"], row["platform_cost"], row["margin"]) for row in exported] == [
+        ("0.300000", "0.060000", "0.240000")]
 
 
 def test_another_agencys_client_and_invoice_pages_are_404(client, agency_admin):

@@ -91,6 +91,10 @@ def test_agency_admin_sets_thresholds_and_sees_only_its_alerts(client):
     mine.wallet.refresh_from_db()
     assert mine.wallet.auto_topup_enabled and mine.wallet.auto_topup_amount.amount == 25
     assert client.get(f"/agency/clients/{other.pk}/wallet/").status_code == 404
+    assert client.get(f"/agency/clients/{other.pk}/wallet/?format=csv").status_code == 404
+    export = client.get(f"/agency/clients/{mine.pk}/wallet/?format=csv")
+    assert export["Content-Type"] == "text/csv"
+    assert export.content.decode().splitlines()[0].startswith("created_at,amount,currency")
     page = client.get("/agency/notifications/").content.decode()
     assert "mine failed" in page and "theirs failed" not in page
 
