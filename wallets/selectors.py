@@ -168,19 +168,23 @@ def dashboard_figures(*, agency: Agency, start: datetime, end: datetime) -> dict
             "by_day": days}
 
 
+ATTENTION_LIMIT = 50  # rows in each of the dashboard's attention lists
+
+
 def suspended_clients(*, agency: Agency):
     return list(SubAccount.objects.filter(agency=agency, suspended_at__isnull=False)
-                .order_by("-suspended_at")[:50])
+                .order_by("-suspended_at")[:ATTENTION_LIMIT])
 
 
 def clients_owing(*, agency: Agency):
     """Wallets below zero: usage the client has not paid for yet (the outstanding amount).
     A payment that keeps failing shows here until it succeeds."""
     return list(Wallet.objects.filter(sub_account__agency=agency, balance__lt=0)
-                .select_related("sub_account").order_by("balance")[:50])
+                .select_related("sub_account").order_by("balance")[:ATTENTION_LIMIT])
 
 
-def topup_forecast(*, agency: Agency, today: date | None = None, limit: int = 50) -> list[dict]:
+def topup_forecast(*, agency: Agency, today: date | None = None,
+                   limit: int = ATTENTION_LIMIT) -> list[dict]:
     """Each rebilled wallet's days until its balance reaches its auto top-up threshold (or
     zero without auto top-up), from its average daily burn over the last FORECAST_DAYS days.
     Soonest first; wallets that burn nothing are left out. One query: the week's roll-ups

@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest, Streaming
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
+from hoopbilling.money import quantize_amount
 from subaccounts.tenancy import agency_member_required, agency_subaccount, client_member_required
 
 from . import selectors
@@ -31,6 +32,9 @@ def dashboard(request):
     agency = request.agency
     start, end = selectors.current_period(agency=agency)
     figures = selectors.dashboard_figures(agency=agency, start=start, end=end)
+    export = request.GET.get("export")
+    if export in ("clients", "items"):
+        return _dashboard_csv(figures, export, start)
     chart = _money_chart([(row["day"].isoformat(), row["revenue"], row["platform_cost"],
                            row["margin"]) for row in figures["by_day"]])
     return render(request, "wallets/dashboard.html", {
@@ -40,6 +44,7 @@ def dashboard(request):
         "suspended": selectors.suspended_clients(agency=agency),
         "owing": selectors.clients_owing(agency=agency),
         "forecast": selectors.topup_forecast(agency=agency),
+        "attention_limit": selectors.ATTENTION_LIMIT,
     })
 
 
@@ -158,6 +163,32 @@ def invoice_detail(request, pk, fmt="html"):
     urls = {"pdf": reverse("wallets:invoice-pdf", args=[invoice.pk]),
             "csv": reverse("wallets:invoice-csv", args=[invoice.pk])}
     return _invoice_response(request, invoice, fmt, urls)
+
+
+def _dashboard_csv(figures: dict, export: str, start) -> HttpResponse:
+    """This period's revenue, platform cost and margin by client or by item, exact."""
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{export}-{start:%Y-%m-%d}.csv"')
+    writer = csv.writer(response)
+    if export == "clients":
+        writer.writerow(["sub_account", "client", "events", "revenue", "platform_cost",
+                         "margin"])
+        for row in figures["by_client"]:
+            writer.writerow([row["sub_account_id"], row["sub_account__name"], row["count"],
+                             *_amounts(row)])
+    else:
+        writer.writerow(["item", "quantity", "revenue", "platform_cost", "margin"])
+        for row in figures["by_item"]:
+            writer.writerow([row["item_id"], f"{row['quantity'].normalize():f}",
+                             *_amounts(row)])
+    return response
+
+
+def _amounts(row) -> list[str]:
+    # Sums of 6-place amounts are exact; SQLite's carry trailing zeros, so they are
+    # written as the ledger writes amounts (no rounding happens here).
+    return [f"{quantize_amount(row[name])}" for name in ("revenue", "platform_cost", "margin")]
 
 
 def _money_chart(rows) -> dict:

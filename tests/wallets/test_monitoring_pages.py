@@ -252,6 +252,18 @@ def test_a_client_pages_through_all_its_invoices(client):
     assert "Older »" in first.content.decode()
 
 
+def test_dashboard_exports_this_periods_figures_by_client_and_by_item(client, agency_admin):
+    sub_account = _client_with_usage(agency_admin.agency)
+    clients = list(csv.DictReader(io.StringIO(
+        client.get(reverse("wallets:dashboard"), {"export": "clients"}).content.decode())))
+    assert [(row["client"], row["events"], row["revenue"], row["platform_cost"], row["margin"])
+            for row in clients] == [(sub_account.name, "3", "0.300000", "0.060000",
+                                     "0.240000")]
+    items = list(csv.DictReader(io.StringIO(
+        client.get(reverse("wallets:dashboard"), {"export": "items"}).content.decode())))
+    assert [(row["item"], row["revenue"]) for row in items] == [("sms_outbound", "0.300000")]
+
+
 def test_statement_page_shows_platform_cost_and_margin(client, agency_admin):
     _client_with_usage(agency_admin.agency)
     _close(agency_admin.agency)
