@@ -3,6 +3,7 @@
 import django_tables2 as tables
 from django.utils.html import format_html, format_html_join
 
+from .models import BillableItem
 from .price_rules import PriceRow
 
 
@@ -91,7 +92,11 @@ class PriceHistoryTable(tables.Table):
 
     def __init__(self, *args, client_names=None, **kwargs):
         self.client_names = client_names or {}
+        self.item_names = dict(BillableItem.objects.values_list("code", "name"))
         super().__init__(*args, **kwargs)
+
+    def render_item(self, value):
+        return self.item_names.get(value, value)
 
     def render_client(self, record):
         sub_account = (record.after or {}).get("sub_account")

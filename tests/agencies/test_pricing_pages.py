@@ -125,6 +125,7 @@ def test_client_override_then_reset_with_confirmation_and_history(client, admin)
     assert "pays the agency price for Outbound SMS again" in response.content.decode()
     history = client.get(f"{url}history/").content.decode()
     assert "reset to agency price" in history and "0.0300" in history
+    assert "Outbound SMS</td>" in history  # the item by its name, not its code
     agency_history = client.get("/agency/settings/rebilling/history/").content.decode()
     assert "Acme Dental" in agency_history
     csv_text = client.get(f"{url}history/?export=csv").content.decode()
