@@ -2,26 +2,10 @@
 error format, and nothing written."""
 
 import pytest
-from rest_framework.test import APIClient
 
-from tests.factories import ApiKeyFactory, SubAccountFactory
 from wallets.models import TopUp, UsageCharge, Wallet
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api():
-    key = ApiKeyFactory()
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.raw_key}")
-    client.agency = key.agency
-    return client
-
-
-@pytest.fixture
-def sub_account(api):
-    return SubAccountFactory(agency=api.agency)
 
 
 def event(sub_account, key="k1", **fields):

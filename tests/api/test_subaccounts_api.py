@@ -1,22 +1,12 @@
 """POST/GET /subaccounts and GET/PATCH /subaccounts/{id} (CONTRACT section 5)."""
 
 import pytest
-from rest_framework.test import APIClient
 
 from hoopbilling.models import AuditLog
-from tests.factories import ApiKeyFactory, SubAccountFactory
+from tests.factories import SubAccountFactory
 from wallets.models import Wallet
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api():
-    key = ApiKeyFactory()
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.raw_key}")
-    client.agency = key.agency
-    return client
 
 
 def test_create_answers_201_with_the_contract_defaults_and_opens_a_wallet(api):

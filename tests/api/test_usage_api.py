@@ -4,27 +4,13 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.factories import AgencyPriceFactory, ApiKeyFactory, SubAccountFactory
+from tests.factories import AgencyPriceFactory, SubAccountFactory
 from wallets.models import Entry, UsageCharge
 
 pytestmark = pytest.mark.django_db
 
 CHARGE_KEYS = {"id", "sub_account", "item", "quantity", "unit_price", "amount", "currency",
                "billed_to", "wallet_balance", "replayed"}
-
-
-@pytest.fixture
-def api():
-    key = ApiKeyFactory()
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.raw_key}")
-    client.agency = key.agency
-    return client
-
-
-@pytest.fixture
-def sub_account(api):
-    return SubAccountFactory(agency=api.agency)
 
 
 def event(sub_account, key="k1", **measure):

@@ -25,6 +25,19 @@ def stripe_on(stripe_on, eager_celery):
     return stripe_on
 
 
+def tried_once(payment_method: str, *, amount="5", max_balance=None):
+    """A client with `payment_method` on file (and a cap) whose manual top-up of `amount` has
+    had its first attempt; and the moment of that attempt."""
+    sub_account = SubAccountFactory()
+    payment_method_attach(sub_account=sub_account, payment_method=payment_method)
+    if max_balance is not None:
+        wallet_settings_set(wallet=sub_account.wallet, max_balance=max_balance)
+    topup = topup_request(wallet_id=sub_account.wallet.pk, trigger="manual",
+                          amount=Decimal(amount), enqueue=False)
+    now = timezone.now()
+    return sub_account, topup_attempt(topup_id=topup.pk, now=now), now
+
+
 def test_each_client_is_its_own_customer_and_declined_card_keeps_previous(stripe_on):
     first, second = SubAccountFactory(), SubAccountFactory()
     payment_method_attach(sub_account=first, payment_method="pm_card_visa")
@@ -81,13 +94,7 @@ def test_decline_and_authentication_required_through_stripe(stripe_on):
 
 
 def test_a_retry_settles_a_payment_the_client_authenticated_while_we_heard_nothing(stripe_on):
-    sub_account = SubAccountFactory()
-    payment_method_attach(sub_account=sub_account,
-                          payment_method="pm_card_authenticationRequired")
-    topup = topup_request(wallet_id=sub_account.wallet.pk, trigger="manual",
-                          amount=Decimal("5"), enqueue=False)
-    now = timezone.now()
-    topup = topup_attempt(topup_id=topup.pk, now=now)
+    sub_account, topup, now = tried_once("pm_card_authenticationRequired")
     assert topup.status == "requires_action"
     # the client confirms with the bank; neither our page's callback nor the webhook arrives
     stripe_on.intents[topup.charge_id]["status"] = "succeeded"
@@ -102,11 +109,7 @@ def test_a_retry_settles_a_payment_the_client_authenticated_while_we_heard_nothi
 
 def test_a_retry_after_stripe_forgot_the_key_charges_the_same_payment_intent(
         stripe_on, django_capture_on_commit_callbacks):
-    sub_account = SubAccountFactory()
-    payment_method_attach(sub_account=sub_account, payment_method="pm_card_chargeCustomerFail")
-    topup = topup_request(wallet_id=sub_account.wallet.pk, trigger="manual",
-                          amount=Decimal("5"), enqueue=False)
-    topup = topup_attempt(topup_id=topup.pk)
+    sub_account, topup, _ = tried_once("pm_card_chargeCustomerFail")
     assert topup.status == "retrying"
     stripe_on.idempotency_keys_expire()  # Stripe keeps a key for 24 hours
 
@@ -121,11 +124,7 @@ def test_a_retry_after_stripe_forgot_the_key_charges_the_same_payment_intent(
 
 def test_a_payment_intent_cancelled_at_stripe_is_replaced_by_the_next_attempt(
         stripe_on, django_capture_on_commit_callbacks):
-    sub_account = SubAccountFactory()
-    payment_method_attach(sub_account=sub_account, payment_method="pm_card_chargeCustomerFail")
-    topup = topup_request(wallet_id=sub_account.wallet.pk, trigger="manual",
-                          amount=Decimal("5"), enqueue=False)
-    topup = topup_attempt(topup_id=topup.pk)
+    sub_account, topup, _ = tried_once("pm_card_chargeCustomerFail")
     cancelled = topup.charge_id
     stripe_on.intents[cancelled]["status"] = "canceled"  # from Stripe's dashboard, say
 
@@ -153,12 +152,8 @@ def test_a_confirmation_stripe_refuses_is_a_declined_attempt_with_stripes_reason
 
 def test_a_retry_called_off_for_the_maximum_cancels_the_payment_intent_at_stripe(
         stripe_on, django_capture_on_commit_callbacks):
-    sub_account = SubAccountFactory()
-    payment_method_attach(sub_account=sub_account, payment_method="pm_card_chargeCustomerFail")
-    wallet_settings_set(wallet=sub_account.wallet, max_balance="10")
-    topup = topup_attempt(topup_id=topup_request(wallet_id=sub_account.wallet.pk,
-                                                 trigger="manual", amount=Decimal("8"),
-                                                 enqueue=False).pk)
+    sub_account, topup, _ = tried_once("pm_card_chargeCustomerFail", amount="8",
+                                       max_balance="10")
     EntryFactory(wallet=sub_account.wallet, amount=Decimal("5"))
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -170,14 +165,8 @@ def test_a_retry_called_off_for_the_maximum_cancels_the_payment_intent_at_stripe
 
 
 def test_a_retry_called_off_settles_a_payment_made_meanwhile(stripe_on):
-    sub_account = SubAccountFactory()
-    payment_method_attach(sub_account=sub_account,
-                          payment_method="pm_card_authenticationRequired")
-    wallet_settings_set(wallet=sub_account.wallet, max_balance="10")
-    topup = topup_request(wallet_id=sub_account.wallet.pk, trigger="manual",
-                          amount=Decimal("8"), enqueue=False)
-    now = timezone.now()
-    topup = topup_attempt(topup_id=topup.pk, now=now)
+    sub_account, topup, now = tried_once("pm_card_authenticationRequired", amount="8",
+                                         max_balance="10")
     assert topup.status == "requires_action"
     EntryFactory(wallet=sub_account.wallet, amount=Decimal("5"))
     stripe_on.intents[topup.charge_id]["status"] = "succeeded"  # the client authenticated
