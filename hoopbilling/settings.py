@@ -198,7 +198,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
 
 # Request bodies: a usage batch of 1,000 events is well under 1 MB; anything far larger is
-# refused (400 in the API's error shape, see hoopbilling.api) before it is parsed.
+# refused (413 in the API's error shape, hoopbilling.security.ApiBodySizeMiddleware) before it
+# is parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE

@@ -31,14 +31,26 @@ def append_only(table: str) -> migrations.RunPython:
         table, "append_only", "BEFORE UPDATE OR DELETE",
         f"RAISE EXCEPTION '{table} is append-only: % refused', TG_OP "
         "USING ERRCODE = 'insufficient_privilege';")
-    sqlite_forward = [
-        f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+    return vendor_sql(postgresql=([pg_forward], [pg_backward]),
+                      sqlite=_sqlite_append_only(table))
+
+
+def _sqlite_append_only(table: str) -> tuple[list[str], list[str]]:
+    forward = [
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
         f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END;"
         for op in ("UPDATE", "DELETE")
     ]
-    sqlite_backward = [f"DROP TRIGGER IF EXISTS {table}_no_{op};" for op in ("update", "delete")]
-    return vendor_sql(postgresql=([pg_forward], [pg_backward]),
-                      sqlite=(sqlite_forward, sqlite_backward))
+    backward = [f"DROP TRIGGER IF EXISTS {table}_no_{op};" for op in ("update", "delete")]
+    return forward, backward
+
+
+def sqlite_append_only_again(table: str) -> migrations.RunPython:
+    """SQLite alters a table by building a new one and copying the rows over, and the
+    triggers of the old table go with it: after such a migration, `table`'s append-only
+    triggers are put back (PostgreSQL alters in place and keeps them). Backward: nothing,
+    the migration before had them too."""
+    return vendor_sql(sqlite=(_sqlite_append_only(table)[0], []))
 
 
 def vendor_sql(**by_vendor: tuple[list[str], list[str]]) -> migrations.RunPython:

@@ -234,7 +234,7 @@ def demo_seed(*, progress: Callable[[str], None] = print) -> SeedReport:
     end = real_now - timedelta(hours=1)
     first_day = (real_now - timedelta(days=DAYS)).replace(hour=0, minute=0, second=0,
                                                           microsecond=0)
-    progress(f"Loading the demo data: {DAYS} days of {DEMO_AGENCY} (about half a minute)…")
+    progress(f"Loading the demo data: {DAYS} days of {DEMO_AGENCY} (under half a minute)…")
     rng = random.Random(20260101)
     with ExitStack() as stack:
         # No mail, and no query log (DEBUG keeps every query in memory).
