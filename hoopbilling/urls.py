@@ -19,7 +19,6 @@ urlpatterns = [
     path("", include("wallets.urls")),
 ]
 
-# The API answers its own error format even where no view was reached (an unknown path, an
-# id that is not a UUID) or a view crashed; pages keep Django's.
-handler404 = "hoopbilling.views.not_found"
+# The API answers its own error format where a view crashed (404s: `api_not_found`, the API's
+# last route); pages keep Django's.
 handler500 = "hoopbilling.views.server_error"

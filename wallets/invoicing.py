@@ -246,7 +246,10 @@ def invoice_totals(summary: LedgerSummary) -> dict[str, Decimal]:
     """An invoice's figures in cents that add up on its face: the balances are the ledger's,
     rounded; the movements are rounded too, and the cent or two their separate roundings lose
     goes to those rounded furthest the other way (largest remainder), so that opening − usage
-    + top-ups + other = closing. Each figure stays within a cent of the ledger's."""
+    + top-ups + other = closing. When the movements lost nothing (whole cents, and the two
+    balances alone sat on half a cent), the cent goes to `other`, the one figure that may be of
+    either sign. Each figure stays within a cent of the ledger's; usage and top-ups never
+    turn negative."""
     opening, closing = to_minor_units(summary.opening), to_minor_units(summary.closing)
     exact = {"usage": summary.usage, "topups": summary.topups, "other": summary.other}
     sign = {"usage": -1, "topups": 1, "other": 1}  # how each moves the balance
@@ -254,7 +257,9 @@ def invoice_totals(summary: LedgerSummary) -> dict[str, Decimal]:
     short = closing - opening - sum(sign[name] * rounded[name] for name in rounded)
     step = CENT if short > 0 else -CENT
     lost = {name: (exact[name] - rounded[name]) * sign[name] * step for name in exact}
-    for name in sorted(lost, key=lost.get, reverse=True)[:int(abs(short) / CENT)]:
+    steps = int(abs(short) / CENT)
+    takers = [name for name in sorted(lost, key=lost.get, reverse=True) if lost[name] > 0]
+    for name in (takers + ["other"] * steps)[:steps]:
         rounded[name] += sign[name] * step
     return {"opening_balance": opening, "closing_balance": closing,
             "usage_total": rounded["usage"], "topups_total": rounded["topups"],

@@ -84,11 +84,11 @@ def auto_topup_amount(wallet: Wallet) -> Decimal:
 
 
 def _card_failed_before(wallet: Wallet, sub_account: SubAccount) -> bool:
-    """The client is suspended because the last top-up ran out of retries on the card still
-    on file: charging it again would only fail again (a new card re-opens that top-up, see
-    `payment_method_attach`). Once the suspension is lifted another way (money from elsewhere,
-    an operator), the card is tried again, and suspended again if it fails again."""
-    if sub_account.suspension_reason != PAYMENT_SUSPENSION_REASON:
+    """The client is suspended and the last top-up ran out of retries on the card still on
+    file: charging it again would only fail again (a new card re-opens that top-up, see
+    `payment_method_attach`). Once the suspension is lifted (money from elsewhere, an
+    operator), the card is tried again, and the client suspended again if it fails again."""
+    if not sub_account.suspended:
         return False
     last = TopUp.objects.filter(wallet=wallet).order_by("-created_at").first()
     if last is None or last.status != TopUp.Status.FAILED:
@@ -215,8 +215,8 @@ def topup_attempt(*, topup_id, now: datetime | None = None) -> TopUp:
         if attempt is not None:
             topup.status = TopUp.Status.PROCESSING
             topup.attempts = attempt.number
-            topup.next_attempt_at = now + ATTEMPT_LEASE
-            topup.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
+        topup.next_attempt_at = now + ATTEMPT_LEASE  # no other run takes it meanwhile
+        topup.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
     if attempt is None:
         return _topup_cancel(topup, now=now)
     gateway = gateway_for(topup.sub_account.agency)
@@ -239,9 +239,11 @@ def _topup_cancel(topup: TopUp, *, now: datetime) -> TopUp:
         wallet = wallet_lock(topup.wallet_id)
         topup = (TopUp.objects.select_for_update(of=("self",))
                  .select_related("sub_account__agency").get(pk=topup.pk))
-        if not topup.in_flight:
-            return topup
         cap = wallet.auto_topup_max_balance
+        started = topup.attempt_rows.filter(status=TopUpAttempt.Status.STARTED).exists()
+        if (not topup.in_flight or started  # another run began an attempt meanwhile
+                or cap is None or wallet.balance.amount + topup.amount.amount <= cap.amount):
+            return topup
         message = (f"Not charged: {topup.amount} would take the balance of {wallet.balance} "
                    f"above the maximum of {cap}.")
         topup.status = TopUp.Status.CANCELED
@@ -331,7 +333,8 @@ def topup_fail(*, topup_id, attempt_number: int | None, code: str, message: str,
         attempts = topup.attempt_rows.order_by("-number")
         attempt = (attempts.filter(number=attempt_number).first() if attempt_number
                    else attempts.first())
-        if (topup.status in (TopUp.Status.SUCCEEDED, TopUp.Status.FAILED) or attempt is None
+        if (topup.status in (TopUp.Status.SUCCEEDED, TopUp.Status.FAILED, TopUp.Status.CANCELED)
+                or attempt is None
                 or attempt.status != TopUpAttempt.Status.STARTED):
             return topup  # already applied (a duplicate or late webhook)
         error = {"code": code, "message": message}

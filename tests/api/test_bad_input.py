@@ -76,11 +76,14 @@ def test_a_batch_names_a_field_it_does_not_know(api, sub_account):
     assert not UsageCharge.objects.exists()
 
 
+@pytest.mark.parametrize("debug", [False, True])
 @pytest.mark.parametrize("path", ["/api/v1/subaccounts/not-a-uuid",
                                   "/api/v1/subaccounts/not-a-uuid/wallet",
                                   "/api/v1/invoices/not-a-uuid", "/api/v1/nope"])
-def test_a_path_that_names_nothing_is_the_apis_own_404(api, path):
+def test_a_path_that_names_nothing_is_the_apis_own_404(api, path, settings, debug):
+    settings.DEBUG = debug  # make run's default: Django's handler404 does not run then
     response = api.get(path)
     assert response.status_code == 404
+    assert api.post(path, {}, format="json").status_code == 404  # not a CSRF refusal
     assert response["Content-Type"] == "application/json"
     assert response.json()["error"]["code"] == "not_found"

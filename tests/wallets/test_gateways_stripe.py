@@ -174,3 +174,16 @@ def test_a_retry_called_off_settles_a_payment_made_meanwhile(stripe_on):
     topup = topup_attempt(topup_id=topup.pk, now=now + timedelta(hours=2))
     assert topup.status == "succeeded"  # the money was taken: it is credited
     assert Entry.objects.filter(kind="topup", wallet=sub_account.wallet).count() == 1
+
+
+def test_a_retry_of_a_charge_this_stripe_account_cannot_see_makes_its_own(
+        stripe_on, django_capture_on_commit_callbacks):
+    # made by the sandbox, or before the agency changed its Stripe account
+    sub_account, topup, _ = tried_once("pm_card_chargeCustomerFail")
+    TopUp.objects.filter(pk=topup.pk).update(charge_id="pi_of_another_account")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_method_attach(sub_account=sub_account, payment_method="pm_card_visa")
+    topup.refresh_from_db()
+    assert topup.status == "succeeded" and topup.charge_id in stripe_on.intents
+    assert Entry.objects.filter(kind="topup", wallet=sub_account.wallet).count() == 1

@@ -364,3 +364,44 @@ def test_run_billing_jobs_reports_each_job_on_stderr_and_counts_on_stdout(capsys
     out, err = capsys.readouterr()
     assert out.strip().startswith("{") and len(out.strip().splitlines()) == 1
     assert "auto_topups_request: nothing due" in err and "periods_close_due:" in err
+
+
+def test_a_top_up_another_run_began_charging_is_not_called_off(django_capture_on_commit_callbacks):
+    from wallets.models import TopUpAttempt
+    from wallets.topups import _topup_cancel, topup_fail
+
+    wallet = wallet_with_card(payment_method="pm_card_chargeCustomerFail", balance="5",
+                              auto={"threshold": Decimal("10"), "amount": Decimal("90"),
+                                    "max_balance": Decimal("100")})
+    topup = topup_attempt(topup_id=topup_request(wallet_id=wallet.pk, trigger="auto",
+                                                 enqueue=False).pk)
+    EntryFactory(wallet=wallet, amount=Decimal("50"))  # now 90 more would pass the cap
+    # while one run calls it off, another has begun attempt 2 (a new card, say)
+    TopUpAttempt.objects.create(topup=topup, number=2, started_at=timezone.now(),
+                                payment_method="pm_card_visa")
+    assert _topup_cancel(topup, now=timezone.now()).status == "retrying"
+    # and a declined answer for a top-up already called off changes nothing
+    TopUp.objects.filter(pk=topup.pk).update(status="canceled", next_attempt_at=None)
+    assert topup_fail(topup_id=topup.pk, attempt_number=2, code="card_declined",
+                      message="declined").status == "canceled"
+
+
+def test_a_client_suspended_by_an_operator_is_not_charged_again_on_a_card_that_failed(
+        django_capture_on_commit_callbacks):
+    from subaccounts.services import subaccount_suspend
+
+    wallet = wallet_with_card(payment_method="pm_card_chargeCustomerFail", balance="20",
+                              auto=AUTO)
+    sub_account = wallet.sub_account
+    sub_account.agency.retry_schedule_hours = [0]
+    sub_account.agency.save()
+    subaccount_suspend(sub_account=sub_account, reason="fraud review")
+    with django_capture_on_commit_callbacks(execute=True):
+        spend(wallet, "30", "u1")  # email and the like still debit a suspended client
+    billing_jobs_run(timezone.now())  # the retry fails too: retries exhausted
+    assert list(TopUp.objects.filter(wallet=wallet).values_list("status", flat=True)) == [
+        "failed"]
+    with django_capture_on_commit_callbacks(execute=True):
+        spend(wallet, "1", "u2")
+    billing_jobs_run(timezone.now())
+    assert TopUp.objects.filter(wallet=wallet).count() == 1

@@ -67,7 +67,9 @@ class SandboxGateway:
 
     def charge_cancel(self, *, charge_id: str) -> ChargeResult:
         with transaction.atomic():
-            charge = SandboxCharge.objects.select_for_update().get(pk=charge_id)
+            charge = SandboxCharge.objects.select_for_update().filter(pk=charge_id).first()
+            if charge is None:  # made by another gateway: nothing of the sandbox's to call off
+                return ChargeResult(ChargeResult.CANCELED, charge_id)
             if charge.status != "succeeded":
                 charge.status = "canceled"
                 charge.save(update_fields=["status"])

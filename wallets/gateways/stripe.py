@@ -64,11 +64,11 @@ class StripeGateway:
         """Charge the top-up's one PaymentIntent. A retry fetches the intent its first attempt
         made (`topup.charge_id`) rather than asking to create it again: Stripe answers a
         repeated key with its first response, as it was then, and forgets keys after a day."""
-        if topup.charge_id:
-            intent = self.charge_retrieve(charge_id=topup.charge_id)
-        else:
-            intent = self._intent_create(topup, topup.idempotency_key)
-        if intent.status == "canceled":  # cancelled at Stripe: this attempt needs its own
+        intent = (self._intent_known(topup.charge_id) if topup.charge_id
+                  else self._intent_create(topup, topup.idempotency_key))
+        if intent is None or intent.status == "canceled":
+            # Cancelled at Stripe, or made where this account cannot see it (by the sandbox,
+            # or before the agency changed its Stripe account): this attempt needs its own.
             intent = self._intent_create(topup, f"{confirm_key(topup, attempt)}:intent")
         if intent.status in ("succeeded", "processing"):
             return self.result(intent)
@@ -95,6 +95,15 @@ class StripeGateway:
                                     error_message=exc.user_message or str(exc))
         return self.result(intent)
 
+    def _intent_known(self, charge_id: str):
+        """The PaymentIntent, or None when this account has no such intent."""
+        try:
+            return self.charge_retrieve(charge_id=charge_id)
+        except stripe.InvalidRequestError as exc:
+            if exc.code == "resource_missing":
+                return None
+            raise
+
     def _intent_create(self, topup, idempotency_key: str):
         return self.client.v1.payment_intents.create(params={
             "amount": int(to_minor_units(topup.amount.amount) * 100),
@@ -108,7 +117,9 @@ class StripeGateway:
         try:
             intent = self.client.v1.payment_intents.cancel(charge_id)
         except stripe.InvalidRequestError:  # paid or being paid meanwhile, or cancelled
-            intent = self.charge_retrieve(charge_id=charge_id)
+            intent = self._intent_known(charge_id)
+            if intent is None:  # nothing of this account's to call off
+                return ChargeResult(ChargeResult.CANCELED, charge_id)
         return self.result(intent)
 
     def authenticate(self, *, charge_id: str) -> ChargeResult:
