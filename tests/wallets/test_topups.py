@@ -40,6 +40,16 @@ def spend(wallet, amount, key):
     return wallet
 
 
+def failing_card_wallet():
+    """A wallet of 20 with auto top-up on, a card every charge of which is declined, and one
+    retry at the next run of the billing jobs."""
+    wallet = wallet_with_card(payment_method="pm_card_chargeCustomerFail", balance="20",
+                              auto=AUTO)
+    wallet.sub_account.agency.retry_schedule_hours = [0]
+    wallet.sub_account.agency.save()
+    return wallet
+
+
 def topup_entries(wallet):
     return list(Entry.objects.filter(wallet=wallet, kind="topup"))
 
@@ -270,11 +280,8 @@ def test_suspension_while_the_balance_is_positive_stays_until_money_comes_in():
 def test_after_a_lift_without_the_card_the_card_is_tried_again_and_suspends_again(
         django_capture_on_commit_callbacks):
     # given a client suspended after its card failed every retry
-    wallet = wallet_with_card(payment_method="pm_card_chargeCustomerFail", balance="20",
-                              auto=AUTO)
+    wallet = failing_card_wallet()
     sub_account = wallet.sub_account
-    sub_account.agency.retry_schedule_hours = [0]
-    sub_account.agency.save()
     with django_capture_on_commit_callbacks(execute=True):
         spend(wallet, "30", "u1")
     assert billing_jobs_run(timezone.now())["suspensions"] == 1
@@ -390,11 +397,8 @@ def test_a_client_suspended_by_an_operator_is_not_charged_again_on_a_card_that_f
         django_capture_on_commit_callbacks):
     from subaccounts.services import subaccount_suspend
 
-    wallet = wallet_with_card(payment_method="pm_card_chargeCustomerFail", balance="20",
-                              auto=AUTO)
+    wallet = failing_card_wallet()
     sub_account = wallet.sub_account
-    sub_account.agency.retry_schedule_hours = [0]
-    sub_account.agency.save()
     subaccount_suspend(sub_account=sub_account, reason="fraud review")
     with django_capture_on_commit_callbacks(execute=True):
         spend(wallet, "30", "u1")  # email and the like still debit a suspended client
