@@ -28,6 +28,8 @@ INTRUDER_ROLES = ("agency_admin", "agency_staff", "client_admin", "client_admin_
 # Pages have no API-key login: to them the key's bearer is anonymous.
 SESSIONLESS = ("anonymous", "api_key")
 API_METHODS = ("get", "post", "put", "patch", "delete")
+# A page without an object in its URL is also fetched as each of the exports pages offer.
+EXPORTS = ("", "?export=csv", "?format=csv", "?export=clients", "?export=items")
 PAGE_METHODS = ("get", "post")
 # A body any write endpoint could act on, were it to reach the first tenant's object.
 WRITE_BODY = {"name": "Hijacked", "price": "1.00", "amount": "10.00", "subsidize": True,
@@ -184,7 +186,7 @@ def test_second_tenant_reaches_nothing_of_the_first(victim, intruder):
             if not targets_tenant:
                 # a route about the caller's own things: it may answer (as a page or as its
                 # CSV export), never with the first tenant's data, and never crash
-                for export in ("", "?export=csv", "?format=csv"):
+                for export in EXPORTS:
                     response = client.get(url + export)
                     leaked = [m for m in _victim_markers(victim) if m in _body(response)]
                     if response.status_code >= 500 or leaked:
