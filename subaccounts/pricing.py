@@ -152,7 +152,13 @@ class PriceBook:
 
     def resolve(self, *, sub_account: SubAccount, item: BillableItem,
                 moment: datetime) -> ResolvedPrice:
-        base = self._in_force(self.costs.get(item.code, ()), moment)
+        costs = self.costs.get(item.code, ())
+        base = self._in_force(costs, moment)
+        if base is None and costs:  # the item has a cost, from a later moment on
+            raise InvalidInput(
+                f"{item.code} has no base cost in {self.currency} before "
+                f"{costs[-1].effective_from:%Y-%m-%d %H:%M} UTC: usage from before then "
+                "cannot be priced.", field="occurred_at")
         if base is None:
             raise InvalidInput(f"No base cost for {item.code} in {self.currency}.", field="item")
         override = self._in_force(self.overrides.get((sub_account.pk, item.code), ()), moment)

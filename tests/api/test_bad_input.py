@@ -87,3 +87,10 @@ def test_a_path_that_names_nothing_is_the_apis_own_404(api, path, settings, debu
     assert api.post(path, {}, format="json").status_code == 404  # not a CSRF refusal
     assert response["Content-Type"] == "application/json"
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_usage_from_before_the_items_first_base_cost_names_the_moment(api, sub_account):
+    body = refused(api.post("/api/v1/usage", event(
+        sub_account, occurred_at="1990-01-01T00:00:00Z"), format="json"), "occurred_at")
+    assert "before" in body["fields"]["occurred_at"][0]
+    assert not UsageCharge.objects.exists()
