@@ -4,15 +4,15 @@ Every view goes through `agency_member_required`, so it only ever sees the calle
 admins change things, staff may look.
 """
 
-import csv
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django_tables2 import RequestConfig
 
 from hoopbilling.errors import InvalidInput
+from hoopbilling.exports import csv_download
 from subaccounts.tenancy import agency_member_required
 
 from .forms import PriceGridForm, RebillingForm, field_for_error, price_input, same_price
@@ -96,9 +96,7 @@ def _grid_save(request, form, rows) -> list[str] | None:
 
 @agency_member_required
 def prices_csv(request):
-    response = HttpResponse(content_type="text/csv")
-    response["Content-Disposition"] = 'attachment; filename="prices.csv"'
-    writer = csv.writer(response)
+    response, writer = csv_download("prices.csv")
     writer.writerow(["item", "priced_per", "currency", "base_cost", "price", "tiers", "margin",
                      "margin_percent", "subsidised"])
     for row in agency_price_grid(agency=request.agency):
@@ -112,9 +110,7 @@ def prices_csv(request):
 def history_response(request, rows, *, template, context, client_names, filename):
     """The price history page, or its CSV with `?export=csv`."""
     if request.GET.get("export") == "csv":
-        response = HttpResponse(content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        writer = csv.writer(response)
+        response, writer = csv_download(filename)
         writer.writerow(["when", "who", "client", "item", "old", "new"])
         table = PriceHistoryTable(rows, client_names=client_names)
         for record in rows:

@@ -4,11 +4,10 @@ inherit or override the agency's grid, the rebilling and itemised-usage switches
 Clients are looked up through `agency_subaccount`, so another agency's client is 404.
 """
 
-import csv
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django_tables2 import RequestConfig
@@ -18,6 +17,7 @@ from agencies.models import AgencyMembership, BillableItem
 from agencies.selectors import agency_price_grid, price_history
 from agencies.views import history_response
 from hoopbilling.errors import InvalidInput
+from hoopbilling.exports import csv_download
 
 from .forms import OVERRIDE, ClientPriceForm, ClientSettingsForm
 from .selectors import agency_subaccounts, client_price_grid
@@ -34,9 +34,7 @@ def _is_admin(request) -> bool:
 def subaccount_list(request):
     rows = agency_subaccounts(agency=request.agency)
     if request.GET.get("export") == "csv":
-        response = HttpResponse(content_type="text/csv")
-        response["Content-Disposition"] = 'attachment; filename="sub-accounts.csv"'
-        writer = csv.writer(response)
+        response, writer = csv_download("sub-accounts.csv")
         writer.writerow(["id", "name", "external_id", "rebilling_enabled", "suspended",
                          "itemised_usage_visible"])
         for row in rows:

@@ -2,7 +2,6 @@
 per-client auto top-up settings and its notification list, and the authentication page of a
 top-up. Every query is scoped through `subaccounts.tenancy`."""
 
-import csv
 from urllib.parse import urlsplit
 
 from django import forms
@@ -14,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from agencies.views import is_admin
 from hoopbilling.errors import DomainError
+from hoopbilling.exports import csv_download
 from hoopbilling.forms import PlainDecimalField
 from subaccounts.tenancy import agency_member_required, agency_subaccount, client_member_required
 
@@ -73,9 +73,7 @@ def _topups_page(request, sub_account):
 
 
 def _topups_csv(sub_account) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="topups-{sub_account.pk}.csv"'
-    writer = csv.writer(response)
+    response, writer = csv_download(f"topups-{sub_account.pk}.csv")
     writer.writerow(["created_at", "amount", "currency", "trigger", "status", "attempts",
                      "settled_at"])
     for t in TopUp.objects.filter(sub_account=sub_account).order_by("-created_at", "-pk"):
@@ -214,9 +212,7 @@ def agency_wallet_settings(request, pk):
 def notifications(request):
     rows = Notification.objects.filter(agency=request.agency).select_related("sub_account")
     if request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv")
-        response["Content-Disposition"] = 'attachment; filename="notifications.csv"'
-        writer = csv.writer(response)
+        response, writer = csv_download("notifications.csv")
         writer.writerow(["created_at", "kind", "client", "message"])
         for n in rows:
             writer.writerow([n.created_at.isoformat(), n.kind,

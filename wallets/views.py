@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest, Streaming
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
+from hoopbilling.exports import csv_download
 from hoopbilling.money import quantize_amount
 from subaccounts.tenancy import agency_member_required, agency_subaccount, client_member_required
 
@@ -123,9 +124,7 @@ def ledger_csv(request, pk):
 def invoice_list(request):
     invoices = selectors.invoices_of_agency(agency=request.agency)
     if request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv")
-        response["Content-Disposition"] = 'attachment; filename="invoices.csv"'
-        writer = csv.writer(response)
+        response, writer = csv_download("invoices.csv")
         writer.writerow(["number", "client", "period_start", "period_end", "currency",
                          "opening_balance", "usage_total", "topups_total", "other_total",
                          "closing_balance"])
@@ -167,10 +166,7 @@ def invoice_detail(request, pk, fmt="html"):
 
 def _dashboard_csv(figures: dict, export: str, start) -> HttpResponse:
     """This period's revenue, platform cost and margin by client or by item, exact."""
-    response = HttpResponse(content_type="text/csv")
-    response["Content-Disposition"] = (
-        f'attachment; filename="{export}-{start:%Y-%m-%d}.csv"')
-    writer = csv.writer(response)
+    response, writer = csv_download(f"{export}-{start:%Y-%m-%d}.csv")
     if export == "clients":
         writer.writerow(["sub_account", "client", "events", "revenue", "platform_cost",
                          "margin"])
@@ -204,9 +200,7 @@ def statements(request):
     agency = request.agency
     closed = selectors.statements_of_agency(agency=agency)
     if request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv")
-        response["Content-Disposition"] = 'attachment; filename="statements.csv"'
-        writer = csv.writer(response)
+        response, writer = csv_download("statements.csv")
         writer.writerow(["period_start", "period_end", "currency", "base_cost_rebilled",
                          "base_cost_absorbed", "platform_cost", "revenue", "margin"])
         for s in closed.iterator():
