@@ -83,6 +83,12 @@ def auto_topup_amount(wallet: Wallet) -> Decimal:
     return max(charge, Decimal(0))
 
 
+def _above_cap(wallet: Wallet, amount: Decimal) -> bool:
+    """Adding `amount` would take the balance above the wallet's `max_balance`."""
+    cap = wallet.auto_topup_max_balance
+    return cap is not None and wallet.balance.amount + amount > cap.amount
+
+
 def _card_failed_before(wallet: Wallet, sub_account: SubAccount) -> bool:
     """The client is suspended and the last top-up ran out of retries on the card still on
     file: charging it again would only fail again (a new card re-opens that top-up, see
@@ -177,8 +183,8 @@ def _manual_amount(wallet, sub_account, amount, in_flight) -> Decimal:
         raise InvalidInput("An amount to add is a positive number.", field="amount")
     if to_minor_units(value) != value:
         raise InvalidInput("A card charge is in whole cents.", field="amount")
-    cap = wallet.auto_topup_max_balance
-    if cap is not None and wallet.balance.amount + value > cap.amount:
+    if _above_cap(wallet, value):
+        cap = wallet.auto_topup_max_balance
         raise InvalidInput(
             f"That would take the balance above the maximum of {cap.amount} {cap.currency}.",
             field="amount")
@@ -203,10 +209,9 @@ def topup_attempt(*, topup_id, now: datetime | None = None) -> TopUp:
                 or topup.next_attempt_at > now):
             return topup
         last = topup.attempt_rows.order_by("-number").first()
-        cap = wallet.auto_topup_max_balance
         if last is not None and last.status == TopUpAttempt.Status.STARTED:
             attempt = last  # a killed attempt (it may have charged): repeat it, same keys
-        elif cap is not None and wallet.balance.amount + topup.amount.amount > cap.amount:
+        elif _above_cap(wallet, topup.amount.amount):
             attempt = None
         else:
             attempt = TopUpAttempt.objects.create(
@@ -239,13 +244,12 @@ def _topup_cancel(topup: TopUp, *, now: datetime) -> TopUp:
         wallet = wallet_lock(topup.wallet_id)
         topup = (TopUp.objects.select_for_update(of=("self",))
                  .select_related("sub_account__agency").get(pk=topup.pk))
-        cap = wallet.auto_topup_max_balance
         started = topup.attempt_rows.filter(status=TopUpAttempt.Status.STARTED).exists()
         if (not topup.in_flight or started  # another run began an attempt meanwhile
-                or cap is None or wallet.balance.amount + topup.amount.amount <= cap.amount):
+                or not _above_cap(wallet, topup.amount.amount)):
             return topup
         message = (f"Not charged: {topup.amount} would take the balance of {wallet.balance} "
-                   f"above the maximum of {cap}.")
+                   f"above the maximum of {wallet.auto_topup_max_balance}.")
         topup.status = TopUp.Status.CANCELED
         topup.next_attempt_at = None
         topup.last_error = {"code": "above_max_balance", "message": message}
