@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from hoopbilling.errors import CurrencyMismatch, InvalidInput
-from hoopbilling.money import fits_amount, plain_decimal
+from hoopbilling.money import decimal_input, fits_amount
 
 from .models import BillableItem
 
@@ -40,15 +40,7 @@ class ValidPrice:
 
 def parse_amount(value, *, field: str, what: str = "A price") -> Decimal:
     """A decimal string (or Decimal/int) → Decimal, or InvalidInput naming `field`."""
-    if isinstance(value, bool) or value is None or isinstance(value, float):
-        raise InvalidInput(f"{what} is a decimal string such as \"0.0125\".", field=field)
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise InvalidInput(f"{what} is a finite decimal number.", field=field)
-        return value
-    if isinstance(value, int):
-        return Decimal(value)
-    parsed = plain_decimal(value) if isinstance(value, str) else None
+    parsed = decimal_input(value)
     if parsed is None:
         raise InvalidInput(f"{what} is a decimal string such as \"0.0125\"; got {value!r}.",
                            field=field)

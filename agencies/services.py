@@ -17,7 +17,7 @@ from moneyed import Money
 
 from hoopbilling.audit import audit_record
 from hoopbilling.errors import InvalidInput
-from hoopbilling.money import CENT, ensure_decimal, fits_amount, plain_decimal
+from hoopbilling.money import CENT, decimal_input, ensure_decimal, fits_amount
 from hoopbilling.text import clean_name
 
 from .models import Agency, AgencyMembership, AgencyPrice, ApiKey, BaseCost, BillableItem
@@ -136,13 +136,9 @@ def _validate_retry_schedule(hours) -> list:
                            field="retry_schedule_hours")
     cleaned = []
     for number, value in enumerate(hours, start=1):
-        # A JSON number (1.5) or a plain decimal string ("1.5"); not "1e2", "１" or true.
-        if isinstance(value, str):
-            delay = plain_decimal(value)
-        elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-            delay = Decimal(str(value))
-        else:
-            delay = None
+        # A JSON number (1.5: hours are no money, a float will do) or a plain decimal
+        # string ("1.5"); not "1e2", "１" or true.
+        delay = Decimal(str(value)) if isinstance(value, float) else decimal_input(value)
         if delay is None or not delay.is_finite():
             raise InvalidInput(f"Retry {number}: a delay is a number of hours such as 6 or "
                                f"1.5, not {value!r}.", field="retry_schedule_hours")

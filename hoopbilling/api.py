@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from .api_auth import ApiKeyAuthentication
 from .errors import DomainError
-from .money import plain_decimal
+from .money import decimal_input
 
 
 class AgencyApiView(APIView):
@@ -41,9 +41,7 @@ class StrictSerializer(serializers.Serializer):
                 value = data.get(name)
                 if value is None or field.read_only:
                     continue
-                if isinstance(field, serializers.DecimalField) and (
-                        isinstance(value, bool | float) or not isinstance(value, str | int)
-                        or isinstance(value, str) and plain_decimal(value) is None):
+                if isinstance(field, serializers.DecimalField) and decimal_input(value) is None:
                     errors[name] = ['A decimal string such as "10.00".']
                 elif isinstance(field, serializers.BooleanField) and not isinstance(value, bool):
                     errors[name] = ["true or false."]

@@ -45,6 +45,19 @@ def plain_decimal(text: str) -> Decimal | None:
     return Decimal(text) if DECIMAL_TEXT.fullmatch(text) else None
 
 
+def decimal_input(value) -> Decimal | None:
+    """A decimal as a client or a person sends one: a plain decimal string (DECIMAL_TEXT), a
+    whole number or a finite Decimal; None for anything else (a float, which has already lost
+    the cents, a boolean, "1e3", None)."""
+    if isinstance(value, str):
+        return plain_decimal(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    if isinstance(value, Decimal) and value.is_finite():
+        return value
+    return None
+
+
 def quantize_amount(value: Decimal) -> Decimal:
     """A charge or ledger amount: six decimal places, half up."""
     return value.quantize(AMOUNT_PLACES, rounding=ROUND_HALF_UP)

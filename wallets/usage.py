@@ -49,7 +49,7 @@ from hoopbilling.db import (
     where_in,
 )
 from hoopbilling.errors import DomainError, IdempotencyConflict, InvalidInput, NotFound
-from hoopbilling.money import fits_amount, plain_decimal, quantize_amount
+from hoopbilling.money import decimal_input, fits_amount, quantize_amount
 from subaccounts.models import SubAccount
 from subaccounts.pricing import PriceBook, ResolvedPrice, price_book_cached
 from subaccounts.suspension import item_blocked
@@ -152,9 +152,7 @@ def charge_values(charge: UsageCharge) -> dict:
 # --- validation -----------------------------------------------------------------------------
 
 def _decimal_quantity(raw) -> Decimal:
-    if isinstance(raw, bool) or not isinstance(raw, str | int):
-        raise InvalidInput("A quantity is a decimal string such as \"12.5\".", field="quantity")
-    value = plain_decimal(raw) if isinstance(raw, str) else Decimal(raw)
+    value = decimal_input(raw)
     if value is None:
         raise InvalidInput(f"{raw!r} is not a decimal number such as \"12.5\".",
                            field="quantity")
