@@ -8,13 +8,15 @@ from .errors import InvalidInput
 _INVISIBLE = {"Zs", "Cf"}
 
 
+def _blank(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char) in _INVISIBLE
+
+
 def _visible(text: str) -> str:
     start, end = 0, len(text)
-    while start < end and (text[start].isspace()
-                           or unicodedata.category(text[start]) in _INVISIBLE):
+    while start < end and _blank(text[start]):
         start += 1
-    while end > start and (text[end - 1].isspace()
-                           or unicodedata.category(text[end - 1]) in _INVISIBLE):
+    while end > start and _blank(text[end - 1]):
         end -= 1
     return text[start:end]
 
