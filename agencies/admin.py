@@ -14,6 +14,23 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from agencies.models import (
+    CURRENCY_CHOICES,
+    Agency,
+    AgencyMembership,
+    AgencyPrice,
+    ApiKey,
+    BaseCost,
+    BillableItem,
+)
+from agencies.services import (
+    OPERATOR_FIELDS,
+    agency_create,
+    agency_operator_update,
+    agency_update,
+    api_key_revoke,
+    base_cost_set,
+)
 from hoopbilling.admin import (
     ReadOnlyAdmin,
     ReasonForm,
@@ -27,24 +44,6 @@ from hoopbilling.admin import (
 from hoopbilling.errors import DomainError
 from hoopbilling.forms import PlainDecimalField
 from subaccounts.models import SubAccount
-
-from .models import (
-    CURRENCY_CHOICES,
-    Agency,
-    AgencyMembership,
-    AgencyPrice,
-    ApiKey,
-    BaseCost,
-    BillableItem,
-)
-from .services import (
-    OPERATOR_FIELDS,
-    agency_create,
-    agency_operator_update,
-    agency_update,
-    api_key_revoke,
-    base_cost_set,
-)
 
 AGENCY_SERVICE_FIELDS = {"name", "rebilling_enabled", "retry_schedule_hours"}
 

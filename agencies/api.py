@@ -13,13 +13,12 @@ from decimal import Decimal
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from agencies.models import BillableItem
+from agencies.price_rules import PriceRow
+from agencies.selectors import agency_price_grid
+from agencies.services import agency_update, price_set
 from hoopbilling.api import AgencyApiView
 from hoopbilling.errors import InvalidInput, NotFound
-
-from .models import BillableItem
-from .price_rules import PriceRow
-from .selectors import agency_price_grid
-from .services import agency_update, price_set
 
 PRICE_BODY_FIELDS = {"price", "tiers", "subsidize", "currency"}
 

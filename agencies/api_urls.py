@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api
+from agencies import api
 
 urlpatterns = [
     path("agency", api.AgencyView.as_view(), name="api-agency"),

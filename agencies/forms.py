@@ -5,10 +5,9 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms
 
+from agencies.price_rules import PriceRow, tiers_from_text
 from hoopbilling.errors import InvalidInput
 from hoopbilling.forms import PlainDecimalField
-
-from .price_rules import PriceRow, tiers_from_text
 
 
 class RebillingForm(forms.Form):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import keys_views
+from agencies import keys_views
 
 urlpatterns = [
     path("", keys_views.keys_list, name="agency-keys"),

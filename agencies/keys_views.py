@@ -5,12 +5,11 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from agencies.models import ApiKey
+from agencies.services import api_key_issue, api_key_revoke
 from hoopbilling.errors import InvalidInput
 from hoopbilling.text import clean_name
 from subaccounts.tenancy import agency_member_required
-
-from .models import ApiKey
-from .services import api_key_issue, api_key_revoke
 
 PAGE_SIZE = 25
 

@@ -6,10 +6,9 @@ import re
 
 from django.db import transaction
 
+from agencies.models import Agency, BillableItem
 from hoopbilling.audit import audit_record
 from hoopbilling.errors import InvalidInput
-
-from .models import Agency, BillableItem
 
 ACCOUNT_ID = re.compile(r"^acct_[A-Za-z0-9]{6,}$")
 RESTRICTED_KEY = re.compile(r"^rk_(test|live)_[A-Za-z0-9]{16,}$")

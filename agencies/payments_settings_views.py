@@ -5,11 +5,10 @@ from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 
+from agencies.models import SUSPENDED_CATEGORIES_BY_DEFAULT, BillableItem
+from agencies.payment_settings import agency_stripe_connect, agency_suspension_items_set, key_masked
 from hoopbilling.errors import DomainError
 from subaccounts.tenancy import agency_member_required
-
-from .models import SUSPENDED_CATEGORIES_BY_DEFAULT, BillableItem
-from .payment_settings import agency_stripe_connect, agency_suspension_items_set, key_masked
 
 
 class StripeConnectionForm(forms.Form):

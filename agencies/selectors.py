@@ -4,10 +4,9 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from agencies.models import Agency, AgencyPrice, BaseCost, BillableItem
+from agencies.price_rules import PriceRow
 from hoopbilling.models import AuditLog
-
-from .models import Agency, AgencyPrice, BaseCost, BillableItem
-from .price_rules import PriceRow
 
 
 def base_cost_at(*, item: BillableItem, currency: str, moment: datetime) -> BaseCost | None:

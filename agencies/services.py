@@ -15,14 +15,13 @@ from django.db import transaction
 from django.utils import timezone
 from moneyed import Money
 
+from agencies.models import Agency, AgencyMembership, AgencyPrice, ApiKey, BaseCost, BillableItem
+from agencies.price_rules import ValidPrice, price_json, price_validate
+from agencies.selectors import agency_prices_at, base_cost_at
 from hoopbilling.audit import audit_record
 from hoopbilling.errors import InvalidInput
 from hoopbilling.money import CENT, decimal_input, ensure_decimal, fits_amount
 from hoopbilling.text import clean_name
-
-from .models import Agency, AgencyMembership, AgencyPrice, ApiKey, BaseCost, BillableItem
-from .price_rules import ValidPrice, price_json, price_validate
-from .selectors import agency_prices_at, base_cost_at
 
 API_KEY_PREFIX = "hb_"
 

@@ -3,8 +3,8 @@
 import django_tables2 as tables
 from django.utils.html import format_html, format_html_join
 
-from .models import BillableItem
-from .price_rules import PriceRow
+from agencies.models import BillableItem
+from agencies.price_rules import PriceRow
 
 
 def amount_text(value) -> str:

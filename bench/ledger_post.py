@@ -50,7 +50,7 @@ def prepare(wallet_count: int) -> list[int]:
     call_command("migrate", verbosity=0)
     from agencies.models import Agency
     from subaccounts.services import subaccount_create
-    from wallets.models import Wallet
+    from wallets.ledger.models import Wallet
 
     agency = Agency.objects.filter(name="ledger bench").first() or Agency.objects.create(
         name="ledger bench")
@@ -62,7 +62,7 @@ def prepare(wallet_count: int) -> list[int]:
 
 def service_writer(wallet_ids, writer, seconds, run_tag, counter):
     setup_django()
-    from wallets.ledger import Posting, entry_post
+    from wallets.ledger.posting import Posting, entry_post
 
     n, deadline = 0, time.perf_counter() + seconds
     while time.perf_counter() < deadline:
@@ -80,7 +80,7 @@ def raw_writer(wallet_ids, writer, seconds, run_tag, counter):
     from django.conf import settings
     from django.utils import timezone
 
-    from wallets.ledger import entry_hash
+    from wallets.ledger.posting import entry_hash
 
     db = settings.DATABASES["default"]
     conn = psycopg.connect(f"host={db['HOST']} port={db['PORT']} user={db['USER']} "

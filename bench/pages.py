@@ -148,7 +148,7 @@ def load(args, days):
     from agencies.models import Agency, AgencyMembership
     from subaccounts.services import subaccount_create
     from tests.factories import UserFactory
-    from wallets.models import Wallet
+    from wallets.ledger.models import Wallet
 
     call_command("migrate", verbosity=0)
 
@@ -225,8 +225,9 @@ def main():
 
     from agencies.models import Agency
     from agencies.periods import period_bounds
-    from wallets.invoicing import period_close, period_get_or_create
-    from wallets.models import Invoice, Wallet
+    from wallets.billing.invoicing import period_close, period_get_or_create
+    from wallets.billing.models import Invoice
+    from wallets.ledger.models import Wallet
 
     # Start the history inside the current period so the dashboard shows all of it.
     now = timezone.now()

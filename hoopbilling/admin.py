@@ -20,9 +20,9 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
-from .audit import audit_record
-from .errors import DomainError
-from .models import AuditLog, FailedLogin
+from hoopbilling.audit import audit_record
+from hoopbilling.errors import DomainError
+from hoopbilling.models import AuditLog, FailedLogin
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

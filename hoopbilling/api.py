@@ -8,9 +8,9 @@ from rest_framework import exceptions, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .api_auth import ApiKeyAuthentication
-from .errors import DomainError
-from .money import decimal_input
+from hoopbilling.api_auth import ApiKeyAuthentication
+from hoopbilling.errors import DomainError
+from hoopbilling.money import decimal_input
 
 
 class AgencyApiView(APIView):

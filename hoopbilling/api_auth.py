@@ -9,8 +9,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 
 from agencies.models import Agency, ApiKey
 from agencies.services import hash_api_key
-
-from .db import model_columns, models_from_rows, prepared_cursor
+from hoopbilling.db import model_columns, models_from_rows, prepared_cursor
 
 # last_used_at is written at most this often per key, so the hot path stays read-only.
 LAST_USED_RESOLUTION = timedelta(minutes=1)

@@ -6,4 +6,4 @@ class HoopbillingConfig(AppConfig):
     verbose_name = "Platform"
 
     def ready(self):
-        from . import security  # noqa: F401  (failed-login receivers)
+        from hoopbilling import security  # noqa: F401  (failed-login receivers)

@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from .models import AuditLog
+from hoopbilling.models import AuditLog
 
 
 def audit_record(

@@ -3,7 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .money import plain_decimal
+from hoopbilling.money import plain_decimal
 
 
 class PlainDecimalField(forms.DecimalField):

@@ -17,8 +17,8 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from .models import FailedLogin
-from .ratelimit import WindowCounter
+from hoopbilling.models import FailedLogin
+from hoopbilling.ratelimit import WindowCounter
 
 
 def account_counter() -> WindowCounter:

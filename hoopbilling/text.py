@@ -2,7 +2,7 @@
 
 import unicodedata
 
-from .errors import InvalidInput
+from hoopbilling.errors import InvalidInput
 
 # Spaces and the invisible characters people paste around names (zero-width space, BOM…).
 _INVISIBLE = {"Zs", "Cf"}

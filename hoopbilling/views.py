@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 
-from .api import error_body
+from hoopbilling.api import error_body
 
 API_PREFIX = "/api/"
 

@@ -22,9 +22,13 @@ from hoopbilling.admin import (
     money_text,
 )
 from hoopbilling.errors import DomainError
-
-from .models import ClientMembership, PriceOverride, SubAccount
-from .services import subaccount_create, subaccount_lift, subaccount_suspend, subaccount_update
+from subaccounts.models import ClientMembership, PriceOverride, SubAccount
+from subaccounts.services import (
+    subaccount_create,
+    subaccount_lift,
+    subaccount_suspend,
+    subaccount_update,
+)
 
 SERVICE_FIELDS = ["name", "rebilling_enabled", "itemised_usage_visible"]
 

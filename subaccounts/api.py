@@ -9,9 +9,8 @@ from rest_framework.response import Response
 
 from hoopbilling.api import AgencyApiView
 from hoopbilling.errors import InvalidInput
-
-from .models import SubAccount
-from .services import subaccount_create, subaccount_update
+from subaccounts.models import SubAccount
+from subaccounts.services import subaccount_create, subaccount_update
 
 
 class SubAccountSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api
+from subaccounts import api
 
 urlpatterns = [
     path("subaccounts", api.SubAccountListView.as_view(), name="api-subaccounts"),

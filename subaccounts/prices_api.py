@@ -14,11 +14,10 @@ from rest_framework.response import Response
 from agencies.api import billable_item_get, price_body, price_row_data
 from hoopbilling.api import AgencyApiView
 from hoopbilling.errors import NotFound
-
-from .models import SubAccount
-from .pricing import price_resolve
-from .selectors import client_price_row
-from .services import override_clear, override_set
+from subaccounts.models import SubAccount
+from subaccounts.pricing import price_resolve
+from subaccounts.selectors import client_price_row
+from subaccounts.services import override_clear, override_set
 
 
 class SubAccountPriceView(AgencyApiView):

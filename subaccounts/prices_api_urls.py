@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import prices_api
+from subaccounts import prices_api
 
 urlpatterns = [
     path("subaccounts/<str:pk>/prices/<str:item>", prices_api.SubAccountPriceView.as_view(),

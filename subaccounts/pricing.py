@@ -21,8 +21,7 @@ from agencies.models import BillableItem
 from hoopbilling.db import prepared_cursor, where_in
 from hoopbilling.errors import InvalidInput
 from hoopbilling.money import quantize_amount
-
-from .models import SubAccount
+from subaccounts.models import SubAccount
 
 
 class PriceSource:

@@ -4,9 +4,8 @@ from datetime import datetime
 
 from agencies.models import Agency
 from agencies.price_rules import PriceRow
-
-from .models import SubAccount
-from .pricing import PriceSource, ResolvedPrice, prices_resolve_all, tiers_to_json
+from subaccounts.models import SubAccount
+from subaccounts.pricing import PriceSource, ResolvedPrice, prices_resolve_all, tiers_to_json
 
 
 def client_price_row(resolved: ResolvedPrice) -> PriceRow:

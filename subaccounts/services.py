@@ -12,9 +12,8 @@ from agencies.services import price_check
 from hoopbilling.audit import audit_record
 from hoopbilling.errors import InvalidInput
 from hoopbilling.text import clean_name
-
-from .models import PriceOverride, SubAccount
-from .signals import subaccount_created
+from subaccounts.models import PriceOverride, SubAccount
+from subaccounts.signals import subaccount_created
 
 
 @transaction.atomic

@@ -2,8 +2,7 @@
 item; an agency may choose its own list of item codes instead."""
 
 from agencies.models import SUSPENDED_CATEGORIES_BY_DEFAULT, BillableItem
-
-from .models import SubAccount
+from subaccounts.models import SubAccount
 
 
 def item_blocked(*, sub_account: SubAccount, item: BillableItem) -> bool:

@@ -15,8 +15,7 @@ from django.shortcuts import get_object_or_404
 
 from agencies.models import AgencyMembership
 from hoopbilling.errors import NotFound
-
-from .models import ClientMembership, SubAccount
+from subaccounts.models import ClientMembership, SubAccount
 
 
 def agency_subaccounts(agency):

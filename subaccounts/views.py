@@ -18,12 +18,11 @@ from agencies.selectors import agency_price_grid, price_history
 from agencies.views import history_response
 from hoopbilling.errors import InvalidInput
 from hoopbilling.exports import csv_download
-
-from .forms import OVERRIDE, ClientPriceForm, ClientSettingsForm
-from .selectors import agency_subaccounts, client_price_grid
-from .services import override_clear, override_set, subaccount_update
-from .tables import ClientPriceTable, SubAccountTable
-from .tenancy import agency_member_required, agency_subaccount
+from subaccounts.forms import OVERRIDE, ClientPriceForm, ClientSettingsForm
+from subaccounts.selectors import agency_subaccounts, client_price_grid
+from subaccounts.services import override_clear, override_set, subaccount_update
+from subaccounts.tables import ClientPriceTable, SubAccountTable
+from subaccounts.tenancy import agency_member_required, agency_subaccount
 
 
 def _is_admin(request) -> bool:

@@ -14,8 +14,9 @@ from agencies.services import api_key_issue
 from hoopbilling.models import AuditLog
 from subaccounts.models import ClientMembership, PriceOverride, SubAccount
 from subaccounts.services import subaccount_create
-from wallets.ledger import Posting, entry_post
-from wallets.models import Entry, UsageCharge, Wallet
+from wallets.ledger.models import Entry, Wallet
+from wallets.ledger.posting import Posting, entry_post
+from wallets.usage.models import UsageCharge
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -171,7 +172,7 @@ class AuditLogFactory(factory.django.DjangoModelFactory):
 def wallet_with_card(*, payment_method="pm_card_visa", balance=None, auto=None, agency=None):
     """A client wallet with a sandbox card attached (through the service) and, optionally,
     a starting balance and auto top-up settings {"threshold", "amount", "max_balance"}."""
-    from wallets.topups import payment_method_attach, wallet_settings_set
+    from wallets.payments.topups import payment_method_attach, wallet_settings_set
 
     sub_account = SubAccountFactory(**({"agency": agency} if agency else {}))
     wallet = Wallet.objects.get(sub_account=sub_account)
@@ -208,7 +209,7 @@ class UsageChargeFactory(factory.django.DjangoModelFactory):
         from django.db import transaction
 
         from hoopbilling.money import quantize_amount
-        from wallets.signals import UsageFacts, usage_recorded
+        from wallets.usage.signals import UsageFacts, usage_recorded
 
         currency = sub_account.agency.currency
         per = Decimal(item.price_per)

@@ -18,7 +18,8 @@ from hoopbilling.db import (
 )
 from subaccounts.models import PriceOverride
 from tests.factories import SubAccountFactory
-from wallets.models import UsageCounter, Wallet
+from wallets.ledger.models import Wallet
+from wallets.usage.models import UsageCounter
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,7 @@ class WalletsConfig(AppConfig):
     name = "wallets"
 
     def ready(self):
-        from . import (
-            receivers,  # noqa: F401  (connects to the sub-accounts' signals)
-            rollups,  # noqa: F401  (daily usage roll-ups on usage_recorded)
-            stripe_receivers,  # noqa: F401  (connects to dj-stripe's event signals)
-        )
+        from wallets.ledger import receivers as ledger_receivers  # noqa: F401
+        from wallets.payments import receivers as payments_receivers  # noqa: F401
+        from wallets.payments import stripe_receivers  # noqa: F401
+        from wallets.usage import rollups  # noqa: F401

@@ -10,9 +10,9 @@ from moneyed import Money
 
 from agencies.models import BillableItem
 from tests.factories import EntryFactory, UserFactory, wallet_with_card
-from wallets.ledger import Posting, entry_post
-from wallets.models import UsageCharge
-from wallets.topups import topup_attempt, topup_request
+from wallets.ledger.posting import Posting, entry_post
+from wallets.payments.topups import topup_attempt, topup_request
+from wallets.usage.models import UsageCharge
 
 
 @pytest.fixture

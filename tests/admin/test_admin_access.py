@@ -19,7 +19,8 @@ from tests.factories import (
     EntryFactory,
     SubAccountFactory,
 )
-from wallets.models import Entry, SandboxCharge
+from wallets.ledger.models import Entry
+from wallets.payments.models import SandboxCharge
 
 pytestmark = pytest.mark.django_db
 

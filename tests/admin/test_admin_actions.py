@@ -21,9 +21,9 @@ from tests.factories import (
     UserFactory,
     wallet_with_card,
 )
-from wallets.integrity import ledger_verify
-from wallets.models import Entry
-from wallets.topups import topup_attempt, topup_request
+from wallets.ledger.integrity import ledger_verify
+from wallets.ledger.models import Entry
+from wallets.payments.topups import topup_attempt, topup_request
 
 pytestmark = pytest.mark.django_db
 

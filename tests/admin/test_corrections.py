@@ -14,22 +14,21 @@ from hoopbilling.models import AuditLog
 from subaccounts.services import payment_method_set
 from tests.admin.conftest import paid_topup, usage_charge
 from tests.factories import EntryFactory, SubAccountFactory, wallet_with_card
-from wallets.corrections import (
+from wallets.ledger.corrections import wallet_credit
+from wallets.ledger.integrity import ledger_verify
+from wallets.ledger.models import Entry, Wallet
+from wallets.ledger.signals import wallet_debited
+from wallets.payments.corrections import (
     AlreadyRefunded,
-    AlreadyReversed,
     NotRefundable,
     NotRetryable,
-    NotReversible,
     RefundTooLarge,
     topup_refund,
     topup_retry_now,
-    usage_reverse,
-    wallet_credit,
 )
-from wallets.integrity import ledger_verify
-from wallets.models import Entry, TopUp, Wallet
-from wallets.signals import wallet_debited
-from wallets.topups import PAYMENT_SUSPENSION_REASON, topup_attempt, topup_request
+from wallets.payments.models import TopUp
+from wallets.payments.topups import PAYMENT_SUSPENSION_REASON, topup_attempt, topup_request
+from wallets.usage.corrections import AlreadyReversed, NotReversible, usage_reverse
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledger_checked")]
 

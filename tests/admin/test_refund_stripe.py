@@ -6,11 +6,11 @@ from decimal import Decimal
 import pytest
 
 from tests.factories import SubAccountFactory
-from wallets.corrections import topup_refund
-from wallets.gateways import RefundFailed
-from wallets.gateways.stripe import StripeGateway
-from wallets.models import Entry
-from wallets.topups import payment_method_attach, topup_attempt, topup_request
+from wallets.ledger.models import Entry
+from wallets.payments.corrections import topup_refund
+from wallets.payments.gateways import RefundFailed
+from wallets.payments.gateways.stripe import StripeGateway
+from wallets.payments.topups import payment_method_attach, topup_attempt, topup_request
 
 pytestmark = pytest.mark.django_db
 

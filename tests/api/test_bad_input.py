@@ -3,7 +3,9 @@ error format, and nothing written."""
 
 import pytest
 
-from wallets.models import TopUp, UsageCharge, Wallet
+from wallets.ledger.models import Wallet
+from wallets.payments.models import TopUp
+from wallets.usage.models import UsageCharge
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,9 @@ from tests.factories import (
     SubAccountFactory,
     UsageChargeFactory,
 )
-from wallets.invoicing import period_close, period_get_or_create
-from wallets.models import Invoice, Wallet
+from wallets.billing.invoicing import period_close, period_get_or_create
+from wallets.billing.models import Invoice
+from wallets.ledger.models import Wallet
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 
 from hoopbilling.celery import app as celery_app
 from tests.factories import ApiKeyFactory, SubAccountFactory
-from wallets.models import Entry
+from wallets.ledger.models import Entry
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 
 from hoopbilling.models import AuditLog
 from tests.factories import SubAccountFactory
-from wallets.models import Wallet
+from wallets.ledger.models import Wallet
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.factories import AgencyPriceFactory, SubAccountFactory
-from wallets.models import Entry, UsageCharge
+from wallets.ledger.models import Entry
+from wallets.usage.models import UsageCharge
 
 pytestmark = pytest.mark.django_db
 
@@ -173,7 +174,7 @@ def test_quote_refuses_bad_events_like_usage(api, sub_account):
 
 
 def test_ledger_pages_newest_first_and_explains_each_charge(api, sub_account, monkeypatch):
-    monkeypatch.setattr("wallets.usage_api.LEDGER_PAGE", 3)
+    monkeypatch.setattr("wallets.usage.apis.LEDGER_PAGE", 3)
     for n in range(5):
         api.post("/api/v1/usage", event(sub_account, f"k{n}", message_body="€" * 81),
                  format="json")

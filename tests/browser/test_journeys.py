@@ -16,7 +16,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from hoopbilling.celery import app as celery_app
 from tests.browser.conftest import click_and_wait, login, screenshot
-from wallets import demo
+from wallets.demo import seed as demo
 
 # PostgreSQL: the test database is flushed after each test, and only PostgreSQL's TRUNCATE gets
 # past the ledger's append-only triggers (SQLite's flush is a refused DELETE).

@@ -11,8 +11,8 @@ from hoopbilling.models import AuditLog
 from tests.browser.conftest import click_and_wait, screenshot
 from tests.browser.test_admin_changelists import admin_login
 from tests.factories import EntryFactory, SubAccountFactory, UserFactory
-from wallets.integrity import ledger_verify
-from wallets.models import Entry, Wallet
+from wallets.ledger.integrity import ledger_verify
+from wallets.ledger.models import Entry, Wallet
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

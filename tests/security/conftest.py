@@ -24,12 +24,12 @@ from tests.factories import (
     UserFactory,
     wallet_with_card,
 )
-from wallets.invoicing import period_close
-from wallets.models import BillingPeriod, Invoice
-from wallets.notifications import notification_send
-from wallets.payment_models import Notification, TopUp
-from wallets.topups import topup_request
-from wallets.usage import usage_record_batch
+from wallets.billing.invoicing import period_close
+from wallets.billing.models import BillingPeriod, Invoice
+from wallets.payments.models import Notification, TopUp
+from wallets.payments.notifications import notification_send
+from wallets.payments.topups import topup_request
+from wallets.usage.services import usage_record_batch
 
 # Tables whose whole content is hashed before and after (money and tenancy); every other
 # table is compared by row count.

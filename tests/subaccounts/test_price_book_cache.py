@@ -18,7 +18,7 @@ from tests.factories import (
     PriceOverrideFactory,
     SubAccountFactory,
 )
-from wallets.usage import usage_record
+from wallets.usage.services import usage_record
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ def eager_celery():
 def ledger_checked(request):
     """Run `verify_ledger` over every wallet after the test."""
     yield
-    from wallets.integrity import ledger_verify
+    from wallets.ledger.integrity import ledger_verify
 
     drifting = [c for c in ledger_verify() if not c.ok]
     assert not drifting, [c.problems for c in drifting]

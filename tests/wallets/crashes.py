@@ -3,7 +3,7 @@ before the ledger entry: the crash every settling path (billing run, webhook) mu
 
 import pytest
 
-from wallets.topups import topup_attempt
+from wallets.payments.topups import topup_attempt
 
 
 def topup_attempt_killed(topup, *, now=None, dies_in: str = "topup_settle") -> None:
@@ -16,5 +16,5 @@ def topup_attempt_killed(topup, *, now=None, dies_in: str = "topup_settle") -> N
         raise Killed
 
     with pytest.MonkeyPatch.context() as patch, pytest.raises(Killed):
-        patch.setattr(f"wallets.topups.{dies_in}", killed)
+        patch.setattr(f"wallets.payments.topups.{dies_in}", killed)
         topup_attempt(topup_id=topup.pk, now=now)

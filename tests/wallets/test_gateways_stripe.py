@@ -8,10 +8,11 @@ from django.utils import timezone
 
 from tests.factories import EntryFactory, SubAccountFactory
 from tests.wallets.crashes import topup_attempt_killed
-from wallets.gateways import CardDeclined
-from wallets.jobs import billing_jobs_run
-from wallets.models import Entry, TopUp
-from wallets.topups import (
+from wallets.billing.jobs import billing_jobs_run
+from wallets.ledger.models import Entry
+from wallets.payments.gateways import CardDeclined
+from wallets.payments.models import TopUp
+from wallets.payments.topups import (
     payment_method_attach,
     topup_attempt,
     topup_request,
@@ -86,7 +87,7 @@ def test_decline_and_authentication_required_through_stripe(stripe_on):
     assert topup.status == "requires_action" and topup.client_secret.endswith("_secret_x")
     # the client confirms on Stripe's side; our poll (the authentication page) settles it
     stripe_on.intents[topup.charge_id]["status"] = "succeeded"
-    from wallets.topups import topup_authenticated
+    from wallets.payments.topups import topup_authenticated
 
     assert topup_authenticated(topup_id=topup.pk).status == "succeeded"
     assert Entry.objects.filter(kind="topup", wallet=auth.wallet).count() == 1

@@ -17,8 +17,8 @@ from tests.factories import (
     SubAccountFactory,
     UsageChargeFactory,
 )
-from wallets import invoicing
-from wallets.invoicing import (
+from wallets.billing import invoicing
+from wallets.billing.invoicing import (
     LedgerSummary,
     invoice_totals,
     invoices_issue,
@@ -27,7 +27,9 @@ from wallets.invoicing import (
     periods_close_due,
     statement_figures,
 )
-from wallets.models import AgencyStatement, BillingPeriod, Entry, Invoice, UsageCharge, Wallet
+from wallets.billing.models import AgencyStatement, BillingPeriod, Invoice
+from wallets.ledger.models import Entry, Wallet
+from wallets.usage.models import UsageCharge
 
 # Three places: half cents (and ties between the figures) come up often.
 AMOUNTS = st.decimals(min_value=0, max_value=10**6, places=3)
@@ -321,7 +323,7 @@ def test_invoice_numbers_stay_gapless_under_concurrent_period_closes():
 def test_run_billing_jobs_includes_period_closes():
     from datetime import timedelta
 
-    from wallets.jobs import billing_jobs_run
+    from wallets.billing.jobs import billing_jobs_run
 
     sub_account = SubAccountFactory()
     counts = billing_jobs_run(sub_account.agency.created_at + timedelta(days=40))

@@ -7,9 +7,9 @@ from moneyed import Money
 from hoopbilling.db import BULK_FROM
 from hoopbilling.errors import CurrencyMismatch, IdempotencyConflict, InvalidInput
 from tests.factories import AgencyFactory, EntryFactory, SubAccountFactory, WalletFactory
-from wallets.integrity import ledger_verify
-from wallets.ledger import Posting, entry_post
-from wallets.models import Entry, Wallet
+from wallets.ledger.integrity import ledger_verify
+from wallets.ledger.models import Entry, Wallet
+from wallets.ledger.posting import Posting, entry_post
 
 pytestmark = pytest.mark.django_db
 
@@ -127,8 +127,8 @@ def test_ledger_verifies_after_mixed_postings():
 
 
 def test_appending_to_several_wallets_at_once_chains_each_and_replays_what_is_posted():
-    from wallets.ledger import entries_append_many
-    from wallets.locks import wallets_lock
+    from wallets.ledger.locks import wallets_lock
+    from wallets.ledger.posting import entries_append_many
 
     first, second = WalletFactory(), WalletFactory()
     post(first, "5", "a-0", kind="topup")
@@ -157,8 +157,8 @@ def test_appending_to_several_wallets_at_once_chains_each_and_replays_what_is_po
 
 @pytest.mark.parametrize("per_wallet", [2, BULK_FROM])  # INSERT, then COPY on PostgreSQL
 def test_many_entries_as_plain_values_chain_like_models(per_wallet):
-    from wallets.ledger import NewEntry, entries_append_many
-    from wallets.locks import wallets_lock
+    from wallets.ledger.locks import wallets_lock
+    from wallets.ledger.posting import NewEntry, entries_append_many
 
     wallets = [WalletFactory() for _ in range(3)]
     post(wallets[0], "5", f"seed-{per_wallet}", kind="topup")
@@ -184,8 +184,8 @@ def test_many_entries_as_plain_values_chain_like_models(per_wallet):
 
 
 def test_keys_said_to_be_new_are_not_looked_up_and_a_posted_one_fails_the_insert():
-    from wallets.ledger import entries_append_many
-    from wallets.locks import wallets_lock
+    from wallets.ledger.locks import wallets_lock
+    from wallets.ledger.posting import entries_append_many
 
     wallet = WalletFactory()
     post(wallet, "5", "k-1", kind="topup")

@@ -8,9 +8,9 @@ import pytest
 from django.db import connection
 
 from tests.factories import WalletFactory
-from wallets.integrity import ledger_verify
-from wallets.ledger import Posting, entry_post
-from wallets.models import Entry, Wallet
+from wallets.ledger.integrity import ledger_verify
+from wallets.ledger.models import Entry, Wallet
+from wallets.ledger.posting import Posting, entry_post
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

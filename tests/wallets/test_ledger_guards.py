@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
 from tests.factories import EntryFactory, WalletFactory
-from wallets.integrity import ledger_verify
+from wallets.ledger.integrity import ledger_verify
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 

@@ -12,9 +12,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from hoopbilling.errors import IdempotencyConflict
 from tests.factories import WalletFactory
-from wallets.integrity import ledger_verify
-from wallets.ledger import Posting, entry_post
-from wallets.models import Entry, Wallet
+from wallets.ledger.integrity import ledger_verify
+from wallets.ledger.models import Entry, Wallet
+from wallets.ledger.posting import Posting, entry_post
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -11,8 +11,9 @@ from moneyed import Money
 from agencies.models import AgencyPrice, BillableItem
 from subaccounts.services import override_set
 from tests.factories import AgencyMembershipFactory, EntryFactory, SubAccountFactory
-from wallets.margin_simulator import margin_simulate
-from wallets.models import Entry, UsageCharge, Wallet
+from wallets.ledger.models import Entry, Wallet
+from wallets.usage.margin_simulator import margin_simulate
+from wallets.usage.models import UsageCharge
 
 pytestmark = pytest.mark.django_db
 

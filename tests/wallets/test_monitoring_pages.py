@@ -17,9 +17,11 @@ from tests.factories import (
     UsageChargeFactory,
     wallet_with_card,
 )
-from wallets.invoicing import invoices_issue, period_close, period_get_or_create
-from wallets.models import Invoice, UsageDaily, Wallet
-from wallets.selectors import current_period, topup_forecast
+from wallets.billing.invoicing import invoices_issue, period_close, period_get_or_create
+from wallets.billing.models import Invoice
+from wallets.billing.selectors import current_period, topup_forecast
+from wallets.ledger.models import Wallet
+from wallets.usage.models import UsageDaily
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-battery"

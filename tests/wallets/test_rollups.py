@@ -7,8 +7,8 @@ from django.utils import timezone
 from moneyed import Money
 
 from tests.factories import BillableItemFactory, SubAccountFactory, UsageChargeFactory
-from wallets.models import UsageCharge, UsageDaily
-from wallets.signals import UsageFacts, usage_recorded
+from wallets.usage.models import UsageCharge, UsageDaily
+from wallets.usage.signals import UsageFacts, usage_recorded
 
 pytestmark = pytest.mark.django_db
 

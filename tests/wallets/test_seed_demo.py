@@ -11,11 +11,13 @@ from django.utils import timezone
 
 from agencies.models import Agency
 from subaccounts.models import SubAccount
-from wallets import demo
-from wallets.integrity import ledger_verify
-from wallets.models import Entry, Invoice, UsageCharge, UsageDaily
-from wallets.payment_models import TopUp
-from wallets.topups import PAYMENT_SUSPENSION_REASON
+from wallets.billing.models import Invoice
+from wallets.demo import seed as demo
+from wallets.ledger.integrity import ledger_verify
+from wallets.ledger.models import Entry
+from wallets.payments.models import TopUp
+from wallets.payments.topups import PAYMENT_SUSPENSION_REASON
+from wallets.usage.models import UsageCharge, UsageDaily
 
 
 def counts():

@@ -1,6 +1,6 @@
 import pytest
 
-from wallets.segments import call_minutes, sms_measure, word_count
+from wallets.usage.segments import call_minutes, sms_measure, word_count
 
 
 @pytest.mark.parametrize(("length", "segments"), [(1, 1), (160, 1), (161, 2), (306, 2),

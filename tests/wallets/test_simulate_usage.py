@@ -9,8 +9,8 @@ from django.core.management import CommandError, call_command
 from agencies.models import ApiKey
 from agencies.services import agency_create
 from subaccounts.services import subaccount_create, subaccount_suspend
-from wallets.demo import DEMO_AGENCY
-from wallets.models import UsageCharge
+from wallets.demo.seed import DEMO_AGENCY
+from wallets.usage.models import UsageCharge
 
 
 @pytest.mark.postgres  # flushing the ledger afterwards needs TRUNCATE (see test_journeys.py)

@@ -12,11 +12,12 @@ from agencies.models import BillableItem
 from subaccounts.suspension import item_blocked
 from tests.factories import EntryFactory, wallet_with_card
 from tests.wallets.crashes import topup_attempt_killed
-from wallets.jobs import billing_jobs_run
-from wallets.ledger import Posting, entry_post
-from wallets.models import Entry, Notification, SandboxCharge, TopUp
-from wallets.signals import wallet_debited
-from wallets.topups import (
+from wallets.billing.jobs import billing_jobs_run
+from wallets.ledger.models import Entry
+from wallets.ledger.posting import Posting, entry_post
+from wallets.ledger.signals import wallet_debited
+from wallets.payments.models import Notification, SandboxCharge, TopUp
+from wallets.payments.topups import (
     PAYMENT_SUSPENSION_REASON,
     TopUpInFlight,
     auto_topup_amount,
@@ -123,7 +124,7 @@ def test_low_balance_email_to_client_admin_when_auto_topup_is_off(
     from tests.factories import ClientMembershipFactory
 
     wallet = wallet_with_card(balance="20")
-    from wallets.topups import wallet_settings_set
+    from wallets.payments.topups import wallet_settings_set
 
     wallet_settings_set(wallet=wallet, threshold=Decimal("10"))
     admin = ClientMembershipFactory(sub_account=wallet.sub_account)
@@ -234,7 +235,7 @@ def test_crash_after_gateway_charged_is_settled_once_by_the_next_run():
 
 def test_authentication_required_then_completed_settles(django_capture_on_commit_callbacks):
     from tests.factories import ClientMembershipFactory
-    from wallets.topups import topup_authenticated
+    from wallets.payments.topups import topup_authenticated
 
     wallet = wallet_with_card(payment_method="pm_card_authenticationRequired", balance="5",
                               auto=AUTO)
@@ -303,8 +304,8 @@ def test_after_a_lift_without_the_card_the_card_is_tried_again_and_suspends_agai
 
 
 def test_at_most_one_auto_topup_check_waits_in_the_queue_per_wallet(monkeypatch):
-    from wallets import tasks
-    from wallets.payments_signals import debit_followup
+    from wallets.payments import tasks
+    from wallets.payments.autotopup import debit_followup
 
     wallet = wallet_with_card(balance="5", auto=AUTO)
     queued = []
@@ -374,8 +375,8 @@ def test_run_billing_jobs_reports_each_job_on_stderr_and_counts_on_stdout(capsys
 
 
 def test_a_top_up_another_run_began_charging_is_not_called_off(django_capture_on_commit_callbacks):
-    from wallets.models import TopUpAttempt
-    from wallets.topups import _topup_cancel, topup_fail
+    from wallets.payments.models import TopUpAttempt
+    from wallets.payments.topups import _topup_cancel, topup_fail
 
     wallet = wallet_with_card(payment_method="pm_card_chargeCustomerFail", balance="5",
                               auto={"threshold": Decimal("10"), "amount": Decimal("90"),

@@ -12,9 +12,10 @@ from django.db import connection
 
 from hoopbilling.celery import app as celery_app
 from tests.factories import wallet_with_card
-from wallets.ledger import Posting, entry_post
-from wallets.models import Entry, TopUp
-from wallets.signals import wallet_debited
+from wallets.ledger.models import Entry
+from wallets.ledger.posting import Posting, entry_post
+from wallets.ledger.signals import wallet_debited
+from wallets.payments.models import TopUp
 
 # The app's own broker when it is Redis (CI), so the test sends exactly as production does;
 # otherwise (a local `make test` on the filesystem broker) a Redis database of its own.
@@ -90,6 +91,6 @@ def test_worker_tops_up_after_usage_crosses_the_threshold_once(worker):
     assert Entry.objects.filter(wallet=wallet, kind="topup").count() == 1
     wallet.refresh_from_db()
     assert wallet.balance.amount == Decimal("55")
-    from wallets.integrity import ledger_verify
+    from wallets.ledger.integrity import ledger_verify
 
     assert all(check.ok for check in ledger_verify())

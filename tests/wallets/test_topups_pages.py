@@ -11,8 +11,8 @@ from tests.factories import (
     SubAccountFactory,
     wallet_with_card,
 )
-from wallets.models import Notification, TopUp
-from wallets.topups import PAYMENT_SUSPENSION_REASON
+from wallets.payments.models import Notification, TopUp
+from wallets.payments.topups import PAYMENT_SUSPENSION_REASON
 
 pytestmark = pytest.mark.django_db
 

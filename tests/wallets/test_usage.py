@@ -13,15 +13,17 @@ from tests.factories import (
     PriceOverrideFactory,
     SubAccountFactory,
 )
-from wallets.integrity import ledger_verify
-from wallets.models import Entry, UsageCharge, UsageCounter
-from wallets.signals import usage_recorded, wallet_debited
-from wallets.usage import (
+from wallets.ledger.integrity import ledger_verify
+from wallets.ledger.models import Entry
+from wallets.ledger.signals import wallet_debited
+from wallets.usage.models import UsageCharge, UsageCounter
+from wallets.usage.services import (
     SubAccountSuspended,
     usage_quote,
     usage_record,
     usage_record_batch,
 )
+from wallets.usage.signals import usage_recorded
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,10 @@ import pytest
 from django.db import connection
 
 from tests.factories import AgencyFactory, SubAccountFactory
-from wallets.integrity import ledger_verify
-from wallets.models import Entry, UsageCharge, Wallet
-from wallets.usage import usage_record
+from wallets.ledger.integrity import ledger_verify
+from wallets.ledger.models import Entry, Wallet
+from wallets.usage.models import UsageCharge
+from wallets.usage.services import usage_record
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -16,9 +16,10 @@ from djstripe.models import Event, WebhookEndpoint
 from tests.factories import SubAccountFactory
 from tests.fakestripe.server import signature
 from tests.wallets.crashes import topup_attempt_killed
-from wallets.jobs import billing_jobs_run
-from wallets.models import Entry, PaymentEvent, TopUp
-from wallets.topups import payment_method_attach, topup_attempt, topup_request
+from wallets.billing.jobs import billing_jobs_run
+from wallets.ledger.models import Entry
+from wallets.payments.models import PaymentEvent, TopUp
+from wallets.payments.topups import payment_method_attach, topup_attempt, topup_request
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledger_checked")]
 
@@ -249,7 +250,7 @@ def test_a_failed_processing_is_recorded_and_replayed_by_the_billing_job(
         raise stripe.APIConnectionError("Stripe is unreachable")
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("wallets.gateways.stripe.StripeGateway.charge_retrieve", unavailable)
+        patch.setattr("wallets.payments.gateways.stripe.StripeGateway.charge_retrieve", unavailable)
         deliver(event)
     row = PaymentEvent.objects.get(event_id=event["id"])
     assert row.status == "failed" and row.error["type"] == "APIConnectionError"

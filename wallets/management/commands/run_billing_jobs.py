@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from wallets.jobs import billing_jobs_run
+from wallets.billing.jobs import billing_jobs_run
 
 MOMENTS = (2000, 9000)  # periods and retries are computed from it: keep far from the limits
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from wallets.demo import LOGINS, DemoIncomplete, demo_seed
+from wallets.demo.seed import LOGINS, DemoIncomplete, demo_seed
 
 
 class Command(BaseCommand):

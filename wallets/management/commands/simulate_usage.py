@@ -27,8 +27,8 @@ from django.db import transaction
 
 from agencies.models import Agency, ApiKey
 from agencies.services import api_key_issue, api_key_revoke
-from wallets.demo import CLIENTS, DEMO_AGENCY
-from wallets.demo_traffic import BULK, event_of
+from wallets.demo.seed import CLIENTS, DEMO_AGENCY
+from wallets.demo.traffic import BULK, event_of
 
 MAX_RATE = 200.0
 MAX_DURATION = 3600.0

@@ -13,7 +13,7 @@ from django.utils import timezone
 from djstripe.enums import WebhookEndpointStatus
 from djstripe.models import WebhookEndpoint
 
-from wallets.payment_events import HANDLED_EVENTS
+from wallets.payments.stripe_events import HANDLED_EVENTS
 
 
 class Command(BaseCommand):

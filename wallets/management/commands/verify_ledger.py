@@ -2,7 +2,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from wallets.integrity import ledger_verify
+from wallets.ledger.integrity import ledger_verify
 
 
 class Command(BaseCommand):

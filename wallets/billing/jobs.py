@@ -1,0 +1,35 @@
+"""The billing jobs run every minute by Celery beat (`wallets.billing.tasks`) and once by
+`manage.py run_billing_jobs [--now ISO]`."""
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+
+from wallets.billing.invoicing import periods_close_due
+from wallets.payments.jobs import auto_topups_request, suspensions_lift_settled, topups_due
+from wallets.payments.stripe_events import payment_events_due
+
+logger = logging.getLogger(__name__)
+
+
+BILLING_JOBS: list[Callable[[datetime], dict]] = [
+    payment_events_due,
+    auto_topups_request,
+    topups_due,
+    suspensions_lift_settled,
+    periods_close_due,
+]
+
+
+def billing_jobs_run(now: datetime, *, progress: Callable[[str, dict], None] | None = None,
+                     ) -> dict:
+    """Every job once, in order; `progress(name, counts)` hears of each as it finishes."""
+    totals: Counter = Counter()
+    for job in BILLING_JOBS:
+        counts = job(now)
+        for key, value in counts.items():
+            totals[key] += value
+        if progress:
+            progress(job.__name__, counts)
+    return dict(totals)

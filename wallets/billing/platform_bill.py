@@ -1,0 +1,73 @@
+"""The platform's bill to an agency for a billing period: the base cost of all its usage.
+
+The agency owes the platform the base cost of every usage event, whether it was rebilled to
+a client's wallet or absorbed by the agency (CONTRACT section 4), so the bill sums
+`UsageCharge.base_cost_amount` over the agency's billing period (`agencies.periods`).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from agencies.models import Agency
+from agencies.periods import period_bounds
+from hoopbilling.money import quantize_amount
+from wallets.usage.models import UsageCharge
+
+
+@dataclass
+class BillLine:
+    item_id: str
+    rebilled: Decimal = Decimal(0)
+    absorbed: Decimal = Decimal(0)
+
+    @property
+    def total(self) -> Decimal:
+        return self.rebilled + self.absorbed
+
+
+@dataclass
+class PeriodBill:
+    start: datetime
+    end: datetime
+    currency: str
+    lines: list[BillLine] = field(default_factory=list)
+
+    @property
+    def rebilled(self) -> Decimal:
+        return sum((line.rebilled for line in self.lines), Decimal(0))
+
+    @property
+    def absorbed(self) -> Decimal:
+        return sum((line.absorbed for line in self.lines), Decimal(0))
+
+    @property
+    def total(self) -> Decimal:
+        return self.rebilled + self.absorbed
+
+
+def agency_platform_bill(*, agency: Agency, moment: datetime) -> PeriodBill:
+    """The bill for the period containing `moment`, one line per item used (one query)."""
+    start, end = period_bounds(anchor_day=agency.billing_anchor_day, moment=moment)
+    rows = (UsageCharge.objects
+            .filter(agency=agency, occurred_at__gte=start, occurred_at__lt=end)
+            .values("item_id", "billed_to").annotate(base_cost=Sum("base_cost_amount"))
+            .order_by("item_id", "billed_to"))
+    lines: dict[str, BillLine] = {}
+    for row in rows:
+        line = lines.setdefault(row["item_id"], BillLine(item_id=row["item_id"]))
+        base_cost = quantize_amount(row["base_cost"])  # SQLite's SUM drops the scale
+        if row["billed_to"] == UsageCharge.BilledTo.WALLET:
+            line.rebilled += base_cost
+        else:
+            line.absorbed += base_cost
+    return PeriodBill(start=start, end=end, currency=agency.currency, lines=list(lines.values()))
+
+
+def agency_platform_bills(*, agency: Agency, now: datetime) -> list[PeriodBill]:
+    """The current period's bill (so far) and the previous period's."""
+    current = agency_platform_bill(agency=agency, moment=now)
+    previous = agency_platform_bill(agency=agency, moment=current.start - timedelta(seconds=1))
+    return [current, previous]

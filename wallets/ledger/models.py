@@ -1,0 +1,130 @@
+"""Wallets and their append-only ledger.
+
+A wallet's `balance` is a cache of the sum of its entries. It changes only in the transaction
+that appends an entry, under the wallet's row lock (`wallets.ledger.services`). Entries are never
+updated or deleted: the database refuses it (triggers in migration 0002), and each entry
+carries a SHA-256 chained to the previous entry of its wallet so that a change made behind
+the database's back is still found by `verify_ledger`.
+"""
+
+from django.db import models
+from django.db.models import F, Q
+from djmoney.models.fields import MoneyField
+
+from agencies.models import CURRENCY_CHOICES
+from hoopbilling.money import DECIMAL_PLACES, MAX_DIGITS
+from subaccounts.models import SubAccount
+
+GENESIS_HASH = "0" * 64
+
+
+def money_field(**kwargs):
+    return MoneyField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
+                      currency_choices=CURRENCY_CHOICES, **kwargs)
+
+
+class Wallet(models.Model):
+    sub_account = models.OneToOneField(SubAccount, on_delete=models.PROTECT,
+                                       related_name="wallet")
+    balance = money_field(default=0)
+    auto_topup_enabled = models.BooleanField(default=False)
+    auto_topup_threshold = money_field(default=0)
+    auto_topup_amount = money_field(default=0)
+    auto_topup_max_balance = money_field(null=True, blank=True)
+    # The chain's head: seq and hash of the last entry (0 and GENESIS_HASH when empty).
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(last_seq__gte=0), name="wallet_seq_not_negative"),
+            models.CheckConstraint(condition=Q(auto_topup_threshold__gte=0),
+                                   name="wallet_threshold_not_negative"),
+            models.CheckConstraint(condition=Q(auto_topup_amount__gte=0),
+                                   name="wallet_topup_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(auto_topup_max_balance__isnull=True)
+                | Q(auto_topup_max_balance__gte=F("auto_topup_threshold")),
+                name="wallet_cap_not_below_threshold",
+            ),
+            models.CheckConstraint(
+                condition=Q(auto_topup_threshold_currency=F("balance_currency"),
+                            auto_topup_amount_currency=F("balance_currency"))
+                & (Q(auto_topup_max_balance__isnull=True)
+                   | Q(auto_topup_max_balance_currency=F("balance_currency"))),
+                name="wallet_settings_in_wallet_currency",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Wallet of {self.sub_account}"
+
+    @property
+    def currency(self) -> str:
+        return self.balance.currency.code
+
+
+class Entry(models.Model):
+    class Kind(models.TextChoices):
+        USAGE = "usage", "Usage charge"
+        TOPUP = "topup", "Top-up"
+        ADJUSTMENT = "adjustment", "Adjustment"
+        REFUND = "refund", "Refund"
+        REVERSAL = "reversal", "Reversal"
+
+    # Indexed by the unique (wallet, seq) that leads with it.
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries",
+                               db_index=False)
+    seq = models.BigIntegerField()
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    amount = money_field()
+    balance_after = money_field()
+    idempotency_key = models.CharField(max_length=300, unique=True)
+    # What caused the entry, e.g. ("usage_charge", "<uuid>") or ("topup", "<uuid>").
+    reference_type = models.CharField(max_length=40, blank=True)
+    reference_id = models.CharField(max_length=64, blank=True)
+    corrects = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="corrections")
+    memo = models.CharField(max_length=255, blank=True)
+    actor_label = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name_plural = "entries"
+        ordering = ["wallet", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["wallet", "seq"], name="entry_seq_unique"),
+            models.CheckConstraint(condition=Q(seq__gte=1), name="entry_seq_positive"),
+            models.CheckConstraint(condition=~Q(amount=0), name="entry_amount_not_zero"),
+            models.CheckConstraint(
+                condition=Q(amount_currency=F("balance_after_currency")),
+                name="entry_one_currency",
+            ),
+            # Usage only takes money out, top-ups only put it in, refunds send it back to the
+            # card; adjustments and reversals may go either way.
+            models.CheckConstraint(
+                condition=(Q(kind="usage", amount__lt=0) | Q(kind="topup", amount__gt=0)
+                           | Q(kind="refund", amount__lt=0)
+                           | Q(kind__in=["adjustment", "reversal"])),
+                name="entry_sign_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["usage", "topup", "adjustment", "refund", "reversal"]),
+                name="entry_kind_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="reversal", corrects__isnull=False) | ~Q(kind="reversal"),
+                name="entry_reversal_points_at_entry",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["reference_type", "reference_id"], name="entry_reference"),
+            # Period totals and date filters of the usage ledger (monitoring).
+            models.Index(fields=["wallet", "created_at", "seq"], name="entry_wallet_time"),
+        ]
+
+    def __str__(self):
+        return f"#{self.seq} {self.kind} {self.amount}"

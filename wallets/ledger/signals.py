@@ -1,0 +1,20 @@
+"""The signal the ledger sends after a debit leaves a wallet below its auto top-up
+threshold, so payments hook in without the ledger importing them."""
+
+from django.db import transaction
+from django.dispatch import Signal
+
+# Sent after the commit of a debit that left the balance below the wallet's auto top-up
+# threshold (the only debits anyone needs to hear of); kwargs: wallet_id, balance (Decimal,
+# after the debit) and, when the sender has it, wallet (the instance it locked, which spares
+# receivers a query). The auto top-up and the low-balance warning listen here.
+wallet_debited = Signal()
+
+
+def wallet_debited_after_commit(*, sender, wallet) -> None:
+    """Send `wallet_debited` once the current transaction commits, if the debit just posted
+    left `wallet` (the instance locked for it, with its new balance) below its threshold."""
+    balance = wallet.balance.amount
+    if balance < wallet.auto_topup_threshold.amount:
+        transaction.on_commit(lambda: wallet_debited.send(
+            sender=sender, wallet_id=wallet.pk, balance=balance, wallet=wallet))

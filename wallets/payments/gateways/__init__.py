@@ -1,0 +1,25 @@
+"""Payment gateways: which one a sub-account's agency charges through."""
+
+from django.conf import settings
+
+from wallets.payments.gateways.base import (
+    Card,
+    CardDeclined,
+    ChargeResult,
+    PaymentGateway,
+    RefundFailed,
+    RefundResult,
+)
+from wallets.payments.gateways.sandbox import SandboxGateway
+
+__all__ = ["Card", "CardDeclined", "ChargeResult", "PaymentGateway", "RefundFailed",
+           "RefundResult", "gateway_for"]
+
+
+def gateway_for(agency) -> PaymentGateway:
+    """Stripe when the platform has a Stripe key, the sandbox otherwise (CONTRACT section 6)."""
+    if settings.STRIPE_SECRET_KEY:
+        from wallets.payments.gateways.stripe import StripeGateway
+
+        return StripeGateway(agency=agency)
+    return SandboxGateway()

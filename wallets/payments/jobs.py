@@ -1,0 +1,82 @@
+"""The payment jobs, each `(now) -> dict of counts`: auto top-ups to request, top-ups due
+for an attempt, payment suspensions to lift. Due work is found from rows, so a missed run
+is caught up by the next."""
+
+import logging
+from collections import Counter
+from datetime import datetime
+
+from django.db.models import Exists, F, OuterRef
+
+from wallets.ledger.models import Entry, Wallet
+from wallets.payments.models import TopUp
+from wallets.payments.topups import PAYMENT_SUSPENSION_REASON, topup_attempt, topup_request
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 200
+
+
+def auto_topups_request(now: datetime) -> dict:
+    """Wallets below their threshold with auto top-up on and nothing in flight."""
+    wallet_ids = list(
+        Wallet.objects.filter(auto_topup_enabled=True,
+                              balance__lt=F("auto_topup_threshold"))
+        .exclude(topups__status__in=TopUp.IN_FLIGHT)
+        .order_by("pk").values_list("pk", flat=True)[:BATCH_SIZE])
+    counts = Counter()
+    for wallet_id in wallet_ids:
+        topup = topup_request(wallet_id=wallet_id, trigger=TopUp.Trigger.AUTO, now=now,
+                              enqueue=False)
+        if topup is not None:
+            counts["auto_topups_requested"] += 1
+            _attempt(topup.pk, now, counts)
+    return {"auto_topups_requested": 0, **counts}
+
+
+def topups_due(now: datetime) -> dict:
+    """First attempts, retries on the agency's schedule, and attempts a killed worker left."""
+    counts = Counter()
+    topup_ids = list(TopUp.objects.filter(status__in=TopUp.IN_FLIGHT, next_attempt_at__lte=now)
+                     .order_by("next_attempt_at").values_list("pk", flat=True)[:BATCH_SIZE])
+    for topup_id in topup_ids:
+        _attempt(topup_id, now, counts)
+    return {"topups_attempted": 0, "topups_succeeded": 0, "topups_failed": 0, **counts}
+
+
+def _attempt(topup_id, now, counts: Counter) -> None:
+    try:
+        topup = topup_attempt(topup_id=topup_id, now=now)
+    except Exception:  # one failing top-up must not stop the others; it stays due
+        logger.exception("top-up %s attempt failed", topup_id)
+        counts["topup_errors"] += 1
+        return
+    counts["topups_attempted"] += 1
+    if topup.status == TopUp.Status.SUCCEEDED:
+        counts["topups_succeeded"] += 1
+    elif topup.status in (TopUp.Status.RETRYING, TopUp.Status.REQUIRES_ACTION,
+                          TopUp.Status.FAILED):
+        counts["topups_failed"] += 1
+    if topup.status == TopUp.Status.FAILED:
+        counts["suspensions"] += 1
+
+
+def suspensions_lift_settled(now: datetime) -> dict:
+    """Payment suspensions whose outstanding amount was settled another way (an adjustment).
+
+    Money must have come in since the suspension: a client suspended while its balance was
+    still positive (its top-up failed before it ran out) owes nothing yet, and lifting it
+    at once would leave it unsuspended with a card that never pays.
+    """
+    from subaccounts.models import SubAccount
+    from subaccounts.services import subaccount_lift
+
+    paid_since = Entry.objects.filter(wallet__sub_account=OuterRef("pk"), amount__gt=0,
+                                      created_at__gt=OuterRef("suspended_at"))
+    lifted = 0
+    for sub_account in SubAccount.objects.filter(
+            Exists(paid_since), suspension_reason=PAYMENT_SUSPENSION_REASON,
+            wallet__balance__gte=0,
+    ).order_by("pk")[:BATCH_SIZE]:
+        lifted += subaccount_lift(sub_account=sub_account, actor_label="payments")
+    return {"suspensions_lifted": lifted}

@@ -1,0 +1,54 @@
+"""Alerts: an in-app notification for the agency's users and an email, once per event.
+
+`notification_send` runs inside the transaction of the change it reports; the row is unique
+by `dedupe_key` (a retried job or a duplicate webhook alerts once) and the email goes out
+only after commit, so a rollback never mails anyone.
+"""
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+
+from agencies.models import AgencyMembership
+from subaccounts.models import ClientMembership
+from wallets.payments.models import Notification
+
+
+def agency_emails(agency) -> list[str]:
+    return sorted({m.user.email for m in AgencyMembership.objects.filter(agency=agency)
+                   .select_related("user") if m.user.email})
+
+
+def client_billing_emails(sub_account) -> list[str]:
+    """The client's admins who manage its billing: the only ones who can act on a payment
+    email (pay, authenticate, replace the card); the pages it links to refuse the others."""
+    return sorted({m.user.email for m in ClientMembership.objects.filter(
+        sub_account=sub_account, role=ClientMembership.Role.ADMIN, can_manage_billing=True)
+        .select_related("user") if m.user.email})
+
+
+def notification_send(*, agency, kind: str, message: str, dedupe_key: str, sub_account=None,
+                      email_agency: bool = True, email_client: bool = False,
+                      email_body: str = "") -> Notification | None:
+    """Record the alert and mail it after commit. None when it was already sent."""
+    notification, created = Notification.objects.get_or_create(
+        dedupe_key=dedupe_key,
+        defaults={"agency": agency, "sub_account": sub_account, "kind": kind,
+                  "message": message[:500]},
+    )
+    if not created:
+        return None
+    recipients = []
+    if email_agency:
+        recipients += agency_emails(agency)
+    if email_client and sub_account is not None:
+        recipients += client_billing_emails(sub_account)
+    if recipients:
+        subject = f"[HoopBilling] {notification.get_kind_display()}"
+        if sub_account is not None:
+            subject += f": {sub_account.name}"
+        body = email_body or message
+        transaction.on_commit(lambda: send_mail(
+            subject, body, settings.DEFAULT_FROM_EMAIL, sorted(set(recipients)),
+            fail_silently=False))
+    return notification

@@ -1,0 +1,535 @@
+"""Top-up services: request, attempt, settle, fail; and the card that pays for them.
+
+The life of a top-up:
+
+    topup_request ─► pending ─► topup_attempt ─► gateway.charge(key "topup:<id>")
+                                      ├─ succeeded ─► topup_settle ─► ledger entry "topup:<id>"
+                                      │                 └─ outstanding settled ─► lift
+                                      ├─ declined / requires_action ─► topup_fail
+                                      │      ├─ schedule left ─► retrying (next_attempt_at)
+                                      │      └─ exhausted ─► failed ─► suspend the client
+                                      ├─ would pass max_balance (money came in) ─► canceled,
+                                      │      its charge called off; auto asks again if needed
+                                      └─ worker killed ─► the attempt stays `started`; when its
+                                         lease runs out the next run repeats it with the same
+                                         keys and the gateway answers the charge it made
+
+Money moves only through `wallets.ledger`. Each service takes its own durable transaction
+and is safe to call twice: a settled top-up settles once, a finished attempt fails once.
+Lock order: wallet, then top-up, then sub-account (never the other way round).
+"""
+
+import logging
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import stripe
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from moneyed import Money
+
+from hoopbilling.audit import audit_record
+from hoopbilling.errors import DomainError, InvalidInput
+from hoopbilling.money import CENT, ensure_decimal, fits_amount, to_minor_units
+from subaccounts.models import SubAccount
+from subaccounts.services import payment_method_set, subaccount_lift, subaccount_suspend
+from wallets.ledger.locks import wallet_lock
+from wallets.ledger.models import Wallet
+from wallets.ledger.posting import Posting, entries_append
+from wallets.payments.gateways import CardDeclined, ChargeResult, gateway_for
+from wallets.payments.models import Notification, TopUp, TopUpAttempt
+from wallets.payments.notifications import notification_send
+
+logger = logging.getLogger(__name__)
+
+RUNAWAY_LIMIT = 3
+RUNAWAY_WINDOW = timedelta(minutes=10)
+# While an attempt runs its top-up is not due; a worker killed mid-attempt is taken over
+# by the next run once the lease has passed.
+ATTEMPT_LEASE = timedelta(minutes=5)
+PAYMENT_SUSPENSION_REASON = "Card payments failed after every retry."
+
+
+class TopUpInFlight(DomainError):
+    code = "topup_in_flight"
+    status = 409
+
+
+class NoPaymentMethod(DomainError):
+    code = "no_payment_method"
+    status = 400
+
+
+def _enqueue_attempt(topup_id) -> None:
+    from wallets.payments.tasks import topup_attempt_task
+
+    transaction.on_commit(lambda: topup_attempt_task.delay(str(topup_id)))
+
+
+def auto_topup_amount(wallet: Wallet) -> Decimal:
+    """`amount` plus the outstanding amount, in whole cents, never above `max_balance`."""
+    balance = wallet.balance.amount
+    outstanding = max(Decimal(0), -balance)
+    target = wallet.auto_topup_amount.amount + outstanding
+    cap = wallet.auto_topup_max_balance.amount if wallet.auto_topup_max_balance else None
+    if cap is not None:
+        target = min(target, cap - balance)
+    charge = to_minor_units(target)
+    if cap is not None and balance + charge > cap:
+        charge -= CENT  # half-up rounding must not push the balance over the cap
+    return max(charge, Decimal(0))
+
+
+def _above_cap(wallet: Wallet, amount: Decimal) -> bool:
+    """Adding `amount` would take the balance above the wallet's `max_balance`."""
+    cap = wallet.auto_topup_max_balance
+    return cap is not None and wallet.balance.amount + amount > cap.amount
+
+
+def _card_failed_before(wallet: Wallet, sub_account: SubAccount) -> bool:
+    """The client is suspended and the last top-up ran out of retries on the card still on
+    file: charging it again would only fail again (a new card re-opens that top-up, see
+    `payment_method_attach`). Once the suspension is lifted (money from elsewhere, an
+    operator), the card is tried again, and the client suspended again if it fails again."""
+    if not sub_account.suspended:
+        return False
+    last = TopUp.objects.filter(wallet=wallet).order_by("-created_at").first()
+    if last is None or last.status != TopUp.Status.FAILED:
+        return False
+    attempt = last.attempt_rows.order_by("-number").first()
+    return attempt is not None and attempt.payment_method == sub_account.payment_method_id
+
+
+def topup_request(*, wallet_id: int, trigger: str, amount=None, actor=None,
+                  actor_label: str = "", now: datetime | None = None,
+                  enqueue: bool = True) -> TopUp | None:
+    """Ask for a top-up. Automatic: only when due (see module docstring), else None.
+    Manual (`amount`): refused while another is in flight, without a card, or above the cap."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic(durable=True):
+            wallet = wallet_lock(wallet_id)
+            sub_account = SubAccount.objects.select_related("agency").get(
+                pk=wallet.sub_account_id)
+            in_flight = TopUp.objects.filter(wallet=wallet, status__in=TopUp.IN_FLIGHT).exists()
+            if trigger == TopUp.Trigger.AUTO:
+                value = _auto_request_amount(wallet, sub_account, in_flight, now)
+                if value is None:
+                    return None
+            else:
+                value = _manual_amount(wallet, sub_account, amount, in_flight)
+            topup = TopUp(
+                wallet=wallet, sub_account=sub_account, amount=Money(value, wallet.currency),
+                trigger=trigger, status=TopUp.Status.PENDING, next_attempt_at=now,
+                gateway=gateway_for(sub_account.agency).name, created_at=now,
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+            topup.save()
+            if trigger == TopUp.Trigger.MANUAL:
+                audit_record(action="topup.request", obj=topup, actor=actor,
+                             actor_label=actor_label, agency_id=sub_account.agency_id,
+                             after={"amount": str(value), "currency": wallet.currency})
+            if enqueue:
+                _enqueue_attempt(topup.pk)
+            return topup
+    except IntegrityError as exc:
+        # Another request won the one-in-flight race (UniqueConstraint): nothing was written.
+        if trigger == TopUp.Trigger.AUTO:
+            return None
+        raise TopUpInFlight("A top-up is already in progress for this wallet.",
+                            field="amount") from exc
+
+
+def _auto_request_amount(wallet, sub_account, in_flight, now) -> Decimal | None:
+    threshold = wallet.auto_topup_threshold.amount
+    if (not wallet.auto_topup_enabled or wallet.balance.amount >= threshold or in_flight
+            or not sub_account.payment_method_id or _card_failed_before(wallet, sub_account)):
+        return None
+    recent = TopUp.objects.filter(wallet=wallet, trigger=TopUp.Trigger.AUTO,
+                                  created_at__gt=now - RUNAWAY_WINDOW).count()
+    if recent >= RUNAWAY_LIMIT:
+        _runaway_pause(wallet, sub_account, now)
+        return None
+    value = auto_topup_amount(wallet)
+    return value if value > 0 else None
+
+
+def _runaway_pause(wallet, sub_account, now) -> None:
+    Wallet.objects.filter(pk=wallet.pk).update(auto_topup_enabled=False, updated_at=now)
+    wallet.auto_topup_enabled = False
+    audit_record(action="wallet.auto_topup_paused", obj=wallet, actor_label="system",
+                 agency_id=sub_account.agency_id,
+                 reason=f"more than {RUNAWAY_LIMIT} automatic top-ups within 10 minutes")
+    notification_send(
+        agency=sub_account.agency, sub_account=sub_account, kind=Notification.Kind.RUNAWAY,
+        message=(f"Auto top-up for {sub_account.name} was paused: more than {RUNAWAY_LIMIT} "
+                 "automatic top-ups within 10 minutes. Check its usage, then turn auto top-up "
+                 "back on."),
+        dedupe_key=f"runaway:{wallet.pk}:{now:%Y%m%d%H%M%S}",
+    )
+
+
+def _manual_amount(wallet, sub_account, amount, in_flight) -> Decimal:
+    if amount is None:
+        raise InvalidInput("Say how much to add.", field="amount")
+    try:
+        value = ensure_decimal(amount, field="amount")
+    except ValueError as exc:
+        raise InvalidInput(f"{amount!r} is not an amount.", field="amount") from exc
+    if value <= 0 or not fits_amount(value):
+        raise InvalidInput("An amount to add is a positive number.", field="amount")
+    if to_minor_units(value) != value:
+        raise InvalidInput("A card charge is in whole cents.", field="amount")
+    if _above_cap(wallet, value):
+        cap = wallet.auto_topup_max_balance
+        raise InvalidInput(
+            f"That would take the balance above the maximum of {cap.amount} {cap.currency}.",
+            field="amount")
+    if in_flight:
+        raise TopUpInFlight("A top-up is already in progress for this wallet.", field="amount")
+    if not sub_account.payment_method_id:
+        raise NoPaymentMethod("Add a card before adding funds.", field="payment_method")
+    return value
+
+
+def topup_attempt(*, topup_id, now: datetime | None = None) -> TopUp:
+    """Charge a due top-up once. A top-up that is not due (or done) is left as it is; one
+    that would now take the balance above the maximum (money came in meanwhile) is called
+    off instead (`_topup_cancel`)."""
+    now = now or timezone.now()
+    wallet_id = TopUp.objects.values_list("wallet_id", flat=True).get(pk=topup_id)
+    with transaction.atomic(durable=True):
+        wallet = wallet_lock(wallet_id)
+        topup = (TopUp.objects.select_for_update(of=("self",))
+                 .select_related("sub_account__agency").get(pk=topup_id))
+        if (not topup.in_flight or topup.next_attempt_at is None
+                or topup.next_attempt_at > now):
+            return topup
+        last = topup.attempt_rows.order_by("-number").first()
+        if last is not None and last.status == TopUpAttempt.Status.STARTED:
+            attempt = last  # a killed attempt (it may have charged): repeat it, same keys
+        elif _above_cap(wallet, topup.amount.amount):
+            attempt = None
+        else:
+            attempt = TopUpAttempt.objects.create(
+                topup=topup, number=(last.number + 1) if last else 1, started_at=now,
+                payment_method=topup.sub_account.payment_method_id)
+        if attempt is not None:
+            topup.status = TopUp.Status.PROCESSING
+            topup.attempts = attempt.number
+        topup.next_attempt_at = now + ATTEMPT_LEASE  # no other run takes it meanwhile
+        topup.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
+    if attempt is None:
+        return _topup_cancel(topup, now=now)
+    gateway = gateway_for(topup.sub_account.agency)
+    result = gateway.charge(topup=topup, attempt=attempt.number,
+                            payment_method=attempt.payment_method)
+    return topup_result_apply(topup_id=topup.pk, attempt_number=attempt.number, result=result,
+                              now=now)
+
+
+def _topup_cancel(topup: TopUp, *, now: datetime) -> TopUp:
+    """Call off a due top-up that would take the balance above the maximum: its charge at the
+    gateway first, so it can never be paid (one paid meanwhile is settled: the money was
+    taken). An automatic top-up is asked for again at the right amount if still needed."""
+    if topup.charge_id:
+        result = gateway_for(topup.sub_account.agency).charge_cancel(charge_id=topup.charge_id)
+        if result.status in (ChargeResult.SUCCEEDED, ChargeResult.PROCESSING):
+            return topup_result_apply(topup_id=topup.pk, attempt_number=None, result=result,
+                                      now=now)
+    with transaction.atomic(durable=True):
+        wallet = wallet_lock(topup.wallet_id)
+        topup = (TopUp.objects.select_for_update(of=("self",))
+                 .select_related("sub_account__agency").get(pk=topup.pk))
+        started = topup.attempt_rows.filter(status=TopUpAttempt.Status.STARTED).exists()
+        if (not topup.in_flight or started  # another run began an attempt meanwhile
+                or not _above_cap(wallet, topup.amount.amount)):
+            return topup
+        message = (f"Not charged: {topup.amount} would take the balance of {wallet.balance} "
+                   f"above the maximum of {wallet.auto_topup_max_balance}.")
+        topup.status = TopUp.Status.CANCELED
+        topup.next_attempt_at = None
+        topup.last_error = {"code": "above_max_balance", "message": message}
+        topup.save(update_fields=["status", "next_attempt_at", "last_error", "updated_at"])
+        audit_record(action="topup.cancel", obj=topup, actor_label="payments",
+                     agency_id=topup.sub_account.agency_id, reason=message)
+        if (topup.trigger == TopUp.Trigger.AUTO and wallet.auto_topup_enabled
+                and wallet.balance < wallet.auto_topup_threshold):
+            from wallets.payments.tasks import auto_topup_check_task
+
+            transaction.on_commit(lambda: auto_topup_check_task.delay(wallet.pk))
+    return topup
+
+
+def topup_result_apply(*, topup_id, attempt_number: int | None, result: ChargeResult,
+                       now: datetime | None = None) -> TopUp:
+    """What the gateway said (answer, webhook or poll), applied once."""
+    if result.status == ChargeResult.SUCCEEDED:
+        return topup_settle(topup_id=topup_id, charge_id=result.charge_id, now=now)
+    if result.status in (ChargeResult.DECLINED, ChargeResult.REQUIRES_ACTION):
+        return topup_fail(topup_id=topup_id, attempt_number=attempt_number,
+                          code=result.error_code or result.status,
+                          message=result.error_message, charge_id=result.charge_id,
+                          requires_action=result.status == ChargeResult.REQUIRES_ACTION,
+                          client_secret=result.client_secret, now=now)
+    # Still processing at the gateway: the lease makes the next run poll it.
+    TopUp.objects.filter(pk=topup_id, charge_id="").update(charge_id=result.charge_id)
+    return TopUp.objects.get(pk=topup_id)
+
+
+def topup_settle(*, topup_id, charge_id: str = "", now: datetime | None = None) -> TopUp:
+    """The charge succeeded: credit the wallet once (entry `topup:<id>`), lift a payment
+    suspension once nothing is outstanding. A late success after the retries ran out is
+    still credited: the client's money was taken."""
+    now = now or timezone.now()
+    wallet_id = TopUp.objects.values_list("wallet_id", flat=True).get(pk=topup_id)
+    with transaction.atomic(durable=True):
+        wallet = wallet_lock(wallet_id)
+        topup = (TopUp.objects.select_for_update(of=("self",))
+                 .select_related("sub_account__agency").get(pk=topup_id))
+        if topup.status == TopUp.Status.SUCCEEDED:
+            return topup
+        entry, _ = entries_append(wallet=wallet, postings=[Posting(
+            kind="topup", amount=topup.amount.amount, currency=topup.amount.currency.code,
+            idempotency_key=topup.idempotency_key, reference_type="topup",
+            reference_id=str(topup.pk), memo=f"{topup.get_trigger_display()} top-up",
+            actor_label="payments",
+        )])[0]
+        topup.status = TopUp.Status.SUCCEEDED
+        topup.entry = entry
+        topup.settled_at = now
+        topup.next_attempt_at = None
+        topup.last_error = None
+        topup.charge_id = charge_id or topup.charge_id
+        topup.save()
+        topup.attempt_rows.filter(status__in=[TopUpAttempt.Status.STARTED,
+                                              TopUpAttempt.Status.REQUIRES_ACTION]).update(
+            status=TopUpAttempt.Status.SUCCEEDED, finished_at=now)
+        sub_account = topup.sub_account
+        if (sub_account.suspension_reason == PAYMENT_SUSPENSION_REASON
+                and wallet.balance.amount >= 0):
+            subaccount_lift(sub_account=sub_account, actor_label="payments")
+            notification_send(
+                agency=sub_account.agency, sub_account=sub_account,
+                kind=Notification.Kind.LIFTED,
+                message=(f"{sub_account.name} paid {topup.amount}: the suspension is lifted."),
+                dedupe_key=f"lift:{topup.pk}", email_client=True)
+        if wallet.auto_topup_enabled and wallet.balance < wallet.auto_topup_threshold:
+            # Still below the threshold (a cap or a big shortfall): top up again.
+            from wallets.payments.tasks import auto_topup_check_task
+
+            transaction.on_commit(lambda: auto_topup_check_task.delay(wallet_id))
+    return topup
+
+
+def topup_fail(*, topup_id, attempt_number: int | None, code: str, message: str,
+               charge_id: str = "", requires_action: bool = False, client_secret: str = "",
+               now: datetime | None = None) -> TopUp:
+    """An attempt was declined (or needs the client to authenticate): schedule the next
+    retry from the agency's `retry_schedule_hours`, or suspend when none is left."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        topup = (TopUp.objects.select_for_update(of=("self",))
+                 .select_related("sub_account__agency").get(pk=topup_id))
+        attempts = topup.attempt_rows.order_by("-number")
+        attempt = (attempts.filter(number=attempt_number).first() if attempt_number
+                   else attempts.first())
+        if (topup.status in (TopUp.Status.SUCCEEDED, TopUp.Status.FAILED, TopUp.Status.CANCELED)
+                or attempt is None
+                or attempt.status != TopUpAttempt.Status.STARTED):
+            return topup  # already applied (a duplicate or late webhook)
+        error = {"code": code, "message": message}
+        attempt.status = (TopUpAttempt.Status.REQUIRES_ACTION if requires_action
+                          else TopUpAttempt.Status.DECLINED)
+        attempt.error = error
+        attempt.finished_at = now
+        attempt.save()
+        sub_account = topup.sub_account
+        agency = sub_account.agency
+        schedule = list(agency.retry_schedule_hours or [])
+        failures = topup.attempt_rows.exclude(status__in=[
+            TopUpAttempt.Status.STARTED, TopUpAttempt.Status.SUCCEEDED]).count()
+        topup.last_error = error
+        topup.charge_id = charge_id or topup.charge_id
+        topup.client_secret = client_secret or topup.client_secret
+        exhausted = failures > len(schedule)
+        if exhausted:
+            topup.status = TopUp.Status.FAILED
+            topup.next_attempt_at = None
+        else:
+            topup.status = (TopUp.Status.REQUIRES_ACTION if requires_action
+                            else TopUp.Status.RETRYING)
+            topup.next_attempt_at = now + timedelta(hours=float(schedule[failures - 1]))
+        topup.save()
+        retry_note = ("No retries are left." if exhausted else
+                      f"Next retry at {topup.next_attempt_at:%Y-%m-%d %H:%M} UTC.")
+        notification_send(
+            agency=agency, sub_account=sub_account, kind=Notification.Kind.PAYMENT_FAILED,
+            message=(f"Top-up of {topup.amount} for {sub_account.name} failed "
+                     f"(attempt {attempt.number}: {message or code}). {retry_note}"),
+            dedupe_key=f"payment_failed:{topup.pk}:{attempt.number}")
+        if requires_action:
+            _authentication_request(topup, attempt)
+        if exhausted:
+            subaccount_suspend(sub_account=sub_account, reason=PAYMENT_SUSPENSION_REASON,
+                               actor_label="payments")
+            notification_send(
+                agency=agency, sub_account=sub_account, kind=Notification.Kind.SUSPENDED,
+                message=(f"{sub_account.name} is suspended: its card was declined after every "
+                         "retry. Messaging and calling are blocked until it pays."),
+                dedupe_key=f"suspend:{topup.pk}:{attempt.number}", email_client=True)
+    return topup
+
+
+def _authentication_request(topup: TopUp, attempt: TopUpAttempt) -> None:
+    path = reverse("payments:topup-authenticate",
+                   kwargs={"sub_account_id": topup.sub_account_id, "topup_id": topup.pk})
+    link = f"{settings.SITE_URL.rstrip('/')}{path}"
+    notification_send(
+        agency=topup.sub_account.agency, sub_account=topup.sub_account,
+        kind=Notification.Kind.AUTHENTICATION_REQUIRED,
+        message=(f"Top-up of {topup.amount} for {topup.sub_account.name} needs the client to "
+                 "confirm the payment with the bank."),
+        dedupe_key=f"authentication:{topup.pk}:{attempt.number}", email_agency=False,
+        email_client=True,
+        email_body=(f"Your bank asks you to confirm a payment of {topup.amount}.\n"
+                    f"Complete it here: {link}\n"))
+
+
+def topup_authenticated(*, topup_id) -> TopUp:
+    """The client completed authentication on our page: ask the gateway and apply it."""
+    topup = TopUp.objects.select_related("sub_account__agency").get(pk=topup_id)
+    gateway = gateway_for(topup.sub_account.agency)
+    result = gateway.authenticate(charge_id=topup.charge_id)
+    return topup_result_apply(topup_id=topup.pk, attempt_number=None, result=result)
+
+
+def payment_method_attach(*, sub_account: SubAccount, payment_method: str, actor=None,
+                          actor_label: str = "") -> SubAccount:
+    """Attach a new card to the client's own customer and retry any unpaid top-up at once.
+
+    A declined card raises `CardDeclined` and the previous card stays on file.
+    """
+    payment_method = (payment_method or "").strip()
+    if not payment_method:
+        raise InvalidInput("Choose a payment method.", field="payment_method")
+    gateway = gateway_for(sub_account.agency)
+    customer_id = gateway.customer_ensure(sub_account=sub_account)
+    card = gateway.payment_method_attach(sub_account=sub_account, payment_method=payment_method)
+    return payment_method_saved(sub_account=sub_account, gateway=gateway.name,
+                                customer_id=customer_id, card=card, actor=actor,
+                                actor_label=actor_label)
+
+
+def payment_method_confirmed(*, sub_account: SubAccount, setup_intent: str, actor=None,
+                             actor_label: str = "") -> SubAccount:
+    """The client confirmed a SetupIntent with Stripe.js (the card page): put its card on
+    file once Stripe says it succeeded for this client's own customer."""
+    from wallets.payments.gateways.stripe import StripeGateway
+
+    gateway = gateway_for(sub_account.agency)
+    if not isinstance(gateway, StripeGateway):
+        raise InvalidInput("Card setup needs Stripe.", field="setup_intent")
+    customer_id = gateway.customer_ensure(sub_account=sub_account)
+    try:
+        setup = gateway.setup_retrieve(setup_id=(setup_intent or "").strip())
+        _, card = (gateway.card_retrieve(payment_method=setup.get("payment_method"))
+                   if setup.get("payment_method") else (None, None))
+    except stripe.InvalidRequestError as exc:
+        raise InvalidInput("No such card setup.", field="setup_intent") from exc
+    if setup.get("customer") != customer_id or card is None:
+        raise InvalidInput("No such card setup.", field="setup_intent")
+    if setup.status != "succeeded":
+        raise CardDeclined("The card was not confirmed.", field="setup_intent")
+    return payment_method_saved(sub_account=sub_account, gateway=gateway.name,
+                                customer_id=customer_id, card=card, actor=actor,
+                                actor_label=actor_label)
+
+
+def payment_method_saved(*, sub_account: SubAccount, gateway: str, customer_id: str, card,
+                         actor=None, actor_label: str = "") -> SubAccount:
+    """The gateway holds a new card for the client's own customer (attached by us, or reported
+    by a webhook): put it on file and retry any unpaid top-up at once."""
+    now = timezone.now()
+    wallet_id = Wallet.objects.values_list("pk", flat=True).get(sub_account=sub_account)
+    with transaction.atomic(durable=True):
+        wallet = wallet_lock(wallet_id)
+        topup = (TopUp.objects.select_for_update(of=("self",)).filter(wallet=wallet)
+                 .order_by("-created_at").first())
+        payment_method_set(sub_account=sub_account, gateway=gateway,
+                           customer_id=customer_id, payment_method_id=card.payment_method_id,
+                           brand=card.brand, last4=card.last4, actor=actor,
+                           actor_label=actor_label)
+        retry = topup is not None and (
+            topup.status in (TopUp.Status.RETRYING, TopUp.Status.REQUIRES_ACTION)
+            or topup.status == TopUp.Status.FAILED
+            and sub_account.suspension_reason == PAYMENT_SUSPENSION_REASON)
+        if retry:
+            topup.status = (TopUp.Status.RETRYING if topup.status == TopUp.Status.FAILED
+                            else topup.status)
+            topup.next_attempt_at = now
+            topup.save(update_fields=["status", "next_attempt_at", "updated_at"])
+            _enqueue_attempt(topup.pk)
+    return sub_account
+
+
+@transaction.atomic
+def wallet_settings_set(*, wallet: Wallet, enabled: bool | None = None, threshold=None,
+                        amount=None, max_balance=..., actor=None,
+                        actor_label: str = "") -> Wallet:
+    """Change auto top-up settings (PATCH semantics: None leaves a value as it is;
+    `max_balance=None` removes the cap)."""
+    wallet = wallet_lock(wallet.pk)
+    before = _settings_snapshot(wallet)
+    currency = wallet.currency
+
+    def money(value, field):
+        try:
+            decimal = ensure_decimal(value, field=field)
+        except (ValueError, TypeError) as exc:
+            raise InvalidInput(f"{value!r} is not an amount.", field=field) from exc
+        if decimal < 0 or not fits_amount(decimal):
+            raise InvalidInput("Use a positive amount with at most 6 decimal places.",
+                               field=field)
+        return Money(decimal, currency)
+
+    if enabled is not None:
+        if not isinstance(enabled, bool):
+            raise InvalidInput("Use true or false.", field="enabled")
+        wallet.auto_topup_enabled = enabled
+    if threshold is not None:
+        wallet.auto_topup_threshold = money(threshold, "threshold")
+    if amount is not None:
+        wallet.auto_topup_amount = money(amount, "amount")
+    if max_balance is not ...:
+        wallet.auto_topup_max_balance = (None if max_balance is None
+                                         else money(max_balance, "max_balance"))
+    cap = wallet.auto_topup_max_balance
+    if cap is not None and cap.amount < wallet.auto_topup_threshold.amount:
+        raise InvalidInput("The maximum balance cannot be below the threshold.",
+                           field="max_balance")
+    if wallet.auto_topup_enabled and wallet.auto_topup_amount.amount <= 0:
+        raise InvalidInput("Auto top-up needs an amount above zero.", field="amount")
+    Wallet.objects.filter(pk=wallet.pk).update(
+        auto_topup_enabled=wallet.auto_topup_enabled,
+        auto_topup_threshold=wallet.auto_topup_threshold,
+        auto_topup_amount=wallet.auto_topup_amount,
+        auto_topup_max_balance=wallet.auto_topup_max_balance, updated_at=timezone.now())
+    audit_record(action="wallet.auto_topup_set", obj=wallet, actor=actor,
+                 actor_label=actor_label, agency_id=wallet.sub_account.agency_id,
+                 before=before, after=_settings_snapshot(wallet))
+    if wallet.auto_topup_enabled and wallet.balance < wallet.auto_topup_threshold:
+        from wallets.payments.tasks import auto_topup_check_task
+
+        transaction.on_commit(lambda: auto_topup_check_task.delay(wallet.pk))
+    return wallet
+
+
+def _settings_snapshot(wallet: Wallet) -> dict:
+    cap = wallet.auto_topup_max_balance
+    return {"enabled": wallet.auto_topup_enabled,
+            "threshold": str(wallet.auto_topup_threshold.amount),
+            "amount": str(wallet.auto_topup_amount.amount),
+            "max_balance": None if cap is None else str(cap.amount)}

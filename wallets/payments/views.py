@@ -1,0 +1,222 @@
+"""Payment pages: the client's billing page (card, funds, top-ups, settings), the agency's
+per-client auto top-up settings and its notification list, and the authentication page of a
+top-up. Every query is scoped through `subaccounts.tenancy`."""
+
+from urllib.parse import urlsplit
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from agencies.views import is_admin
+from hoopbilling.errors import DomainError
+from hoopbilling.exports import csv_download
+from hoopbilling.forms import PlainDecimalField
+from subaccounts.tenancy import agency_member_required, agency_subaccount, client_member_required
+from wallets.payments.gateways import gateway_for
+from wallets.payments.gateways.sandbox import CHARGEABLE, DECLINED_ON_ATTACH
+from wallets.payments.models import Notification, TopUp
+from wallets.payments.topups import (
+    payment_method_attach,
+    payment_method_confirmed,
+    topup_authenticated,
+    topup_request,
+    wallet_settings_set,
+)
+
+PAGE_SIZE = 25
+
+
+def _stripe_elements_policy() -> dict:
+    """What the card page with Stripe Elements adds to our Content-Security-Policy (Stripe's
+    documented list): Stripe.js itself, the iframes Elements and 3-D Secure open, and the
+    calls Stripe.js makes to Stripe's API. Every other page keeps `'self'` only."""
+    js = urlsplit(settings.STRIPE_JS_URL)
+    return {"script-src": [f"{js.scheme}://{js.netloc}"],
+            "frame-src": ["https://js.stripe.com", "https://*.js.stripe.com",
+                          "https://hooks.stripe.com"],
+            "connect-src": ["https://api.stripe.com"]}
+
+
+class AddFundsForm(forms.Form):
+    amount = PlainDecimalField(max_digits=18, decimal_places=2, min_value=1)
+
+
+class SandboxCardForm(forms.Form):
+    payment_method = forms.ChoiceField(
+        label="Test card", choices=[(pm, pm) for pm in [*CHARGEABLE, *DECLINED_ON_ATTACH]])
+
+
+class StripeCardForm(forms.Form):
+    payment_method = forms.CharField(label="Payment method id (pm_…)", max_length=255)
+
+
+class AutoTopupForm(forms.Form):
+    enabled = forms.BooleanField(required=False, label="Auto top-up on")
+    threshold = PlainDecimalField(max_digits=18, decimal_places=2, min_value=0)
+    amount = PlainDecimalField(max_digits=18, decimal_places=2, min_value=0)
+    max_balance = PlainDecimalField(max_digits=18, decimal_places=2, min_value=0,
+                                     required=False, help_text="Empty: no cap.")
+
+
+def _form_errors(form, exc: DomainError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def _topups_page(request, sub_account):
+    topups = TopUp.objects.filter(sub_account=sub_account).order_by("-created_at", "-pk")
+    return Paginator(topups, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _topups_csv(sub_account) -> HttpResponse:
+    response, writer = csv_download(f"topups-{sub_account.pk}.csv")
+    writer.writerow(["created_at", "amount", "currency", "trigger", "status", "attempts",
+                     "settled_at"])
+    for t in TopUp.objects.filter(sub_account=sub_account).order_by("-created_at", "-pk"):
+        writer.writerow([t.created_at.isoformat(), f"{t.amount.amount:f}",
+                         t.amount.currency.code, t.trigger, t.status, t.attempts,
+                         t.settled_at.isoformat() if t.settled_at else ""])
+    return response
+
+
+@client_member_required
+def billing_home(request, sub_account_id):
+    """Client billing page: everyone in the account sees the banner; billing admins act."""
+    sub_account = request.sub_account
+    if request.GET.get("format") == "csv":
+        if not request.client_membership.can_manage_billing:
+            raise Http404
+        return _topups_csv(sub_account)
+    can_bill = request.client_membership.can_manage_billing
+    form = AddFundsForm(request.POST or None)
+    if request.method == "POST":
+        if not can_bill:
+            raise Http404
+        if form.is_valid():
+            try:
+                topup_request(wallet_id=sub_account.wallet.pk, trigger=TopUp.Trigger.MANUAL,
+                              amount=form.cleaned_data["amount"], actor=request.user)
+            except DomainError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, "Your payment is on its way: the balance updates "
+                                          "as soon as the card is charged.")
+                return redirect("payments:billing", sub_account_id=sub_account.pk)
+    return render(request, "wallets/payments/billing.html", {
+        "sub_account": sub_account, "wallet": sub_account.wallet, "form": form,
+        "can_bill": can_bill, "topups": _topups_page(request, sub_account) if can_bill else None,
+    })
+
+
+@client_member_required(billing=True)
+def card_set(request, sub_account_id):
+    """Sandbox: pick a test card. Stripe with a publishable key: Stripe Elements confirms a
+    SetupIntent in the browser and posts its id. Stripe without one: a payment method id."""
+    sub_account = request.sub_account
+    stripe_mode = bool(settings.STRIPE_SECRET_KEY)
+    elements = stripe_mode and bool(settings.STRIPE_PUBLISHABLE_KEY)
+    form_class = StripeCardForm if stripe_mode else SandboxCardForm
+    form = form_class(request.POST or None)
+    setup_intent = request.POST.get("setup_intent", "") if elements else ""
+    if request.method == "POST" and (setup_intent or form.is_valid()):
+        try:
+            if setup_intent:
+                payment_method_confirmed(sub_account=sub_account, setup_intent=setup_intent,
+                                         actor=request.user)
+            else:
+                payment_method_attach(sub_account=sub_account,
+                                      payment_method=form.cleaned_data["payment_method"],
+                                      actor=request.user)
+        except DomainError as exc:
+            if not setup_intent:
+                _form_errors(form, exc)
+            messages.error(request, f"{exc.message} Your previous card is kept.")
+        else:
+            messages.success(request, f"Card {sub_account.card_brand} ending "
+                                      f"{sub_account.card_last4} saved.")
+            return redirect("payments:billing", sub_account_id=sub_account.pk)
+    setup = gateway_for(sub_account.agency).setup_start(sub_account=sub_account) \
+        if elements else None
+    response = render(request, "wallets/payments/card.html", {
+        "sub_account": sub_account, "form": form, "stripe_mode": stripe_mode,
+        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY, "elements": elements,
+        "stripe_js_url": settings.STRIPE_JS_URL,
+        "setup_client_secret": setup.client_secret if setup else "",
+    })
+    if elements:
+        response._csp_update = _stripe_elements_policy()  # read by django-csp's middleware
+    return response
+
+
+@client_member_required(billing=True)
+def topup_authenticate(request, sub_account_id, topup_id):
+    """Complete a payment the bank wants the client to confirm (`authentication_required`)."""
+    topup = get_object_or_404(TopUp, sub_account=request.sub_account, pk=topup_id)
+    stripe_mode = bool(settings.STRIPE_SECRET_KEY)
+    if request.method == "POST":
+        if topup.status != TopUp.Status.REQUIRES_ACTION:
+            messages.info(request, "This payment needs nothing more from you.")
+        else:
+            topup = topup_authenticated(topup_id=topup.pk)
+            if topup.status == TopUp.Status.SUCCEEDED:
+                messages.success(request, "Payment confirmed: your balance is updated.")
+            else:
+                messages.error(request, "The payment is not confirmed yet.")
+        return redirect("payments:billing", sub_account_id=request.sub_account.pk)
+    elements = (stripe_mode and bool(settings.STRIPE_PUBLISHABLE_KEY)
+                and topup.status == TopUp.Status.REQUIRES_ACTION)
+    response = render(request, "wallets/payments/authenticate.html", {
+        "sub_account": request.sub_account, "topup": topup, "stripe_mode": stripe_mode,
+        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY, "elements": elements,
+        "stripe_js_url": settings.STRIPE_JS_URL,
+    })
+    if elements:  # Stripe.js opens the bank's confirmation (3-D Secure) on this page
+        response._csp_update = _stripe_elements_policy()
+    return response
+
+
+@agency_member_required(admin=True)
+def agency_wallet_settings(request, pk):
+    sub_account = agency_subaccount(request, pk)
+    if request.GET.get("format") == "csv":
+        return _topups_csv(sub_account)
+    wallet = sub_account.wallet
+    initial = {"enabled": wallet.auto_topup_enabled,
+               "threshold": wallet.auto_topup_threshold.amount,
+               "amount": wallet.auto_topup_amount.amount,
+               "max_balance": (wallet.auto_topup_max_balance.amount
+                               if wallet.auto_topup_max_balance else None)}
+    form = AutoTopupForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            wallet_settings_set(wallet=wallet, enabled=data["enabled"],
+                                threshold=data["threshold"], amount=data["amount"],
+                                max_balance=data["max_balance"], actor=request.user)
+        except DomainError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"Auto top-up settings for {sub_account.name} saved.")
+            return redirect("payments:agency-wallet", pk=sub_account.pk)
+    return render(request, "wallets/payments/agency_wallet.html", {
+        "sub_account": sub_account, "wallet": wallet, "form": form,
+        "topups": _topups_page(request, sub_account),
+    })
+
+
+@agency_member_required
+def notifications(request):
+    rows = Notification.objects.filter(agency=request.agency).select_related("sub_account")
+    if request.GET.get("format") == "csv":
+        response, writer = csv_download("notifications.csv")
+        writer.writerow(["created_at", "kind", "client", "message"])
+        for n in rows:
+            writer.writerow([n.created_at.isoformat(), n.kind,
+                             n.sub_account.name if n.sub_account else "", n.message])
+        return response
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "wallets/payments/notifications.html", {
+        "page": page, "is_admin": is_admin(request)})
