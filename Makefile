@@ -1,4 +1,4 @@
-# The two commands of CONTRACT section 1. Everything else is in README.md.
+# The two commands in docs/api.md#commands. Everything else is in README.md.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python

@@ -241,8 +241,8 @@ def in_force_cost_ids(now) -> set[int]:
 
 @admin.register(BillableItem)
 class BillableItemAdmin(admin.ModelAdmin):
-    """The nine fixed items (CONTRACT section 3): names and order are editable, codes are not;
-    costs are scheduled on the Base costs page."""
+    """The nine fixed items (docs/api.md#item-codes-and-measurement): names and order are
+    editable, codes are not; costs are scheduled on the Base costs page."""
 
     list_display = ["code", "name", "unit", "price_per", "category", "costs_in_force",
                     "costs_scheduled", "position"]

@@ -1,4 +1,5 @@
-"""The platform's billable items (CONTRACT section 3) and their launch base costs.
+"""The platform's billable items (docs/api.md#item-codes-and-measurement) and their launch
+base costs.
 
 Used by the data migration that loads the catalog; later changes to base costs are new
 effective-dated rows written by `base_cost_set`.

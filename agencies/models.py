@@ -122,7 +122,8 @@ SUSPENDED_CATEGORIES_BY_DEFAULT = ("messaging", "calling")
 
 
 class BillableItem(models.Model):
-    """One of the nine fixed items of CONTRACT section 3; `price_per` units share one price."""
+    """One of the nine fixed items (docs/api.md#item-codes-and-measurement); `price_per` units
+    share one price."""
 
     class Category(models.TextChoices):
         MESSAGING = "messaging"

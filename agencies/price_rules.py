@@ -1,4 +1,4 @@
-"""The price rules (CONTRACT section 4), shared by agency prices and per-client overrides.
+"""The price rules (docs/api.md#pricing), shared by agency prices and per-client overrides.
 
 A price is flat (`price`) or graduated tiers (`tiers`), per `item.price_per` units, in the
 agency's currency. It is never negative, has at most six decimal places, and is below the

@@ -1,6 +1,7 @@
 """The REST API's shared parts: API-key authentication, the error format, base views.
 
-Every error answers `{"error": {"code", "message", "fields"}}` (CONTRACT section 5).
+Every error answers `{"error": {"code", "message", "fields"}}`
+(docs/api.md#authentication-and-errors).
 """
 
 from django.http import Http404

@@ -1,6 +1,6 @@
 """Decimal helpers: the only places where money is rounded.
 
-CONTRACT section 4: a charge is `quantity × unit price` computed exactly and kept to six
+The rule (docs/api.md#money): a charge is `quantity × unit price` computed exactly and kept to six
 decimal places (ROUND_HALF_UP); card charges and invoice totals are whole minor units.
 """
 

@@ -1,4 +1,4 @@
-"""Sub-account endpoints of the REST API (CONTRACT section 5), scoped to the caller's agency:
+"""Sub-account endpoints of the REST API (docs/api.md#sub-accounts), scoped to the caller's agency:
 another agency's sub-account is 404."""
 
 from django.shortcuts import get_object_or_404

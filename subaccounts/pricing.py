@@ -3,7 +3,7 @@
 Order: the client's override → the agency's price → the platform's base cost (zero markup).
 All three are effective-dated; the row in force at the moment of the usage applies.
 A price is either flat (`price`) or graduated tiers applied to the client's cumulative
-quantity in the billing period (CONTRACT section 4).
+quantity in the billing period (docs/api.md#pricing).
 """
 
 import json

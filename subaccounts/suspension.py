@@ -1,5 +1,5 @@
-"""What a suspension blocks (CONTRACT section 3): by default every messaging and calling
-item; an agency may choose its own list of item codes instead."""
+"""What a suspension blocks (docs/api.md#item-codes-and-measurement): by default every
+messaging and calling item; an agency may choose its own list of item codes instead."""
 
 from agencies.models import SUSPENDED_CATEGORIES_BY_DEFAULT, BillableItem
 from subaccounts.models import SubAccount

@@ -1,4 +1,4 @@
-"""`/agency`, `/prices` and `/subaccounts/{id}/prices/{item}` (CONTRACT section 5)."""
+"""`/agency`, `/prices` and `/subaccounts/{id}/prices/{item}` (docs/api.md#pricing)."""
 
 import pytest
 from rest_framework.test import APIClient

@@ -1,4 +1,4 @@
-"""Payment endpoints (CONTRACT section 5) against the sandbox gateway."""
+"""Payment endpoints (docs/api.md#payments) against the sandbox gateway."""
 
 
 import pytest

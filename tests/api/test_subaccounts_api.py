@@ -1,4 +1,4 @@
-"""POST/GET /subaccounts and GET/PATCH /subaccounts/{id} (CONTRACT section 5)."""
+"""POST/GET /subaccounts and GET/PATCH /subaccounts/{id} (docs/api.md#sub-accounts)."""
 
 import pytest
 

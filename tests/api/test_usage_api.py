@@ -1,4 +1,4 @@
-"""POST /usage, /usage/batch, /quote and GET /subaccounts/{id}/ledger (CONTRACT section 5)."""
+"""POST /usage, /usage/batch, /quote and GET /subaccounts/{id}/ledger (docs/api.md#usage)."""
 
 import pytest
 from django.utils import timezone

@@ -1,4 +1,4 @@
-"""Invoice endpoints of the REST API (CONTRACT section 5), scoped to the caller's agency."""
+"""Invoice endpoints of the REST API (docs/api.md#invoices), scoped to the caller's agency."""
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404

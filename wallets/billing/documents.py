@@ -20,7 +20,7 @@ def _line_dict(line: InvoiceLine) -> dict:
 
 
 def invoice_data(invoice: Invoice, lines: list[InvoiceLine]) -> dict:
-    """CONTRACT section 5's invoice: amounts as strings, totals in whole cents."""
+    """The invoice of docs/api.md#invoices: amounts as strings, totals in whole cents."""
     return {
         "id": str(invoice.pk),
         "number": invoice.number,

@@ -64,7 +64,7 @@ class InvoiceCounter(models.Model):
 class Invoice(models.Model):
     """An issued invoice: immutable (the database refuses UPDATE and DELETE).
 
-    Balances and totals are whole cents (CONTRACT section 4); each line keeps the exact
+    Balances and totals are whole cents (docs/api.md#money); each line keeps the exact
     6-decimal sum of its charges. closing = opening + topups − usage + other movements.
     """
 

@@ -1,7 +1,7 @@
 """The platform's bill to an agency for a billing period: the base cost of all its usage.
 
 The agency owes the platform the base cost of every usage event, whether it was rebilled to
-a client's wallet or absorbed by the agency (CONTRACT section 4), so the bill sums
+a client's wallet or absorbed by the agency (docs/api.md#pricing), so the bill sums
 `UsageCharge.base_cost_amount` over the agency's billing period (`agencies.periods`).
 """
 

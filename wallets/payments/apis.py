@@ -1,4 +1,4 @@
-"""Payment endpoints of the REST API (CONTRACT section 5): a client's wallet settings, its
+"""Payment endpoints of the REST API (docs/api.md#payments): a client's wallet settings, its
 card, manual top-ups and top-up history. Every sub-account is looked up within the caller's
 agency, so another agency's is a 404."""
 

@@ -1,4 +1,4 @@
-"""Usage endpoints of the REST API (CONTRACT section 5): record, batch, quote, ledger.
+"""Usage endpoints of the REST API (docs/api.md#usage): record, batch, quote, ledger.
 
 Events are validated by `wallets.usage` itself (the batch path needs per-event errors), so
 the serializers here describe the request and answer for the OpenAPI schema.

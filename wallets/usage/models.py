@@ -33,7 +33,7 @@ class UsageCharge(models.Model):
                                     related_name="usage_charges", db_index=False)
     item = models.ForeignKey("agencies.BillableItem", on_delete=models.PROTECT, related_name="+",
                              db_index=False)
-    # Keys are scoped to the agency (CONTRACT section 5); the fingerprint tells a replay of
+    # Keys are scoped to the agency (docs/api.md#usage); the fingerprint tells a replay of
     # the same event from another event under the same key.
     idempotency_key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)
@@ -109,7 +109,7 @@ class UsageDaily(models.Model):
 class UsageCounter(models.Model):
     """A client's running quantity of one item in one billing period.
 
-    Graduated tiers apply to this cumulative quantity (CONTRACT section 4). `usage_record`
+    Graduated tiers apply to this cumulative quantity (docs/api.md#pricing). `usage_record`
     reads and writes it under the client's wallet lock, so pricing an event costs one row,
     not a SUM over the period's usage.
     """

@@ -226,8 +226,8 @@ def _fingerprint(*, sub_account_id, item_code, occurred_at_raw, measure, value) 
 
 
 def _catalog() -> dict[str, BillableItem]:
-    """The nine fixed items (CONTRACT section 3), read once per process; the catalog only
-    changes by migration."""
+    """The nine fixed items (docs/api.md#item-codes-and-measurement), read once per process;
+    the catalog only changes by migration."""
     if not _CATALOG:
         _CATALOG.update({item.code: item for item in BillableItem.objects.all()})
     return _CATALOG
@@ -356,7 +356,7 @@ def _price_event(event: UsageEvent, price: ResolvedPrice, already: Decimal,
     """(amount, flat unit price or None, tier breakdown or None) given the quantity the
     client already used of this item in the period.
 
-    A charge split across tiers is rounded once, as a whole (CONTRACT section 4); each tier's
+    A charge split across tiers is rounded once, as a whole (docs/api.md#pricing); each tier's
     row shows the rounded running total less the one before, so the rows add up to it."""
     per = event.item.price_per
     if not price.is_tiered:

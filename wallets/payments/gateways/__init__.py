@@ -17,7 +17,7 @@ __all__ = ["Card", "CardDeclined", "ChargeResult", "PaymentGateway", "RefundFail
 
 
 def gateway_for(agency) -> PaymentGateway:
-    """Stripe when the platform has a Stripe key, the sandbox otherwise (CONTRACT section 6)."""
+    """Stripe when the platform has a Stripe key, the sandbox otherwise (docs/api.md#payments)."""
     if settings.STRIPE_SECRET_KEY:
         from wallets.payments.gateways.stripe import StripeGateway
 

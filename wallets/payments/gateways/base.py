@@ -1,7 +1,7 @@
 """The payment gateway interface that top-ups are charged through.
 
 Two implementations: `stripe.StripeGateway` (dj-stripe and the official SDK) when
-STRIPE_SECRET_KEY is set, `sandbox.SandboxGateway` otherwise (CONTRACT section 6).
+STRIPE_SECRET_KEY is set, `sandbox.SandboxGateway` otherwise (docs/api.md#payments).
 
 A charge is one PaymentIntent per top-up, created with the idempotency key `topup:<id>`; each
 attempt confirms it with the key `topup:<id>:attempt:<n>`. Asking again with the same keys

@@ -1,4 +1,4 @@
-"""The sandbox gateway (CONTRACT section 6): Stripe's test payment methods, offline.
+"""The sandbox gateway (docs/api.md#payments): Stripe's test payment methods, offline.
 
 It behaves as Stripe test mode does for those ids and, like Stripe, remembers each charge by
 its idempotency key (`SandboxCharge`), so repeating a request never charges twice.
