@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def worker():
+def worker(monkeypatch):
     settings_dict = connection.settings_dict
     database_url = (f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:"
                     f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}")
@@ -34,6 +34,8 @@ def worker():
            "DATABASE_CONN_MAX_AGE": "0"}
     previous = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
     if celery_app.conf.broker_url != BROKER:
+        # Celery reads CELERY_BROKER_URL before its own setting: both must name the broker.
+        monkeypatch.setenv("CELERY_BROKER_URL", BROKER)
         celery_app.conf.broker_url = BROKER
         _reset_producers()
     celery_app.conf.task_always_eager = False
