@@ -251,3 +251,22 @@ def test_quote_records_nothing_and_counts_the_period_so_far(client_account):
 
 def test_item_factory_catalog_is_intact():
     assert BillableItemFactory(code="email_send").price_per == 1000
+
+
+def test_a_batch_costs_the_same_statements_however_many_events_and_wallets(
+        client_account, django_assert_num_queries):
+    """The hot path's round trips, counted: one batch of events to two clients (one rebilled,
+    one absorbed) once the catalog is read, and the same batch again (all replays)."""
+    absorbed = SubAccountFactory(agency=client_account.agency, rebilling_enabled=False)
+    agency = client_account.agency
+    usage_record(agency=agency, event=event(client_account, "warm-up"))
+    events = [event(account, f"{account.pk}-{n}") for account in (client_account, absorbed)
+              for n in range(3)]
+    with django_assert_num_queries(10):
+        # the clients and their wallets, the price book; savepoint (the test's transaction),
+        # wallet locks, counters, entries, wallet heads, charges, roll-ups, release
+        usage_record_batch(agency=agency, events=events)
+    with django_assert_num_queries(12):
+        # the first try takes the keys to be new and fails its insert; the second looks them up
+        replays = usage_record_batch(agency=agency, events=events)
+    assert all(result.replayed for result in replays)
