@@ -1,17 +1,14 @@
-"""An operator's credit or debit: an `adjustment` entry, never an edit."""
+"""An operator's credit or debit (an `adjustment` entry, never an edit), and what every
+correction checks first: a reason, an amount, who asked. The corrections of usage and of
+top-ups live with them (`wallets.usage.corrections`, `wallets.payments.corrections`)."""
 
 from decimal import Decimal
 
-from django.db import transaction
-
-from hoopbilling.audit import audit_record
 from hoopbilling.errors import DomainError, InvalidInput
 from hoopbilling.money import ensure_decimal, fits_amount
-from subaccounts.models import SubAccount
-from wallets.ledger.locks import wallet_lock
-from wallets.ledger.models import Entry, Wallet
-from wallets.ledger.posting import Posting, entries_append
-from wallets.ledger.signals import wallet_debited_after_commit
+from wallets.ledger.models import Entry
+from wallets.ledger.posting import Posting
+from wallets.ledger.services import Audit, ledger_transaction
 
 
 class CorrectionRefused(DomainError):
@@ -21,14 +18,16 @@ class CorrectionRefused(DomainError):
     status = 409
 
 
-def _reason(reason: str) -> str:
+def correction_reason(reason: str) -> str:
+    """The operator's reason, required."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Say why: a correction needs a reason.", field="reason")
     return reason
 
 
-def _amount(value, *, field: str = "amount") -> Decimal:
+def correction_amount(value, *, field: str = "amount") -> Decimal:
+    """A non-zero amount of at most 6 places (floats are refused: `ensure_decimal`)."""
     try:
         amount = ensure_decimal(value, field=field)
     except ValueError as exc:
@@ -38,7 +37,8 @@ def _amount(value, *, field: str = "amount") -> Decimal:
     return amount
 
 
-def _label(actor, actor_label: str) -> str:
+def operator_label(actor, actor_label: str) -> str:
+    """Who asked, as the entry and the audit row name them."""
     return actor_label or getattr(actor, "email", "") or getattr(actor, "username", "") or ""
 
 
@@ -47,34 +47,19 @@ def wallet_credit(*, wallet_id: int, amount, reason: str, token: str, actor=None
     """Credit (positive `amount`) or debit (negative) a wallet by hand: an `adjustment`.
 
     `token` identifies the operator's request (one per form): submitting it twice posts once.
+    A debit is followed up at once, as usage is (the auto top-up check or the low-balance
+    warning), not at the next minute's sweep.
     """
-    reason, amount = _reason(reason), _amount(amount)
+    reason, amount = correction_reason(reason), correction_amount(amount)
     if not token:
         raise InvalidInput("A correction needs a request token.", field="token")
-    label = _label(actor, actor_label)
-    with transaction.atomic(durable=True):
-        wallet = wallet_lock(wallet_id)
-        before = str(wallet.balance.amount)
-        entry, replayed = entries_append(wallet=wallet, postings=[Posting(
+    label = operator_label(actor, actor_label)
+    with ledger_transaction(wallet_ids=[wallet_id]) as ledger:
+        wallet = ledger.wallets[wallet_id]
+        [(entry, _)] = ledger.post({wallet_id: [Posting(
             kind=Entry.Kind.ADJUSTMENT, amount=amount, currency=wallet.currency,
             idempotency_key=f"adjustment:{token}", reference_type="operator",
-            memo=reason[:255], actor_label=label)])[0]
-        if not replayed:
-            audit_record(action="wallet.adjust", obj=wallet, actor=actor, actor_label=label,
-                         agency_id=_agency_id(wallet), reason=reason,
-                         before={"balance": before},
-                         after={"balance": str(wallet.balance.amount), "amount": str(amount),
-                                "entry": entry.pk})
-            if amount < 0:
-                # As after usage: the auto top-up check (or the low-balance warning) now, not
-                # at the next minute's sweep.
-                wallet_debited_after_commit(sender=Entry, wallet=wallet)
+            memo=reason[:255], actor_label=label)]}, audit=Audit(
+            action="wallet.adjust", obj=wallet, reason=reason, actor=actor, actor_label=label,
+            after={"amount": str(amount)}))[wallet_id]
     return entry
-
-
-def _agency_id(wallet: Wallet):
-    return SubAccount.objects.values_list("agency_id", flat=True).get(pk=wallet.sub_account_id)
-
-
-def _iso(moment):
-    return moment.isoformat() if moment else None

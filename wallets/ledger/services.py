@@ -1,10 +1,110 @@
-"""Wallet services other than posting (which lives in `wallets.ledger`)."""
+"""The ledger's front door: `ledger_transaction`, the one way to lock wallets and post to them;
+and `wallet_open` for a new client's wallet.
 
-from django.db import transaction
+A unit of work on wallets owns what every posting needs, in this order:
+
+    one durable transaction (never inside another: a money change commits on its own)
+      └─ the wallet rows locked in pk order (`locks.wallets_lock`), the caller's own rows after
+         them (top-ups, counters: wallet first, always)
+      └─ `post`: the balance before, the append (`posting.entries_append_many`), the audit row
+         of an operator's posting, and after the commit `wallet_debited` for each debit that
+         left a wallet below its auto top-up threshold
+
+The caller hands over postings (and the `Audit` of an operator's correction) and does, inside
+the block, the reads and writes that must happen under the same locks:
+
+    with ledger_transaction(wallet_ids=[wallet_id]) as ledger:
+        topup = TopUp.objects.select_for_update().get(pk=topup_id)  # after the wallet
+        [(entry, replayed)] = ledger.post({wallet_id: [Posting(...)]})[wallet_id]
+        topup.entry = entry
+        ...
+"""
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.db import models, transaction
 from moneyed import Money
 
+from hoopbilling.audit import audit_record
 from subaccounts.models import SubAccount
-from wallets.ledger.models import Wallet
+from wallets.ledger.locks import wallets_lock
+from wallets.ledger.models import Entry, Wallet
+from wallets.ledger.posting import NewEntry, Posting, entries_append_many
+from wallets.ledger.signals import wallet_debited_after_commit
+
+Appended = dict[int, list[tuple[Entry | NewEntry, bool]]]
+
+
+@dataclass(frozen=True)
+class Audit:
+    """The audit row of a posting someone asked for (a correction). The ledger writes it with
+    the wallet's balance before and after and the new entry's id; `after` adds what the
+    caller knows (the amount as the operator gave it, a refund's id)."""
+
+    action: str
+    obj: models.Model
+    reason: str
+    actor: object = None
+    actor_label: str = ""
+    after: dict = field(default_factory=dict)
+
+
+class LedgerTransaction:
+    """The unit of work `ledger_transaction` opens: `wallets` are locked, `post` appends."""
+
+    def __init__(self, wallets: dict[int, Wallet]):
+        self.wallets = wallets
+        self.open = True
+
+    def post(self, postings: dict[int, list[Posting]], *, audit: Audit | None = None,
+             keys_new: bool = False, models: bool = True) -> Appended:
+        """Append `postings` (by wallet id, wallets of this unit only) and return each
+        wallet's (entry, replayed) pairs (see `entries_append_many` for `keys_new` and
+        `models`). `audit` is for one posting: its row is written unless the posting is a
+        replay."""
+        if not self.open:
+            raise RuntimeError("post inside the ledger_transaction block")
+        unlocked = postings.keys() - self.wallets.keys()
+        if unlocked:
+            raise ValueError(f"wallets {sorted(unlocked)} are not locked by this transaction")
+        if audit is not None and [len(batch) for batch in postings.values()] != [1]:
+            raise ValueError("an audited posting is one entry in one wallet")
+        before = {wallet_id: self.wallets[wallet_id].balance for wallet_id in postings}
+        appended = entries_append_many(wallets=self.wallets, postings=postings,
+                                       keys_new=keys_new, models=models)
+        for wallet_id, batch in postings.items():
+            new = [posting for posting, (_, replayed) in zip(batch, appended[wallet_id],
+                                                             strict=True) if not replayed]
+            if audit is not None and new:
+                [(entry, _)] = appended[wallet_id]
+                self._audit(audit, self.wallets[wallet_id], before[wallet_id], entry)
+            if any(posting.amount < 0 for posting in new):
+                wallet_debited_after_commit(sender=Entry, wallet=self.wallets[wallet_id])
+        return appended
+
+    @staticmethod
+    def _audit(audit: Audit, wallet: Wallet, before: Money, entry: Entry | NewEntry) -> None:
+        agency_id = SubAccount.objects.values_list("agency_id", flat=True).get(
+            pk=wallet.sub_account_id)
+        audit_record(action=audit.action, obj=audit.obj, actor=audit.actor,
+                     actor_label=audit.actor_label, agency_id=agency_id, reason=audit.reason,
+                     before={"balance": str(before.amount)},
+                     after={"balance": str(wallet.balance.amount), **audit.after,
+                            "entry": entry.pk})
+
+
+@contextmanager
+def ledger_transaction(*, wallet_ids: Iterable[int]) -> Iterator[LedgerTransaction]:
+    """Open a durable transaction with `wallet_ids` locked (see the module docstring); it
+    commits when the block ends and rolls back if the block raises."""
+    with transaction.atomic(durable=True):
+        ledger = LedgerTransaction(wallets_lock(wallet_ids))
+        try:
+            yield ledger
+        finally:
+            ledger.open = False
 
 
 @transaction.atomic

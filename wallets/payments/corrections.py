@@ -1,17 +1,20 @@
 """Operator corrections of top-ups: refund (gateway first, then a `refund` entry) and
 "retry now"."""
 
-
-from django.db import transaction
 from django.utils import timezone
 
 from hoopbilling.audit import audit_record
 from hoopbilling.errors import InvalidInput
 from hoopbilling.money import to_minor_units
-from wallets.ledger.corrections import CorrectionRefused, _amount, _iso, _label, _reason
-from wallets.ledger.locks import wallet_lock
+from wallets.ledger.corrections import (
+    CorrectionRefused,
+    correction_amount,
+    correction_reason,
+    operator_label,
+)
 from wallets.ledger.models import Entry
-from wallets.ledger.posting import Posting, entries_append
+from wallets.ledger.posting import Posting
+from wallets.ledger.services import Audit, ledger_transaction
 from wallets.payments.gateways import gateway_for
 from wallets.payments.models import TopUp
 from wallets.payments.topups import topup_attempt
@@ -36,8 +39,8 @@ class NotRetryable(CorrectionRefused):
 def topup_refund(*, topup_id, amount, reason: str, actor=None, actor_label: str = "") -> Entry:
     """Send (part of) a succeeded top-up back to the card through its gateway, once, and post
     the `refund` entry. Never more than the top-up, nor more than the wallet holds."""
-    reason, amount = _reason(reason), _amount(amount)
-    label = _label(actor, actor_label)
+    reason, amount = correction_reason(reason), correction_amount(amount)
+    label = operator_label(actor, actor_label)
     topup = TopUp.objects.select_related("sub_account__agency", "wallet").get(pk=topup_id)
     key = f"refund:{topup.pk}"
     if topup.status != TopUp.Status.SUCCEEDED or not topup.charge_id:
@@ -56,22 +59,17 @@ def topup_refund(*, topup_id, amount, reason: str, actor=None, actor_label: str 
     result = gateway_for(topup.sub_account.agency).refund(
         charge_id=topup.charge_id, amount_minor=int(amount * 100), currency=currency,
         idempotency_key=key)
-    with transaction.atomic(durable=True):
-        wallet = wallet_lock(topup.wallet_id)
+    with ledger_transaction(wallet_ids=[topup.wallet_id]) as ledger:
         if Entry.objects.filter(idempotency_key=key).exists():
             raise AlreadyRefunded("This top-up was already refunded.", field="topup")
-        before = str(wallet.balance.amount)
-        entry, _ = entries_append(wallet=wallet, postings=[Posting(
+        [(entry, _)] = ledger.post({topup.wallet_id: [Posting(
             kind=Entry.Kind.REFUND, amount=-amount, currency=currency, idempotency_key=key,
             reference_type="topup_refund", reference_id=str(topup.pk),
             corrects_id=topup.entry_id, memo=f"{result.refund_id} {reason}"[:255],
-            actor_label=label)])[0]
-        audit_record(action="topup.refund", obj=topup, actor=actor, actor_label=label,
-                     agency_id=topup.sub_account.agency_id, reason=reason,
-                     before={"balance": before},
-                     after={"balance": str(wallet.balance.amount), "amount": str(amount),
-                            "refund_id": result.refund_id, "refund_status": result.status,
-                            "entry": entry.pk})
+            actor_label=label)]}, audit=Audit(
+            action="topup.refund", obj=topup, reason=reason, actor=actor, actor_label=label,
+            after={"amount": str(amount), "refund_id": result.refund_id,
+                   "refund_status": result.status}))[topup.wallet_id]
     return entry
 
 
@@ -80,11 +78,10 @@ def topup_retry_now(*, topup_id, actor=None, actor_label: str = "") -> TopUp:
 
     A failed top-up (retries exhausted) is re-opened, unless another top-up is in flight.
     """
-    label = _label(actor, actor_label)
+    label = operator_label(actor, actor_label)
     wallet_id = TopUp.objects.values_list("wallet_id", flat=True).get(pk=topup_id)
     now = timezone.now()
-    with transaction.atomic(durable=True):
-        wallet_lock(wallet_id)  # lock order: wallet, then top-up (as in wallets.topups)
+    with ledger_transaction(wallet_ids=[wallet_id]):  # the wallet first, then the top-up
         topup = (TopUp.objects.select_for_update(of=("self",))
                  .select_related("sub_account").get(pk=topup_id))
         retryable = (TopUp.Status.PENDING, TopUp.Status.RETRYING,
@@ -96,7 +93,8 @@ def topup_retry_now(*, topup_id, actor=None, actor_label: str = "") -> TopUp:
                 wallet_id=wallet_id, status__in=TopUp.IN_FLIGHT).exists()):
             raise NotRetryable("Another top-up is in progress for this wallet.",
                                field="topup")
-        before = {"status": topup.status, "next_attempt_at": _iso(topup.next_attempt_at)}
+        before = {"status": topup.status, "next_attempt_at": (
+            topup.next_attempt_at.isoformat() if topup.next_attempt_at else None)}
         if topup.status == TopUp.Status.FAILED:
             topup.status = TopUp.Status.RETRYING
         topup.next_attempt_at = now
