@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from moneyed import Money
@@ -53,10 +53,9 @@ from hoopbilling.money import decimal_input, fits_amount, quantize_amount
 from subaccounts.models import SubAccount
 from subaccounts.pricing import PriceBook, ResolvedPrice, price_book_cached
 from subaccounts.suspension import item_blocked
-from wallets.ledger.locks import wallets_lock
 from wallets.ledger.models import Entry, Wallet
-from wallets.ledger.posting import NewEntry, Posting, entries_append_many
-from wallets.ledger.signals import wallet_debited_after_commit
+from wallets.ledger.posting import NewEntry, Posting
+from wallets.ledger.services import ledger_transaction
 from wallets.usage import segments
 from wallets.usage.models import UsageCharge, UsageCounter
 from wallets.usage.signals import UsageFacts, usage_recorded
@@ -494,9 +493,10 @@ def _stage(agency: Agency, index: int, event: UsageEvent, price: ResolvedPrice,
 def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
                    prices: dict[int, ResolvedPrice], *, replays: bool,
                    ) -> dict[int, UsageResult | DomainError]:
-    """Record events of one or more wallets in one transaction, each wallet's under its lock
-    (taken in pk order: see wallets.locks). `replays=False` skips the lookup of keys already
-    used: the charges' unique key then fails on a replay (see `_record_safely`).
+    """Record events of one or more wallets in one unit of work of the ledger (its
+    transaction, the wallets locked in pk order: `ledger_transaction`). `replays=False`
+    skips the lookup of keys already used: the charges' unique key then fails on a replay
+    (see `_record_safely`).
 
     Every client's batch of the same wallets waits for these locks, so what does not need
     them (flat prices, the charges' values, the models of the answer) is done before or
@@ -505,8 +505,8 @@ def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
     staged_events = [_stage(agency, index, event, prices[index], now)
                      for index, event in pending]
     results: dict[int, UsageResult | DomainError] = {}
-    with transaction.atomic():
-        wallets = wallets_lock({event.sub_account.wallet.pk for _, event in pending})
+    with ledger_transaction(wallet_ids={event.sub_account.wallet.pk
+                                        for _, event in pending}) as ledger:
         existing = {c.idempotency_key: c for c in UsageCharge.objects.select_related("entry")
                     .filter(agency=agency, idempotency_key__in=[
                         event.idempotency_key for _, event in pending])} if replays else {}
@@ -541,10 +541,9 @@ def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
                     reference_type="usage_charge", reference_id=str(row["id"]),
                     memo=f"{event.item.code} × {plain_quantity(event.quantity)}")))
         # The charges' lookup and unique key arbitrate replays: the ledger needs no lookup.
-        appended = entries_append_many(
-            wallets=wallets, postings={wallet_id: [posting for _, posting in pairs]
-                                       for wallet_id, pairs in postings.items()},
-            keys_new=True, models=False)
+        appended = ledger.post({wallet_id: [posting for _, posting in pairs]
+                                for wallet_id, pairs in postings.items()},
+                               keys_new=True, models=False)
         for wallet_id, pairs in postings.items():
             for (staged, _), (entry, _) in zip(pairs, appended[wallet_id], strict=True):
                 staged.row["entry_id"], staged.entry = entry.pk, entry
@@ -556,8 +555,7 @@ def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
             base_cost_amount=staged.row["base_cost_amount"],
             reached_ledger_at=staged.entry.created_at if staged.entry else now)
             for staged in fresh])
-        for wallet_id in postings:
-            wallet_debited_after_commit(sender=UsageCharge, wallet=wallets[wallet_id])
+    wallets = ledger.wallets
     for staged in fresh:
         after = (staged.entry.balance_after if staged.entry
                  else wallets[staged.event.sub_account.wallet.pk].balance.amount)
