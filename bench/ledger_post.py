@@ -3,10 +3,11 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hb_bench .venv/bin/python bench/ledger_post.py
 
 Scenarios: one hot wallet and 100 wallets ("spread"), with 1 and 8 concurrent writers (each
-writer its own process and connection). "service" posts through wallets.ledger.entry_post;
-"raw" does the same lock + INSERT + UPDATE with plain psycopg and no Django, computing the
-same hash. Prints entries/s for each and the service/raw ratio. Uses its own database: the
-one in DATABASE_URL is created and migrated if missing.
+writer its own process and connection). "service" posts each entry through the ledger's
+front door (`wallets.ledger.services.ledger_transaction`); "raw" does the same lock + INSERT
++ UPDATE with plain psycopg and no Django, computing the same hash. Prints entries/s for each
+and the service/raw ratio. Uses its own database: the one in DATABASE_URL is created and
+migrated if missing.
 """
 
 import argparse
@@ -62,14 +63,16 @@ def prepare(wallet_count: int) -> list[int]:
 
 def service_writer(wallet_ids, writer, seconds, run_tag, counter):
     setup_django()
-    from wallets.ledger.posting import Posting, entry_post
+    from wallets.ledger.posting import Posting
+    from wallets.ledger.services import ledger_transaction
 
     n, deadline = 0, time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         wallet_id = wallet_ids[(writer + n) % len(wallet_ids)]
-        entry_post(wallet_id=wallet_id, posting=Posting(
-            kind="usage", amount=AMOUNT, currency="USD",
-            idempotency_key=f"{run_tag}:{writer}:{n}"))
+        with ledger_transaction(wallet_ids=[wallet_id]) as ledger:
+            ledger.post({wallet_id: [Posting(
+                kind="usage", amount=AMOUNT, currency="USD",
+                idempotency_key=f"{run_tag}:{writer}:{n}")]})
         n += 1
     counter.value += n
 

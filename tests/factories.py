@@ -15,8 +15,17 @@ from hoopbilling.models import AuditLog
 from subaccounts.models import ClientMembership, PriceOverride, SubAccount
 from subaccounts.services import subaccount_create
 from wallets.ledger.models import Entry, Wallet
-from wallets.ledger.posting import Posting, entry_post
+from wallets.ledger.posting import Posting
+from wallets.ledger.services import ledger_transaction
 from wallets.usage.models import UsageCharge
+
+
+def ledger_post_one(*, wallet_id: int, posting: Posting) -> tuple[Entry, bool]:
+    """One posting through the ledger's front door in a transaction of its own:
+    (entry, replayed)."""
+    with ledger_transaction(wallet_ids=[wallet_id]) as ledger:
+        [pair] = ledger.post({wallet_id: [posting]})[wallet_id]
+    return pair
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -153,7 +162,7 @@ class EntryFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, wallet, kind, amount, idempotency_key, **kwargs):
-        entry, _ = entry_post(wallet_id=wallet.pk, posting=Posting(
+        entry, _ = ledger_post_one(wallet_id=wallet.pk, posting=Posting(
             kind=kind, amount=amount, currency=wallet.currency,
             idempotency_key=idempotency_key, **kwargs))
         return entry
@@ -220,7 +229,7 @@ class UsageChargeFactory(factory.django.DjangoModelFactory):
         entry = None
         if billed_to == UsageCharge.BilledTo.WALLET and amount:
             wallet = Wallet.objects.get(sub_account=sub_account)
-            entry, _ = entry_post(wallet_id=wallet.pk, posting=Posting(
+            entry, _ = ledger_post_one(wallet_id=wallet.pk, posting=Posting(
                 kind=Entry.Kind.USAGE, amount=-amount, currency=currency,
                 idempotency_key=f"usage:{charge_id}", reference_type="usage_charge",
                 reference_id=str(charge_id)))

@@ -9,8 +9,8 @@ from django.utils import timezone
 from moneyed import Money
 
 from agencies.models import BillableItem
-from tests.factories import EntryFactory, UserFactory, wallet_with_card
-from wallets.ledger.posting import Posting, entry_post
+from tests.factories import EntryFactory, UserFactory, ledger_post_one, wallet_with_card
+from wallets.ledger.posting import Posting
 from wallets.payments.topups import topup_attempt, topup_request
 from wallets.usage.models import UsageCharge
 
@@ -34,7 +34,7 @@ def usage_charge(*, sub_account, amount="1.50", base_cost="0.80", item="sms_outb
     key = f"usage:{uuid.uuid4()}"
     entry = None
     if billed_to == "wallet":
-        entry, _ = entry_post(wallet_id=sub_account.wallet.pk, posting=Posting(
+        entry, _ = ledger_post_one(wallet_id=sub_account.wallet.pk, posting=Posting(
             kind="usage", amount=-amount, currency=currency, idempotency_key=key,
             reference_type="usage_charge"))
     return UsageCharge.objects.create(

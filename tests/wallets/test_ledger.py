@@ -6,16 +6,23 @@ from moneyed import Money
 
 from hoopbilling.db import BULK_FROM
 from hoopbilling.errors import CurrencyMismatch, IdempotencyConflict, InvalidInput
-from tests.factories import AgencyFactory, EntryFactory, SubAccountFactory, WalletFactory
+from tests.factories import (
+    AgencyFactory,
+    EntryFactory,
+    SubAccountFactory,
+    WalletFactory,
+    ledger_post_one,
+)
 from wallets.ledger.integrity import ledger_verify
 from wallets.ledger.models import Entry, Wallet
-from wallets.ledger.posting import Posting, entry_post
+from wallets.ledger.posting import NewEntry, Posting
+from wallets.ledger.services import ledger_transaction
 
 pytestmark = pytest.mark.django_db
 
 
 def post(wallet, amount, key, kind="adjustment", currency=None, **kwargs):
-    return entry_post(wallet_id=wallet.pk, posting=Posting(
+    return ledger_post_one(wallet_id=wallet.pk, posting=Posting(
         kind=kind, amount=Decimal(amount), currency=currency or wallet.currency,
         idempotency_key=key, **kwargs))
 
@@ -127,16 +134,12 @@ def test_ledger_verifies_after_mixed_postings():
 
 
 def test_appending_to_several_wallets_at_once_chains_each_and_replays_what_is_posted():
-    from wallets.ledger.locks import wallets_lock
-    from wallets.ledger.posting import entries_append_many
-
     first, second = WalletFactory(), WalletFactory()
     post(first, "5", "a-0", kind="topup")
 
     def append(postings):
-        with transaction.atomic():
-            wallets = wallets_lock([first.pk, second.pk])
-            return entries_append_many(wallets=wallets, postings={
+        with ledger_transaction(wallet_ids=[first.pk, second.pk]) as ledger:
+            return ledger.post({
                 wallet.pk: [Posting(kind="usage", amount=Decimal(amount), currency="USD",
                                     idempotency_key=key) for amount, key in batch]
                 for wallet, batch in postings})
@@ -157,14 +160,10 @@ def test_appending_to_several_wallets_at_once_chains_each_and_replays_what_is_po
 
 @pytest.mark.parametrize("per_wallet", [2, BULK_FROM])  # INSERT, then COPY on PostgreSQL
 def test_many_entries_as_plain_values_chain_like_models(per_wallet):
-    from wallets.ledger.locks import wallets_lock
-    from wallets.ledger.posting import NewEntry, entries_append_many
-
     wallets = [WalletFactory() for _ in range(3)]
     post(wallets[0], "5", f"seed-{per_wallet}", kind="topup")
-    with transaction.atomic():
-        locked = wallets_lock([wallet.pk for wallet in wallets])
-        done = entries_append_many(wallets=locked, models=False, postings={
+    with ledger_transaction(wallet_ids=[wallet.pk for wallet in wallets]) as ledger:
+        done = ledger.post(models=False, postings={
             wallet.pk: [Posting(kind="usage", amount=Decimal("-0.25"), currency="USD",
                                 idempotency_key=f"{wallet.pk}-{n}") for n in range(per_wallet)]
             for wallet in wallets})
@@ -184,14 +183,10 @@ def test_many_entries_as_plain_values_chain_like_models(per_wallet):
 
 
 def test_keys_said_to_be_new_are_not_looked_up_and_a_posted_one_fails_the_insert():
-    from wallets.ledger.locks import wallets_lock
-    from wallets.ledger.posting import entries_append_many
-
     wallet = WalletFactory()
     post(wallet, "5", "k-1", kind="topup")
-    with pytest.raises(IntegrityError), transaction.atomic():
-        locked = wallets_lock([wallet.pk])
-        entries_append_many(wallets=locked, keys_new=True, postings={wallet.pk: [
+    with pytest.raises(IntegrityError), ledger_transaction(wallet_ids=[wallet.pk]) as ledger:
+        ledger.post(keys_new=True, postings={wallet.pk: [
             Posting(kind="topup", amount=Decimal("5"), currency="USD", idempotency_key=key)
             for key in ("k-2", "k-1")]})
     wallet.refresh_from_db()

@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from tests.factories import WalletFactory
+from tests.factories import WalletFactory, ledger_post_one
 from wallets.ledger.integrity import ledger_verify
 from wallets.ledger.models import Entry, Wallet
-from wallets.ledger.posting import Posting, entry_post
+from wallets.ledger.posting import Posting
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -40,7 +40,7 @@ def test_twenty_threads_posting_to_one_wallet_lose_nothing(quick_thread_switches
                 # Mixed signs and six-place amounts: the sum must hold to the last decimal.
                 amount = Decimal(f"{(-1) ** i * (i % 97 + 1)}.{n:02d}{i % 10}013")
                 kind = "adjustment"
-                entry_post(wallet_id=wallet.pk, posting=Posting(
+                ledger_post_one(wallet_id=wallet.pk, posting=Posting(
                     kind=kind, amount=amount, currency="USD", idempotency_key=f"t{n}:{i}"))
         except Exception as exc:  # collected and asserted on below
             errors.append(exc)
@@ -72,7 +72,7 @@ def test_concurrent_replays_of_one_key_post_once():
     def writer():
         try:
             start.wait()
-            results.append(entry_post(wallet_id=wallet.pk, posting=Posting(
+            results.append(ledger_post_one(wallet_id=wallet.pk, posting=Posting(
                 kind="topup", amount=Decimal("20"), currency="USD",
                 idempotency_key="topup:one")))
         finally:

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from hoopbilling.errors import IdempotencyConflict
-from tests.factories import WalletFactory
+from tests.factories import WalletFactory, ledger_post_one
 from wallets.ledger.integrity import ledger_verify
 from wallets.ledger.models import Entry, Wallet
-from wallets.ledger.posting import Posting, entry_post
+from wallets.ledger.posting import Posting
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -33,7 +33,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.counter += 1
         posting = Posting(kind=kind, amount=amount, currency="USD",
                           idempotency_key=f"{self.wallet.pk}:{self.counter}")
-        _, replayed = entry_post(wallet_id=self.wallet.pk, posting=posting)
+        _, replayed = ledger_post_one(wallet_id=self.wallet.pk, posting=posting)
         assert not replayed
         self.posted[posting.idempotency_key] = posting
         self.expected_balance += amount
@@ -55,7 +55,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if not self.posted:
             return
         key = data.draw(st.sampled_from(sorted(self.posted)))
-        entry, replayed = entry_post(wallet_id=self.wallet.pk, posting=self.posted[key])
+        entry, replayed = ledger_post_one(wallet_id=self.wallet.pk, posting=self.posted[key])
         assert replayed and entry.idempotency_key == key
 
     @rule(data=st.data())
@@ -68,7 +68,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if (original.kind, original.amount) == (altered.kind, altered.amount):
             return
         with pytest.raises(IdempotencyConflict):
-            entry_post(wallet_id=self.wallet.pk, posting=altered)
+            ledger_post_one(wallet_id=self.wallet.pk, posting=altered)
 
     @rule(first=amounts, second=amounts)
     def concurrent_post(self, first, second):
@@ -83,7 +83,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
         def writer(posting):
             try:
-                entry_post(wallet_id=self.wallet.pk, posting=posting)
+                ledger_post_one(wallet_id=self.wallet.pk, posting=posting)
             except Exception as exc:  # asserted on below
                 errors.append(exc)
             finally:

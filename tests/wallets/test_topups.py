@@ -10,12 +10,11 @@ from django.utils import timezone
 
 from agencies.models import BillableItem
 from subaccounts.suspension import item_blocked
-from tests.factories import EntryFactory, wallet_with_card
+from tests.factories import EntryFactory, ledger_post_one, wallet_with_card
 from tests.wallets.crashes import topup_attempt_killed
 from wallets.billing.jobs import billing_jobs_run
 from wallets.ledger.models import Entry
-from wallets.ledger.posting import Posting, entry_post
-from wallets.ledger.signals import wallet_debited
+from wallets.ledger.posting import Posting
 from wallets.payments.models import Notification, SandboxCharge, TopUp
 from wallets.payments.topups import (
     PAYMENT_SUSPENSION_REASON,
@@ -33,10 +32,10 @@ AUTO = {"threshold": Decimal("10"), "amount": Decimal("50"), "max_balance": Deci
 
 
 def spend(wallet, amount, key):
-    """Usage as the usage service posts it, then the after-commit signal."""
-    entry, _ = entry_post(wallet_id=wallet.pk, posting=Posting(
+    """Usage as the usage service posts it: the ledger follows a debit below the threshold up
+    after the commit (`django_capture_on_commit_callbacks(execute=True)` runs it)."""
+    ledger_post_one(wallet_id=wallet.pk, posting=Posting(
         kind="usage", amount=-Decimal(amount), currency=wallet.currency, idempotency_key=key))
-    wallet_debited.send(sender=Entry, wallet_id=wallet.pk, balance=entry.balance_after.amount)
     wallet.refresh_from_db()
     return wallet
 

@@ -11,9 +11,9 @@ import pytest
 from django.db import connection
 
 from hoopbilling.celery import app as celery_app
-from tests.factories import wallet_with_card
+from tests.factories import ledger_post_one, wallet_with_card
 from wallets.ledger.models import Entry
-from wallets.ledger.posting import Posting, entry_post
+from wallets.ledger.posting import Posting
 from wallets.ledger.signals import wallet_debited
 from wallets.payments.models import TopUp
 
@@ -76,10 +76,10 @@ def test_worker_tops_up_after_usage_crosses_the_threshold_once(worker):
     # given a committed wallet with a card and auto top-up at 10 → +50, cap 100
     wallet = wallet_with_card(balance="20", auto={
         "threshold": Decimal("10"), "amount": Decimal("50"), "max_balance": Decimal("100")})
-    # when usage drives it below the threshold (the after-commit signal enqueues the check)
-    entry, _ = entry_post(wallet_id=wallet.pk, posting=Posting(
+    # when usage drives it below the threshold (the ledger's after-commit signal enqueues the
+    # check), and the signal comes again
+    entry, _ = ledger_post_one(wallet_id=wallet.pk, posting=Posting(
         kind="usage", amount=Decimal("-15"), currency="USD", idempotency_key="usage:1"))
-    wallet_debited.send(sender=Entry, wallet_id=wallet.pk, balance=entry.balance_after.amount)
     wallet_debited.send(sender=Entry, wallet_id=wallet.pk, balance=entry.balance_after.amount)
     # then the worker tops it up, once
     deadline = time.monotonic() + 60

@@ -1,8 +1,8 @@
-"""Posting to the ledger: the only code that appends entries or changes a wallet's balance.
+"""Appending to the ledger: the only code that writes entries or changes a wallet's balance.
 
-`entry_post` is the service for one entry in its own durable transaction. Services that must
-post together with other writes (a usage charge and its debit) lock the wallet with
-`wallets.locks` and call `entries_append` inside their own transaction.
+`entries_append_many` chains and inserts the postings of wallets already locked; it is called
+only by the front door, `wallets.ledger.services.ledger_transaction`, which owns the
+transaction, the locks, the audit row and the after-commit signal around it.
 
 Idempotency: every entry has a unique key. Posting a key again returns the entry already
 posted and changes nothing, provided it describes the same movement; otherwise it is an
@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from moneyed import Money
 
 from hoopbilling.db import BULK_FROM, insert_rows, prepared_cursor, rows_source, where_in
 from hoopbilling.errors import CurrencyMismatch, IdempotencyConflict, InvalidInput
 from hoopbilling.money import ensure_decimal, fits_amount, quantize_amount
-from wallets.ledger.locks import wallet_lock
 from wallets.ledger.models import Entry, Wallet
 
 _KINDS = frozenset(Entry.Kind.values)  # Kind.values builds a new list on every read
@@ -281,15 +280,3 @@ def entries_append_many(*, wallets: dict[int, Wallet], postings: dict[int, list[
                 for wallet_id, pairs in results.items()}
     return results
 
-
-def entries_append(*, wallet: Wallet, postings: list[Posting]) -> list[tuple[Entry, bool]]:
-    """Append postings to one wallet the caller has locked (see `entries_append_many`)."""
-    return entries_append_many(wallets={wallet.pk: wallet},
-                               postings={wallet.pk: postings})[wallet.pk]
-
-
-def entry_post(*, wallet_id: int, posting: Posting) -> tuple[Entry, bool]:
-    """Post one entry in its own transaction. Returns (entry, replayed)."""
-    with transaction.atomic(durable=True):
-        wallet = wallet_lock(wallet_id)
-        return entries_append(wallet=wallet, postings=[posting])[0]

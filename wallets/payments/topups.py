@@ -37,7 +37,8 @@ from subaccounts.models import SubAccount
 from subaccounts.services import payment_method_set, subaccount_lift, subaccount_suspend
 from wallets.ledger.locks import wallet_lock
 from wallets.ledger.models import Wallet
-from wallets.ledger.posting import Posting, entries_append
+from wallets.ledger.posting import Posting
+from wallets.ledger.services import ledger_transaction
 from wallets.payments.gateways import CardDeclined, ChargeResult, gateway_for
 from wallets.payments.models import Notification, TopUp, TopUpAttempt
 from wallets.payments.notifications import notification_send
@@ -109,8 +110,8 @@ def topup_request(*, wallet_id: int, trigger: str, amount=None, actor=None,
     Manual (`amount`): refused while another is in flight, without a card, or above the cap."""
     now = now or timezone.now()
     try:
-        with transaction.atomic(durable=True):
-            wallet = wallet_lock(wallet_id)
+        with ledger_transaction(wallet_ids=[wallet_id]) as ledger:
+            wallet = ledger.wallets[wallet_id]
             sub_account = SubAccount.objects.select_related("agency").get(
                 pk=wallet.sub_account_id)
             in_flight = TopUp.objects.filter(wallet=wallet, status__in=TopUp.IN_FLIGHT).exists()
@@ -200,8 +201,8 @@ def topup_attempt(*, topup_id, now: datetime | None = None) -> TopUp:
     off instead (`_topup_cancel`)."""
     now = now or timezone.now()
     wallet_id = TopUp.objects.values_list("wallet_id", flat=True).get(pk=topup_id)
-    with transaction.atomic(durable=True):
-        wallet = wallet_lock(wallet_id)
+    with ledger_transaction(wallet_ids=[wallet_id]) as ledger:
+        wallet = ledger.wallets[wallet_id]
         topup = (TopUp.objects.select_for_update(of=("self",))
                  .select_related("sub_account__agency").get(pk=topup_id))
         if (not topup.in_flight or topup.next_attempt_at is None
@@ -239,8 +240,8 @@ def _topup_cancel(topup: TopUp, *, now: datetime) -> TopUp:
         if result.status in (ChargeResult.SUCCEEDED, ChargeResult.PROCESSING):
             return topup_result_apply(topup_id=topup.pk, attempt_number=None, result=result,
                                       now=now)
-    with transaction.atomic(durable=True):
-        wallet = wallet_lock(topup.wallet_id)
+    with ledger_transaction(wallet_ids=[topup.wallet_id]) as ledger:
+        wallet = ledger.wallets[topup.wallet_id]
         topup = (TopUp.objects.select_for_update(of=("self",))
                  .select_related("sub_account__agency").get(pk=topup.pk))
         started = topup.attempt_rows.filter(status=TopUpAttempt.Status.STARTED).exists()
@@ -285,18 +286,18 @@ def topup_settle(*, topup_id, charge_id: str = "", now: datetime | None = None) 
     still credited: the client's money was taken."""
     now = now or timezone.now()
     wallet_id = TopUp.objects.values_list("wallet_id", flat=True).get(pk=topup_id)
-    with transaction.atomic(durable=True):
-        wallet = wallet_lock(wallet_id)
+    with ledger_transaction(wallet_ids=[wallet_id]) as ledger:
+        wallet = ledger.wallets[wallet_id]
         topup = (TopUp.objects.select_for_update(of=("self",))
                  .select_related("sub_account__agency").get(pk=topup_id))
         if topup.status == TopUp.Status.SUCCEEDED:
             return topup
-        entry, _ = entries_append(wallet=wallet, postings=[Posting(
+        [(entry, _)] = ledger.post({wallet_id: [Posting(
             kind="topup", amount=topup.amount.amount, currency=topup.amount.currency.code,
             idempotency_key=topup.idempotency_key, reference_type="topup",
             reference_id=str(topup.pk), memo=f"{topup.get_trigger_display()} top-up",
             actor_label="payments",
-        )])[0]
+        )]})[wallet_id]
         topup.status = TopUp.Status.SUCCEEDED
         topup.entry = entry
         topup.settled_at = now
@@ -454,8 +455,8 @@ def payment_method_saved(*, sub_account: SubAccount, gateway: str, customer_id: 
     by a webhook): put it on file and retry any unpaid top-up at once."""
     now = timezone.now()
     wallet_id = Wallet.objects.values_list("pk", flat=True).get(sub_account=sub_account)
-    with transaction.atomic(durable=True):
-        wallet = wallet_lock(wallet_id)
+    with ledger_transaction(wallet_ids=[wallet_id]) as ledger:
+        wallet = ledger.wallets[wallet_id]
         topup = (TopUp.objects.select_for_update(of=("self",)).filter(wallet=wallet)
                  .order_by("-created_at").first())
         payment_method_set(sub_account=sub_account, gateway=gateway,
