@@ -7,5 +7,4 @@ class WalletsConfig(AppConfig):
     def ready(self):
         from wallets.ledger import receivers as ledger_receivers  # noqa: F401
         from wallets.payments import receivers as payments_receivers  # noqa: F401
-        from wallets.payments import stripe_receivers  # noqa: F401
         from wallets.usage import rollups  # noqa: F401

@@ -302,18 +302,21 @@ def test_after_a_lift_without_the_card_the_card_is_tried_again_and_suspends_agai
     assert TopUp.objects.filter(wallet=wallet).count() == 2
 
 
-def test_at_most_one_auto_topup_check_waits_in_the_queue_per_wallet(monkeypatch):
+def test_at_most_one_auto_topup_check_waits_in_the_queue_per_wallet(
+        monkeypatch, django_capture_on_commit_callbacks):
     from wallets.payments import tasks
     from wallets.payments.autotopup import debit_followup
 
     wallet = wallet_with_card(balance="5", auto=AUTO)
     queued = []
     monkeypatch.setattr(tasks.auto_topup_check_task, "delay", queued.append)
-    for _ in range(3):  # debits while the first check waits: no more checks
-        debit_followup(wallet_id=wallet.pk, balance=Decimal("5"))
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(3):  # debits while the first check waits: no more checks
+            debit_followup(wallet_id=wallet.pk, balance=Decimal("5"))
     assert queued == [wallet.pk]
     tasks.auto_topup_check_task.run(wallet.pk)  # the worker takes it: the gate opens
-    debit_followup(wallet_id=wallet.pk, balance=Decimal("4"))
+    with django_capture_on_commit_callbacks(execute=True):
+        debit_followup(wallet_id=wallet.pk, balance=Decimal("4"))
     assert queued == [wallet.pk, wallet.pk]
 
 

@@ -1,17 +1,17 @@
 """The billing jobs run every minute by Celery beat (`wallets.billing.tasks`) and once by
 `manage.py run_billing_jobs [--now ISO]`."""
 
-import logging
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 
 from wallets.billing.invoicing import periods_close_due
-from wallets.payments.jobs import auto_topups_request, suspensions_lift_settled, topups_due
-from wallets.payments.stripe_events import payment_events_due
-
-logger = logging.getLogger(__name__)
-
+from wallets.payments.jobs import (
+    auto_topups_request,
+    payment_events_due,
+    suspensions_lift_settled,
+    topups_due,
+)
 
 BILLING_JOBS: list[Callable[[datetime], dict]] = [
     payment_events_due,

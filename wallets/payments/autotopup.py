@@ -10,6 +10,7 @@ from django.utils import timezone
 from wallets.ledger.models import Wallet
 from wallets.payments.models import Notification
 from wallets.payments.notifications import notification_send
+from wallets.payments.signals import wallet_below_threshold
 
 # A wallet below its threshold is debited again and again until its top-up lands: at most one
 # check per wallet waits in the queue (the task opens the gate when it starts). Should a check
@@ -28,10 +29,8 @@ def debit_followup(*, wallet_id: int, balance: Decimal, wallet: Wallet | None = 
     if wallet is None or balance >= wallet.auto_topup_threshold.amount:
         return
     if wallet.auto_topup_enabled:
-        from wallets.payments.tasks import auto_topup_check_task
-
         if cache.add(auto_topup_check_gate(wallet_id), True, timeout=AUTO_TOPUP_CHECK_GATE):
-            auto_topup_check_task.delay(wallet_id)
+            wallet_below_threshold.send(sender=Wallet, wallet_id=wallet_id)
         return
     dedupe_key = f"low_balance:{wallet_id}:{timezone.now():%Y-%m-%d}"
     # The notification's own dedupe key is the guarantee; the cache spares the database a

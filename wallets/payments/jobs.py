@@ -1,20 +1,44 @@
-"""The payment jobs, each `(now) -> dict of counts`: auto top-ups to request, top-ups due
-for an attempt, payment suspensions to lift. Due work is found from rows, so a missed run
-is caught up by the next."""
+"""The payment jobs, each `(now) -> dict of counts`: Stripe events to apply again, auto
+top-ups to request, top-ups due for an attempt, payment suspensions to lift. Due work is found
+from rows, so a missed run is caught up by the next."""
 
 import logging
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 
+from subaccounts.models import SubAccount
+from subaccounts.services import subaccount_lift
 from wallets.ledger.models import Entry, Wallet
-from wallets.payments.models import TopUp
+from wallets.payments.models import PaymentEvent, TopUp
+from wallets.payments.stripe_events import payment_event_process
 from wallets.payments.topups import PAYMENT_SUSPENSION_REASON, topup_attempt, topup_request
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
+# A Stripe event still `started` this long after its last try was left by a killed worker.
+PROCESSING_LEASE = timedelta(minutes=5)
+MAX_TRIES = 5
+
+
+def payment_events_due(now: datetime) -> dict:
+    """Stripe events a worker failed on or left half-done, retried a few times."""
+    stale = now - PROCESSING_LEASE
+    left = Q(status=PaymentEvent.Status.STARTED) & (
+        Q(processed_at__lte=stale) | Q(processed_at__isnull=True, received_at__lte=stale))
+    event_ids = list(PaymentEvent.objects.filter(tries__lt=MAX_TRIES)
+                     .filter(Q(status=PaymentEvent.Status.FAILED) | left)
+                     .order_by("received_at").values_list("event_id", flat=True)[:BATCH_SIZE])
+    done = failed = 0
+    for event_id in event_ids:
+        try:
+            payment_event_process(event_id=event_id, now=now)
+            done += 1
+        except Exception:  # recorded on the row; the others still run
+            failed += 1
+    return {"payment_events_processed": done, "payment_events_failed": failed}
 
 
 def auto_topups_request(now: datetime) -> dict:
@@ -68,9 +92,6 @@ def suspensions_lift_settled(now: datetime) -> dict:
     still positive (its top-up failed before it ran out) owes nothing yet, and lifting it
     at once would leave it unsuspended with a card that never pays.
     """
-    from subaccounts.models import SubAccount
-    from subaccounts.services import subaccount_lift
-
     paid_since = Entry.objects.filter(wallet__sub_account=OuterRef("pk"), amount__gt=0,
                                       created_at__gt=OuterRef("suspended_at"))
     lifted = 0

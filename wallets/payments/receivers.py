@@ -1,15 +1,46 @@
-"""Payments' reaction to a debit below the threshold: the auto top-up check or a
-low-balance warning."""
+"""Payments' receivers: what it does when the ledger debits a wallet below its threshold, when
+Stripe sends an event (through dj-stripe), and, once the transaction commits, the Celery task
+each of its own `signals` asks for."""
 
+from django.db import transaction
 from django.dispatch import receiver
+from djstripe.event_handlers import djstripe_receiver
 
 from wallets.ledger.signals import wallet_debited
+from wallets.payments.autotopup import debit_followup
+from wallets.payments.signals import payment_event_recorded, topup_due, wallet_below_threshold
+from wallets.payments.stripe_events import HANDLED_EVENTS, payment_event_receive
+from wallets.payments.tasks import (
+    auto_topup_check_task,
+    payment_event_process_task,
+    topup_attempt_task,
+)
 
 
 @receiver(wallet_debited)
 def check_auto_topup_after_debit(sender, wallet_id, balance, wallet=None, **kwargs):
-    """Sent after commit: enqueue the auto top-up check, or warn the client admin of a low
-    balance when auto top-up is off."""
-    from wallets.payments.autotopup import debit_followup
-
+    """Sent after commit: the auto top-up check, or a low-balance warning to the client
+    admins when auto top-up is off."""
     debit_followup(wallet_id=wallet_id, balance=balance, wallet=wallet)
+
+
+@djstripe_receiver(HANDLED_EVENTS)
+def stripe_event_record(sender, event, **kwargs):
+    """A verified Stripe event, sent once per id inside dj-stripe's transaction: record it;
+    it is applied after the commit (see `stripe_events`)."""
+    payment_event_receive(event_id=event.id, type=event.type)
+
+
+@receiver(topup_due)
+def attempt_after_commit(sender, topup_id, **kwargs):
+    transaction.on_commit(lambda: topup_attempt_task.delay(str(topup_id)))
+
+
+@receiver(wallet_below_threshold)
+def auto_topup_check_after_commit(sender, wallet_id, **kwargs):
+    transaction.on_commit(lambda: auto_topup_check_task.delay(wallet_id))
+
+
+@receiver(payment_event_recorded)
+def payment_event_process_after_commit(sender, event_id, **kwargs):
+    transaction.on_commit(lambda: payment_event_process_task.delay(event_id))

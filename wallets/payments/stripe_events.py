@@ -3,7 +3,7 @@
 dj-stripe receives the webhook at /stripe/webhook/<uuid>/ (the `WebhookEndpoint` that
 `manage.py stripe_webhook_setup` records with STRIPE_WEBHOOK_SECRET), refuses a bad signature
 with 400, stores the Event once (a duplicate delivery never reaches us) and sends its signal.
-Our receivers (`wallets.stripe_receivers`) call `payment_event_receive` inside dj-stripe's
+Our receiver (`wallets.payments.receivers`) calls `payment_event_receive` inside dj-stripe's
 transaction: one `PaymentEvent` row by `event.id`, and processing after commit, because the
 money services take durable transactions of their own.
 
@@ -13,24 +13,25 @@ client's, that top-up's. Whichever comes first, the webhook or the top-up's own 
 poll, applies the result; the top-up's status is the guard (`topup_settle`, `topup_fail`
 are once-only) and a failure is applied only to the attempt it can be about, so a late or
 out-of-order event changes nothing. Each processing is recorded on the row (started,
-succeeded with its outcome, failed with the error) and the billing job `payment_events_due`
-replays what a worker left.
+succeeded with its outcome, failed with the error) and the billing job
+`jobs.payment_events_due` replays what a worker left.
 """
 
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import stripe
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
+from djstripe.models import Event
 
 from hoopbilling.models import AuditLog
 from subaccounts.models import SubAccount
 from wallets.payments.gateways.base import ChargeResult
 from wallets.payments.gateways.stripe import StripeGateway
 from wallets.payments.models import PaymentEvent, TopUp, TopUpAttempt
+from wallets.payments.signals import payment_event_recorded
 from wallets.payments.topups import payment_method_saved, topup_result_apply, topup_settle
 
 logger = logging.getLogger(__name__)
@@ -39,9 +40,6 @@ INTENT_EVENTS = ["payment_intent.succeeded", "payment_intent.payment_failed",
                  "payment_intent.requires_action"]
 CARD_EVENTS = ["setup_intent.succeeded", "payment_method.attached"]
 HANDLED_EVENTS = INTENT_EVENTS + CARD_EVENTS
-# A row still `started` this long after its last try was left by a killed worker.
-PROCESSING_LEASE = timedelta(minutes=5)
-MAX_TRIES = 5
 
 
 @transaction.atomic
@@ -50,16 +48,12 @@ def payment_event_receive(*, event_id: str, type: str) -> PaymentEvent:
     row, created = PaymentEvent.objects.get_or_create(event_id=event_id,
                                                       defaults={"type": type})
     if created:
-        from wallets.payments.tasks import payment_event_process_task
-
-        transaction.on_commit(lambda: payment_event_process_task.delay(event_id))
+        payment_event_recorded.send(sender=PaymentEvent, event_id=event_id)
     return row
 
 
 def payment_event_process(*, event_id: str, now: datetime | None = None) -> PaymentEvent:
     """Apply one recorded event (safe to run twice: a processed event is left as it is)."""
-    from djstripe.models import Event
-
     now = now or timezone.now()
     with transaction.atomic(durable=True):
         row = PaymentEvent.objects.select_for_update().get(event_id=event_id)
@@ -160,22 +154,3 @@ def _card_event(*, event, now: datetime) -> str:
                          customer_id=customer, card=card, actor_label="stripe webhook")
     return "card saved"
 
-
-def payment_events_due(now: datetime) -> dict:
-    """Billing job: events a worker failed on or left half-done, retried a few times."""
-    from wallets.payments.jobs import BATCH_SIZE
-
-    stale = now - PROCESSING_LEASE
-    left = Q(status=PaymentEvent.Status.STARTED) & (
-        Q(processed_at__lte=stale) | Q(processed_at__isnull=True, received_at__lte=stale))
-    event_ids = list(PaymentEvent.objects.filter(tries__lt=MAX_TRIES)
-                     .filter(Q(status=PaymentEvent.Status.FAILED) | left)
-                     .order_by("received_at").values_list("event_id", flat=True)[:BATCH_SIZE])
-    done = failed = 0
-    for event_id in event_ids:
-        try:
-            payment_event_process(event_id=event_id, now=now)
-            done += 1
-        except Exception:  # recorded on the row; the others still run
-            failed += 1
-    return {"payment_events_processed": done, "payment_events_failed": failed}

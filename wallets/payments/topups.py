@@ -39,9 +39,10 @@ from wallets.ledger.locks import wallet_lock
 from wallets.ledger.models import Wallet
 from wallets.ledger.posting import Posting
 from wallets.ledger.services import ledger_transaction
-from wallets.payments.gateways import CardDeclined, ChargeResult, gateway_for
+from wallets.payments.gateways import CardDeclined, ChargeResult, StripeGateway, gateway_for
 from wallets.payments.models import Notification, TopUp, TopUpAttempt
 from wallets.payments.notifications import notification_send
+from wallets.payments.signals import topup_due, wallet_below_threshold
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +62,6 @@ class TopUpInFlight(DomainError):
 class NoPaymentMethod(DomainError):
     code = "no_payment_method"
     status = 400
-
-
-def _enqueue_attempt(topup_id) -> None:
-    from wallets.payments.tasks import topup_attempt_task
-
-    transaction.on_commit(lambda: topup_attempt_task.delay(str(topup_id)))
 
 
 def auto_topup_amount(wallet: Wallet) -> Decimal:
@@ -133,7 +128,7 @@ def topup_request(*, wallet_id: int, trigger: str, amount=None, actor=None,
                              actor_label=actor_label, agency_id=sub_account.agency_id,
                              after={"amount": str(value), "currency": wallet.currency})
             if enqueue:
-                _enqueue_attempt(topup.pk)
+                topup_due.send(sender=TopUp, topup_id=topup.pk)
             return topup
     except IntegrityError as exc:
         # Another request won the one-in-flight race (UniqueConstraint): nothing was written.
@@ -258,9 +253,7 @@ def _topup_cancel(topup: TopUp, *, now: datetime) -> TopUp:
                      agency_id=topup.sub_account.agency_id, reason=message)
         if (topup.trigger == TopUp.Trigger.AUTO and wallet.auto_topup_enabled
                 and wallet.balance < wallet.auto_topup_threshold):
-            from wallets.payments.tasks import auto_topup_check_task
-
-            transaction.on_commit(lambda: auto_topup_check_task.delay(wallet.pk))
+            wallet_below_threshold.send(sender=TopUp, wallet_id=wallet.pk)
     return topup
 
 
@@ -319,9 +312,7 @@ def topup_settle(*, topup_id, charge_id: str = "", now: datetime | None = None) 
                 dedupe_key=f"lift:{topup.pk}", email_client=True)
         if wallet.auto_topup_enabled and wallet.balance < wallet.auto_topup_threshold:
             # Still below the threshold (a cap or a big shortfall): top up again.
-            from wallets.payments.tasks import auto_topup_check_task
-
-            transaction.on_commit(lambda: auto_topup_check_task.delay(wallet_id))
+            wallet_below_threshold.send(sender=TopUp, wallet_id=wallet_id)
     return topup
 
 
@@ -428,8 +419,6 @@ def payment_method_confirmed(*, sub_account: SubAccount, setup_intent: str, acto
                              actor_label: str = "") -> SubAccount:
     """The client confirmed a SetupIntent with Stripe.js (the card page): put its card on
     file once Stripe says it succeeded for this client's own customer."""
-    from wallets.payments.gateways.stripe import StripeGateway
-
     gateway = gateway_for(sub_account.agency)
     if not isinstance(gateway, StripeGateway):
         raise InvalidInput("Card setup needs Stripe.", field="setup_intent")
@@ -472,7 +461,7 @@ def payment_method_saved(*, sub_account: SubAccount, gateway: str, customer_id: 
                             else topup.status)
             topup.next_attempt_at = now
             topup.save(update_fields=["status", "next_attempt_at", "updated_at"])
-            _enqueue_attempt(topup.pk)
+            topup_due.send(sender=TopUp, topup_id=topup.pk)
     return sub_account
 
 
@@ -522,9 +511,7 @@ def wallet_settings_set(*, wallet: Wallet, enabled: bool | None = None, threshol
                  actor_label=actor_label, agency_id=wallet.sub_account.agency_id,
                  before=before, after=_settings_snapshot(wallet))
     if wallet.auto_topup_enabled and wallet.balance < wallet.auto_topup_threshold:
-        from wallets.payments.tasks import auto_topup_check_task
-
-        transaction.on_commit(lambda: auto_topup_check_task.delay(wallet.pk))
+        wallet_below_threshold.send(sender=Wallet, wallet_id=wallet.pk)
     return wallet
 
 

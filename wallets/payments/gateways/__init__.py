@@ -11,15 +11,14 @@ from wallets.payments.gateways.base import (
     RefundResult,
 )
 from wallets.payments.gateways.sandbox import SandboxGateway
+from wallets.payments.gateways.stripe import StripeGateway
 
 __all__ = ["Card", "CardDeclined", "ChargeResult", "PaymentGateway", "RefundFailed",
-           "RefundResult", "gateway_for"]
+           "RefundResult", "SandboxGateway", "StripeGateway", "gateway_for"]
 
 
 def gateway_for(agency) -> PaymentGateway:
     """Stripe when the platform has a Stripe key, the sandbox otherwise (docs/api.md#payments)."""
     if settings.STRIPE_SECRET_KEY:
-        from wallets.payments.gateways.stripe import StripeGateway
-
         return StripeGateway(agency=agency)
     return SandboxGateway()
