@@ -181,7 +181,8 @@ class AuditLogFactory(factory.django.DjangoModelFactory):
 def wallet_with_card(*, payment_method="pm_card_visa", balance=None, auto=None, agency=None):
     """A client wallet with a sandbox card attached (through the service) and, optionally,
     a starting balance and auto top-up settings {"threshold", "amount", "max_balance"}."""
-    from wallets.payments.topups import payment_method_attach, wallet_settings_set
+    from wallets.payments.autotopup import wallet_settings_set
+    from wallets.payments.cards import payment_method_attach
 
     sub_account = SubAccountFactory(**({"agency": agency} if agency else {}))
     wallet = Wallet.objects.get(sub_account=sub_account)

@@ -7,10 +7,11 @@ import pytest
 
 from tests.factories import SubAccountFactory
 from wallets.ledger.models import Entry
+from wallets.payments.cards import payment_method_attach
 from wallets.payments.corrections import topup_refund
 from wallets.payments.gateways import RefundFailed
 from wallets.payments.gateways.stripe import StripeGateway
-from wallets.payments.topups import payment_method_attach, topup_attempt, topup_request
+from wallets.payments.topups import topup_attempt, topup_request
 
 pytestmark = pytest.mark.django_db
 

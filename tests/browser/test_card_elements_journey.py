@@ -83,7 +83,8 @@ def test_the_bank_confirmation_opens_on_the_page_and_settles_the_top_up(browser,
     from decimal import Decimal
 
     from wallets.ledger.models import Entry
-    from wallets.payments.topups import payment_method_attach, topup_attempt, topup_request
+    from wallets.payments.cards import payment_method_attach
+    from wallets.payments.topups import topup_attempt, topup_request
 
     membership = ClientMembershipFactory(sub_account__name="Harbor Yoga",
                                          user__username="c@x.test")

@@ -4,7 +4,7 @@ confirmed in the browser, then taken by its id; the sandbox page stays offline."
 import pytest
 
 from tests.factories import ClientMembershipFactory, SubAccountFactory
-from wallets.payments.topups import payment_method_attach
+from wallets.payments.cards import payment_method_attach
 
 pytestmark = pytest.mark.django_db
 

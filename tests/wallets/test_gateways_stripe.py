@@ -10,14 +10,11 @@ from tests.factories import EntryFactory, SubAccountFactory
 from tests.wallets.crashes import topup_attempt_killed
 from wallets.billing.jobs import billing_jobs_run
 from wallets.ledger.models import Entry
+from wallets.payments.autotopup import wallet_settings_set
+from wallets.payments.cards import payment_method_attach
 from wallets.payments.gateways import CardDeclined
 from wallets.payments.models import TopUp
-from wallets.payments.topups import (
-    payment_method_attach,
-    topup_attempt,
-    topup_request,
-    wallet_settings_set,
-)
+from wallets.payments.topups import topup_attempt, topup_request
 
 pytestmark = pytest.mark.django_db
 

@@ -15,12 +15,12 @@ from tests.wallets.crashes import topup_attempt_killed
 from wallets.billing.jobs import billing_jobs_run
 from wallets.ledger.models import Entry
 from wallets.ledger.posting import Posting
+from wallets.payments.autotopup import auto_topup_amount
+from wallets.payments.cards import payment_method_attach
 from wallets.payments.models import Notification, SandboxCharge, TopUp
 from wallets.payments.topups import (
     PAYMENT_SUSPENSION_REASON,
     TopUpInFlight,
-    auto_topup_amount,
-    payment_method_attach,
     topup_attempt,
     topup_request,
     topup_settle,
@@ -123,7 +123,7 @@ def test_low_balance_email_to_client_admin_when_auto_topup_is_off(
     from tests.factories import ClientMembershipFactory
 
     wallet = wallet_with_card(balance="20")
-    from wallets.payments.topups import wallet_settings_set
+    from wallets.payments.autotopup import wallet_settings_set
 
     wallet_settings_set(wallet=wallet, threshold=Decimal("10"))
     admin = ClientMembershipFactory(sub_account=wallet.sub_account)
@@ -376,9 +376,10 @@ def test_run_billing_jobs_reports_each_job_on_stderr_and_counts_on_stdout(capsys
     assert "auto_topups_request: nothing due" in err and "periods_close_due:" in err
 
 
-def test_a_top_up_another_run_began_charging_is_not_called_off(django_capture_on_commit_callbacks):
+def test_a_top_up_another_run_began_charging_is_not_called_off(monkeypatch):
+    from wallets.payments.gateways import SandboxGateway
     from wallets.payments.models import TopUpAttempt
-    from wallets.payments.topups import _topup_cancel, topup_fail
+    from wallets.payments.topups import topup_fail
 
     wallet = wallet_with_card(payment_method="pm_card_chargeCustomerFail", balance="5",
                               auto={"threshold": Decimal("10"), "amount": Decimal("90"),
@@ -386,10 +387,17 @@ def test_a_top_up_another_run_began_charging_is_not_called_off(django_capture_on
     topup = topup_attempt(topup_id=topup_request(wallet_id=wallet.pk, trigger="auto",
                                                  enqueue=False).pk)
     EntryFactory(wallet=wallet, amount=Decimal("50"))  # now 90 more would pass the cap
-    # while one run calls it off, another has begun attempt 2 (a new card, say)
-    TopUpAttempt.objects.create(topup=topup, number=2, started_at=timezone.now(),
-                                payment_method="pm_card_visa")
-    assert _topup_cancel(topup, now=timezone.now()).status == "retrying"
+    charge_cancel = SandboxGateway.charge_cancel
+
+    def another_run_begins_attempt_2(gateway, *, charge_id):
+        # while this run calls the top-up off, another has begun attempt 2 (a new card, say)
+        TopUpAttempt.objects.create(topup=topup, number=2, started_at=timezone.now(),
+                                    payment_method="pm_card_visa")
+        return charge_cancel(gateway, charge_id=charge_id)
+
+    monkeypatch.setattr(SandboxGateway, "charge_cancel", another_run_begins_attempt_2)
+    assert topup_attempt(topup_id=topup.pk, now=topup.next_attempt_at).status == "retrying"
+    assert topup.attempt_rows.count() == 2
     # and a declined answer for a top-up already called off changes nothing
     TopUp.objects.filter(pk=topup.pk).update(status="canceled", next_attempt_at=None)
     assert topup_fail(topup_id=topup.pk, attempt_number=2, code="card_declined",

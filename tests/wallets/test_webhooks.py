@@ -18,8 +18,9 @@ from tests.fakestripe.server import signature
 from tests.wallets.crashes import topup_attempt_killed
 from wallets.billing.jobs import billing_jobs_run
 from wallets.ledger.models import Entry
+from wallets.payments.cards import payment_method_attach
 from wallets.payments.models import PaymentEvent, TopUp
-from wallets.payments.topups import payment_method_attach, topup_attempt, topup_request
+from wallets.payments.topups import topup_attempt, topup_request
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledger_checked")]
 

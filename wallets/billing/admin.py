@@ -24,8 +24,8 @@ from wallets.billing.platform_bill import agency_platform_bills
 from wallets.ledger.corrections import wallet_credit
 from wallets.ledger.integrity import ledger_verify
 from wallets.ledger.models import Entry, Wallet
+from wallets.payments.autotopup import wallet_settings_set
 from wallets.payments.models import TopUp
-from wallets.payments.topups import wallet_settings_set
 from wallets.usage.models import UsageCharge
 
 admin.site.unregister(Agency)

@@ -43,8 +43,10 @@ from subaccounts.services import override_set, subaccount_create, subaccount_upd
 from wallets.billing.jobs import billing_jobs_run
 from wallets.billing.models import Invoice
 from wallets.demo.traffic import traffic_events
+from wallets.payments.autotopup import wallet_settings_set
+from wallets.payments.cards import payment_method_attach
 from wallets.payments.models import TopUp
-from wallets.payments.topups import payment_method_attach, topup_request, wallet_settings_set
+from wallets.payments.topups import topup_request
 from wallets.usage.services import BATCH_MAX, usage_record_batch
 
 DEMO_AGENCY = "Northwind Marketing"

@@ -9,8 +9,10 @@ from rest_framework.response import Response
 from hoopbilling.api import AgencyApiView, StrictSerializer
 from subaccounts.models import SubAccount
 from wallets.ledger.models import Wallet
+from wallets.payments.autotopup import wallet_settings_set
+from wallets.payments.cards import payment_method_attach
 from wallets.payments.models import TopUp
-from wallets.payments.topups import payment_method_attach, topup_request, wallet_settings_set
+from wallets.payments.topups import topup_request
 
 
 def _amount(money) -> str | None:

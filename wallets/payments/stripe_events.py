@@ -28,11 +28,12 @@ from djstripe.models import Event
 
 from hoopbilling.models import AuditLog
 from subaccounts.models import SubAccount
+from wallets.payments.cards import payment_method_saved
 from wallets.payments.gateways.base import ChargeResult
 from wallets.payments.gateways.stripe import StripeGateway
 from wallets.payments.models import PaymentEvent, TopUp, TopUpAttempt
 from wallets.payments.signals import payment_event_recorded
-from wallets.payments.topups import payment_method_saved, topup_result_apply, topup_settle
+from wallets.payments.topups import topup_result_apply, topup_settle
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Top-up services: request, attempt, settle, fail; and the card that pays for them.
+"""Top-up services: request, attempt, settle, fail (the card that pays is `cards`, when an
+automatic one is due and for how much is `autotopup`).
 
 The life of a top-up:
 
@@ -19,11 +20,9 @@ and is safe to call twice: a settled top-up settles once, a finished attempt fai
 Lock order: wallet, then top-up, then sub-account (never the other way round).
 """
 
-import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -32,22 +31,18 @@ from moneyed import Money
 
 from hoopbilling.audit import audit_record
 from hoopbilling.errors import DomainError, InvalidInput
-from hoopbilling.money import CENT, ensure_decimal, fits_amount, to_minor_units
+from hoopbilling.money import ensure_decimal, fits_amount, to_minor_units
 from subaccounts.models import SubAccount
-from subaccounts.services import payment_method_set, subaccount_lift, subaccount_suspend
-from wallets.ledger.locks import wallet_lock
+from subaccounts.services import subaccount_lift, subaccount_suspend
 from wallets.ledger.models import Wallet
 from wallets.ledger.posting import Posting
 from wallets.ledger.services import ledger_transaction
-from wallets.payments.gateways import CardDeclined, ChargeResult, StripeGateway, gateway_for
+from wallets.payments.autotopup import auto_topup_due_amount
+from wallets.payments.gateways import ChargeResult, gateway_for
 from wallets.payments.models import Notification, TopUp, TopUpAttempt
 from wallets.payments.notifications import notification_send
 from wallets.payments.signals import topup_due, wallet_below_threshold
 
-logger = logging.getLogger(__name__)
-
-RUNAWAY_LIMIT = 3
-RUNAWAY_WINDOW = timedelta(minutes=10)
 # While an attempt runs its top-up is not due; a worker killed mid-attempt is taken over
 # by the next run once the lease has passed.
 ATTEMPT_LEASE = timedelta(minutes=5)
@@ -64,38 +59,10 @@ class NoPaymentMethod(DomainError):
     status = 400
 
 
-def auto_topup_amount(wallet: Wallet) -> Decimal:
-    """`amount` plus the outstanding amount, in whole cents, never above `max_balance`."""
-    balance = wallet.balance.amount
-    outstanding = max(Decimal(0), -balance)
-    target = wallet.auto_topup_amount.amount + outstanding
-    cap = wallet.auto_topup_max_balance.amount if wallet.auto_topup_max_balance else None
-    if cap is not None:
-        target = min(target, cap - balance)
-    charge = to_minor_units(target)
-    if cap is not None and balance + charge > cap:
-        charge -= CENT  # half-up rounding must not push the balance over the cap
-    return max(charge, Decimal(0))
-
-
 def _above_cap(wallet: Wallet, amount: Decimal) -> bool:
     """Adding `amount` would take the balance above the wallet's `max_balance`."""
     cap = wallet.auto_topup_max_balance
     return cap is not None and wallet.balance.amount + amount > cap.amount
-
-
-def _card_failed_before(wallet: Wallet, sub_account: SubAccount) -> bool:
-    """The client is suspended and the last top-up ran out of retries on the card still on
-    file: charging it again would only fail again (a new card re-opens that top-up, see
-    `payment_method_attach`). Once the suspension is lifted (money from elsewhere, an
-    operator), the card is tried again, and the client suspended again if it fails again."""
-    if not sub_account.suspended:
-        return False
-    last = TopUp.objects.filter(wallet=wallet).order_by("-created_at").first()
-    if last is None or last.status != TopUp.Status.FAILED:
-        return False
-    attempt = last.attempt_rows.order_by("-number").first()
-    return attempt is not None and attempt.payment_method == sub_account.payment_method_id
 
 
 def topup_request(*, wallet_id: int, trigger: str, amount=None, actor=None,
@@ -111,7 +78,7 @@ def topup_request(*, wallet_id: int, trigger: str, amount=None, actor=None,
                 pk=wallet.sub_account_id)
             in_flight = TopUp.objects.filter(wallet=wallet, status__in=TopUp.IN_FLIGHT).exists()
             if trigger == TopUp.Trigger.AUTO:
-                value = _auto_request_amount(wallet, sub_account, in_flight, now)
+                value = auto_topup_due_amount(wallet, sub_account, in_flight, now)
                 if value is None:
                     return None
             else:
@@ -136,35 +103,6 @@ def topup_request(*, wallet_id: int, trigger: str, amount=None, actor=None,
             return None
         raise TopUpInFlight("A top-up is already in progress for this wallet.",
                             field="amount") from exc
-
-
-def _auto_request_amount(wallet, sub_account, in_flight, now) -> Decimal | None:
-    threshold = wallet.auto_topup_threshold.amount
-    if (not wallet.auto_topup_enabled or wallet.balance.amount >= threshold or in_flight
-            or not sub_account.payment_method_id or _card_failed_before(wallet, sub_account)):
-        return None
-    recent = TopUp.objects.filter(wallet=wallet, trigger=TopUp.Trigger.AUTO,
-                                  created_at__gt=now - RUNAWAY_WINDOW).count()
-    if recent >= RUNAWAY_LIMIT:
-        _runaway_pause(wallet, sub_account, now)
-        return None
-    value = auto_topup_amount(wallet)
-    return value if value > 0 else None
-
-
-def _runaway_pause(wallet, sub_account, now) -> None:
-    Wallet.objects.filter(pk=wallet.pk).update(auto_topup_enabled=False, updated_at=now)
-    wallet.auto_topup_enabled = False
-    audit_record(action="wallet.auto_topup_paused", obj=wallet, actor_label="system",
-                 agency_id=sub_account.agency_id,
-                 reason=f"more than {RUNAWAY_LIMIT} automatic top-ups within 10 minutes")
-    notification_send(
-        agency=sub_account.agency, sub_account=sub_account, kind=Notification.Kind.RUNAWAY,
-        message=(f"Auto top-up for {sub_account.name} was paused: more than {RUNAWAY_LIMIT} "
-                 "automatic top-ups within 10 minutes. Check its usage, then turn auto top-up "
-                 "back on."),
-        dedupe_key=f"runaway:{wallet.pk}:{now:%Y%m%d%H%M%S}",
-    )
 
 
 def _manual_amount(wallet, sub_account, amount, in_flight) -> Decimal:
@@ -398,126 +336,3 @@ def topup_authenticated(*, topup_id) -> TopUp:
     return topup_result_apply(topup_id=topup.pk, attempt_number=None, result=result)
 
 
-def payment_method_attach(*, sub_account: SubAccount, payment_method: str, actor=None,
-                          actor_label: str = "") -> SubAccount:
-    """Attach a new card to the client's own customer and retry any unpaid top-up at once.
-
-    A declined card raises `CardDeclined` and the previous card stays on file.
-    """
-    payment_method = (payment_method or "").strip()
-    if not payment_method:
-        raise InvalidInput("Choose a payment method.", field="payment_method")
-    gateway = gateway_for(sub_account.agency)
-    customer_id = gateway.customer_ensure(sub_account=sub_account)
-    card = gateway.payment_method_attach(sub_account=sub_account, payment_method=payment_method)
-    return payment_method_saved(sub_account=sub_account, gateway=gateway.name,
-                                customer_id=customer_id, card=card, actor=actor,
-                                actor_label=actor_label)
-
-
-def payment_method_confirmed(*, sub_account: SubAccount, setup_intent: str, actor=None,
-                             actor_label: str = "") -> SubAccount:
-    """The client confirmed a SetupIntent with Stripe.js (the card page): put its card on
-    file once Stripe says it succeeded for this client's own customer."""
-    gateway = gateway_for(sub_account.agency)
-    if not isinstance(gateway, StripeGateway):
-        raise InvalidInput("Card setup needs Stripe.", field="setup_intent")
-    customer_id = gateway.customer_ensure(sub_account=sub_account)
-    try:
-        setup = gateway.setup_retrieve(setup_id=(setup_intent or "").strip())
-        _, card = (gateway.card_retrieve(payment_method=setup.get("payment_method"))
-                   if setup.get("payment_method") else (None, None))
-    except stripe.InvalidRequestError as exc:
-        raise InvalidInput("No such card setup.", field="setup_intent") from exc
-    if setup.get("customer") != customer_id or card is None:
-        raise InvalidInput("No such card setup.", field="setup_intent")
-    if setup.status != "succeeded":
-        raise CardDeclined("The card was not confirmed.", field="setup_intent")
-    return payment_method_saved(sub_account=sub_account, gateway=gateway.name,
-                                customer_id=customer_id, card=card, actor=actor,
-                                actor_label=actor_label)
-
-
-def payment_method_saved(*, sub_account: SubAccount, gateway: str, customer_id: str, card,
-                         actor=None, actor_label: str = "") -> SubAccount:
-    """The gateway holds a new card for the client's own customer (attached by us, or reported
-    by a webhook): put it on file and retry any unpaid top-up at once."""
-    now = timezone.now()
-    wallet_id = Wallet.objects.values_list("pk", flat=True).get(sub_account=sub_account)
-    with ledger_transaction(wallet_ids=[wallet_id]) as ledger:
-        wallet = ledger.wallets[wallet_id]
-        topup = (TopUp.objects.select_for_update(of=("self",)).filter(wallet=wallet)
-                 .order_by("-created_at").first())
-        payment_method_set(sub_account=sub_account, gateway=gateway,
-                           customer_id=customer_id, payment_method_id=card.payment_method_id,
-                           brand=card.brand, last4=card.last4, actor=actor,
-                           actor_label=actor_label)
-        retry = topup is not None and (
-            topup.status in (TopUp.Status.RETRYING, TopUp.Status.REQUIRES_ACTION)
-            or topup.status == TopUp.Status.FAILED
-            and sub_account.suspension_reason == PAYMENT_SUSPENSION_REASON)
-        if retry:
-            topup.status = (TopUp.Status.RETRYING if topup.status == TopUp.Status.FAILED
-                            else topup.status)
-            topup.next_attempt_at = now
-            topup.save(update_fields=["status", "next_attempt_at", "updated_at"])
-            topup_due.send(sender=TopUp, topup_id=topup.pk)
-    return sub_account
-
-
-@transaction.atomic
-def wallet_settings_set(*, wallet: Wallet, enabled: bool | None = None, threshold=None,
-                        amount=None, max_balance=..., actor=None,
-                        actor_label: str = "") -> Wallet:
-    """Change auto top-up settings (PATCH semantics: None leaves a value as it is;
-    `max_balance=None` removes the cap)."""
-    wallet = wallet_lock(wallet.pk)
-    before = _settings_snapshot(wallet)
-    currency = wallet.currency
-
-    def money(value, field):
-        try:
-            decimal = ensure_decimal(value, field=field)
-        except (ValueError, TypeError) as exc:
-            raise InvalidInput(f"{value!r} is not an amount.", field=field) from exc
-        if decimal < 0 or not fits_amount(decimal):
-            raise InvalidInput("Use a positive amount with at most 6 decimal places.",
-                               field=field)
-        return Money(decimal, currency)
-
-    if enabled is not None:
-        if not isinstance(enabled, bool):
-            raise InvalidInput("Use true or false.", field="enabled")
-        wallet.auto_topup_enabled = enabled
-    if threshold is not None:
-        wallet.auto_topup_threshold = money(threshold, "threshold")
-    if amount is not None:
-        wallet.auto_topup_amount = money(amount, "amount")
-    if max_balance is not ...:
-        wallet.auto_topup_max_balance = (None if max_balance is None
-                                         else money(max_balance, "max_balance"))
-    cap = wallet.auto_topup_max_balance
-    if cap is not None and cap.amount < wallet.auto_topup_threshold.amount:
-        raise InvalidInput("The maximum balance cannot be below the threshold.",
-                           field="max_balance")
-    if wallet.auto_topup_enabled and wallet.auto_topup_amount.amount <= 0:
-        raise InvalidInput("Auto top-up needs an amount above zero.", field="amount")
-    Wallet.objects.filter(pk=wallet.pk).update(
-        auto_topup_enabled=wallet.auto_topup_enabled,
-        auto_topup_threshold=wallet.auto_topup_threshold,
-        auto_topup_amount=wallet.auto_topup_amount,
-        auto_topup_max_balance=wallet.auto_topup_max_balance, updated_at=timezone.now())
-    audit_record(action="wallet.auto_topup_set", obj=wallet, actor=actor,
-                 actor_label=actor_label, agency_id=wallet.sub_account.agency_id,
-                 before=before, after=_settings_snapshot(wallet))
-    if wallet.auto_topup_enabled and wallet.balance < wallet.auto_topup_threshold:
-        wallet_below_threshold.send(sender=Wallet, wallet_id=wallet.pk)
-    return wallet
-
-
-def _settings_snapshot(wallet: Wallet) -> dict:
-    cap = wallet.auto_topup_max_balance
-    return {"enabled": wallet.auto_topup_enabled,
-            "threshold": str(wallet.auto_topup_threshold.amount),
-            "amount": str(wallet.auto_topup_amount.amount),
-            "max_balance": None if cap is None else str(cap.amount)}

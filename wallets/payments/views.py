@@ -16,16 +16,12 @@ from hoopbilling.errors import DomainError
 from hoopbilling.exports import csv_download
 from hoopbilling.forms import PlainDecimalField
 from subaccounts.tenancy import agency_member_required, agency_subaccount, client_member_required
+from wallets.payments.autotopup import wallet_settings_set
+from wallets.payments.cards import payment_method_attach, payment_method_confirmed
 from wallets.payments.gateways import gateway_for
 from wallets.payments.gateways.sandbox import CHARGEABLE, DECLINED_ON_ATTACH
 from wallets.payments.models import Notification, TopUp
-from wallets.payments.topups import (
-    payment_method_attach,
-    payment_method_confirmed,
-    topup_authenticated,
-    topup_request,
-    wallet_settings_set,
-)
+from wallets.payments.topups import topup_authenticated, topup_request
 
 PAGE_SIZE = 25
 
