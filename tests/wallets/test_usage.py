@@ -16,13 +16,10 @@ from tests.factories import (
 from wallets.ledger.integrity import ledger_verify
 from wallets.ledger.models import Entry
 from wallets.ledger.signals import wallet_debited
+from wallets.usage.charging import usage_quote
+from wallets.usage.events import SubAccountSuspended
 from wallets.usage.models import UsageCharge, UsageCounter
-from wallets.usage.services import (
-    SubAccountSuspended,
-    usage_quote,
-    usage_record,
-    usage_record_batch,
-)
+from wallets.usage.services import usage_record, usage_record_batch
 from wallets.usage.signals import usage_recorded
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.utils.html import format_html
 
 from wallets.billing.models import Invoice
 from wallets.ledger.models import Entry
-from wallets.usage.services import plain_quantity
+from wallets.usage.charging import plain_quantity
 
 DATE_TIME = "Y-m-d H:i:s"
 

@@ -22,13 +22,11 @@ from hoopbilling.errors import DomainError, InvalidInput
 from hoopbilling.schema import ErrorSerializer
 from subaccounts.models import SubAccount
 from wallets.ledger.models import Entry
+from wallets.usage.charging import Quote, plain_quantity, usage_quote
 from wallets.usage.services import (
     BATCH_MAX,
-    Quote,
     UsageResult,
     charge_values,
-    plain_quantity,
-    usage_quote,
     usage_record,
     usage_record_batch,
 )

@@ -1,0 +1,250 @@
+"""A usage event as the API sends it (docs/api.md#usage), made ready to price: its fields
+checked one by one (an error names the field), its sub-account and item found, a suspension
+checked, its quantity measured (`segments`) and its fingerprint taken; and `EventReferences`,
+what the events of one request refer to, read once.
+
+`occurred_at` without a UTC offset is read as UTC; more than 5 minutes in the future is
+refused. It is part of the fingerprint only when the caller sent it.
+"""
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from agencies.models import Agency, BillableItem
+from hoopbilling.db import model_columns, models_from_rows, prepared_cursor, where_in
+from hoopbilling.errors import DomainError, InvalidInput, NotFound
+from hoopbilling.money import decimal_input, fits_amount
+from subaccounts.models import SubAccount
+from subaccounts.pricing import PriceBook, ResolvedPrice, price_book_cached
+from subaccounts.suspension import item_blocked
+from wallets.ledger.models import Wallet
+from wallets.usage import segments
+
+MEASURES = ("quantity", "message_body", "duration_seconds", "text")
+MEASURE_ITEMS = {
+    "message_body": {"sms_outbound"},
+    "duration_seconds": {"call_inbound", "call_outbound"},
+    "text": {"content_ai"},
+}
+MAX_TEXT = 20_000
+MAX_DURATION = 10 * 24 * 3600
+FUTURE_SKEW = timedelta(minutes=5)
+QUANTITY_LIMIT = Decimal(10) ** 12
+
+
+class SubAccountSuspended(DomainError):
+    """The client is suspended and the item is one its suspension blocks."""
+
+    code = "sub_account_suspended"
+    status = 402
+
+
+@dataclass
+class UsageEvent:
+    """A validated, measured event, ready to price."""
+
+    sub_account: SubAccount
+    item: BillableItem
+    idempotency_key: str
+    occurred_at: datetime
+    quantity: Decimal
+    details: dict
+    fingerprint: str
+
+
+def _decimal_quantity(raw) -> Decimal:
+    value = decimal_input(raw)
+    if value is None:
+        raise InvalidInput(f"{raw!r} is not a decimal number such as \"12.5\".",
+                           field="quantity")
+    if value.is_signed():  # "-0" too
+        raise InvalidInput("A quantity is never negative.", field="quantity")
+    if not fits_amount(value) or value >= QUANTITY_LIMIT:
+        raise InvalidInput("A quantity has at most 6 decimal places and 12 digits before "
+                           "the point.", field="quantity")
+    return value
+
+
+def _occurred_at(raw, now: datetime) -> datetime:
+    if raw is None:
+        return now
+    try:
+        moment = parse_datetime(raw) if isinstance(raw, str) else None
+    except (ValueError, OverflowError):  # well formed, but no such moment: "2026-02-30…"
+        moment = None
+    if moment is None:
+        raise InvalidInput("occurred_at is an ISO 8601 date and time, e.g. "
+                           "\"2026-03-01T12:00:00Z\".", field="occurred_at")
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=UTC)
+    if moment > now + FUTURE_SKEW:
+        raise InvalidInput("occurred_at is in the future.", field="occurred_at")
+    return moment
+
+
+def _measure(item: BillableItem, data: dict) -> tuple[str, object, Decimal, dict]:
+    """(measure name, normalised input, quantity, details) for exactly one measure."""
+    given = [name for name in MEASURES if data.get(name) is not None]
+    if len(given) != 1:
+        raise InvalidInput(
+            "Give exactly one of quantity, message_body, duration_seconds or text"
+            + (f", not {' and '.join(given)}." if given else "."),
+            field=given[-1] if given else "quantity")
+    [name] = given
+    raw = data[name]
+    if name == "quantity":
+        value = _decimal_quantity(raw)
+        return name, f"{value.normalize():f}", value, {}
+    if item.code not in MEASURE_ITEMS[name]:
+        allowed = ", ".join(sorted(MEASURE_ITEMS[name]))
+        raise InvalidInput(f"{name} is only for {allowed}; send quantity for {item.code}.",
+                           field=name)
+    if name == "duration_seconds":
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise InvalidInput("duration_seconds is a whole number of seconds.", field=name)
+        if not 0 <= raw <= MAX_DURATION:
+            raise InvalidInput(f"duration_seconds is between 0 and {MAX_DURATION}.", field=name)
+        minutes = segments.call_minutes(raw)
+        return name, raw, Decimal(minutes), {"duration_seconds": raw, "minutes": minutes}
+    if not isinstance(raw, str):
+        raise InvalidInput(f"{name} is a string.", field=name)
+    if len(raw) > MAX_TEXT:
+        raise InvalidInput(f"{name} has at most {MAX_TEXT} characters.", field=name)
+    if name == "message_body":
+        sms = segments.sms_measure(raw)
+        return name, raw, Decimal(sms.segments), {
+            "encoding": sms.encoding, "segments": sms.segments, "characters": len(raw),
+            "units": sms.units}
+    words = segments.word_count(raw)
+    return name, raw, Decimal(words), {"words": words}
+
+
+def _fingerprint(*, sub_account_id, item_code, occurred_at_raw, measure, value) -> str:
+    material = json.dumps([str(sub_account_id), item_code, occurred_at_raw, measure, value],
+                          separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def _catalog() -> dict[str, BillableItem]:
+    """The nine fixed items (docs/api.md#item-codes-and-measurement), read once per process;
+    the catalog only changes by migration."""
+    if not _CATALOG:
+        _CATALOG.update({item.code: item for item in BillableItem.objects.all()})
+    return _CATALOG
+
+
+_CATALOG: dict[str, BillableItem] = {}
+
+
+def _sub_accounts(agency: Agency, ids) -> tuple[dict[uuid.UUID, SubAccount], int | None]:
+    """The agency's sub-accounts of `ids` with their wallets, and the agency's prices_version
+    as of now (None when none is found): one prepared statement."""
+    uuid_field = SubAccount._meta.pk
+    where, params = where_in("s.id", [uuid_field.get_db_prep_value(pk, connection)
+                                      for pk in ids])
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            f"SELECT {model_columns(SubAccount, 's')}, {model_columns(Wallet, 'w')}, "
+            "a.prices_version FROM subaccounts_subaccount s "
+            "JOIN wallets_wallet w ON w.sub_account_id = s.id "
+            "JOIN agencies_agency a ON a.id = s.agency_id "
+            f"WHERE s.agency_id = %s AND {where}",
+            [uuid_field.get_db_prep_value(agency.pk, connection), *params])
+        rows = cursor.fetchall()
+    width = len(SubAccount._meta.concrete_fields)
+    found = {}
+    for sub_account, wallet in zip(models_from_rows(SubAccount, [row[:width] for row in rows]),
+                                   models_from_rows(Wallet, [row[width:-1] for row in rows]),
+                                   strict=True):
+        sub_account.agency = agency  # the caller's own: no join, no second copy
+        sub_account.wallet = wallet
+        found[sub_account.pk] = sub_account
+    return found, rows[0][-1] if rows else None
+
+
+class EventReferences:
+    """What the events of one request refer to, read once: the item catalog, the agency's
+    sub-accounts they name (each with its wallet, one prepared statement) and one price book
+    for them all (`price`)."""
+
+    def __init__(self, agency: Agency, events: list):
+        self.agency = agency
+        self.items = _catalog()
+        ids = set()
+        for data in events:
+            if isinstance(data, dict):
+                try:
+                    ids.add(uuid.UUID(str(data.get("sub_account"))))
+                except ValueError:
+                    continue
+        self.sub_accounts, self.prices_version = (_sub_accounts(agency, ids) if ids
+                                                  else ({}, None))
+        self._book: PriceBook | None = None
+
+    def price(self, event: UsageEvent) -> ResolvedPrice:
+        # One book for the whole request: one query however the events spread in time
+        # (an event is at most FUTURE_SKEW ahead of now). A request about one client (every
+        # single event) reuses that client's book from earlier requests while the agency's
+        # prices are unchanged.
+        if self._book is None:
+            until = timezone.now() + FUTURE_SKEW
+            if len(self.sub_accounts) == 1:
+                self._book = price_book_cached(
+                    agency=self.agency, prices_version=self.prices_version,
+                    sub_account=event.sub_account, until=until)
+            else:
+                self._book = PriceBook(agency=self.agency,
+                                       sub_accounts=self.sub_accounts.values(), until=until)
+        return self._book.resolve(sub_account=event.sub_account, item=event.item,
+                                  moment=event.occurred_at)
+
+
+def usage_event_clean(*, data, references: EventReferences, now: datetime,
+                      require_key: bool = True) -> UsageEvent:
+    """Validate and measure one raw event; raises a DomainError naming the field."""
+    if not isinstance(data, dict):
+        raise InvalidInput("An event is a JSON object.", field="event")
+    unknown = set(data) - {"sub_account", "item", "idempotency_key", "occurred_at", *MEASURES}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InvalidInput(f"Unknown field {name!r}.", field=name)
+    key = data.get("idempotency_key")
+    if require_key and (not isinstance(key, str) or not 1 <= len(key) <= 255):
+        raise InvalidInput("An idempotency key is a string of 1 to 255 characters.",
+                           field="idempotency_key")
+    raw_sub = data.get("sub_account")
+    if not isinstance(raw_sub, str) or not raw_sub:
+        raise InvalidInput("sub_account is the id of one of your sub-accounts.",
+                           field="sub_account")
+    try:
+        sub_account_id = uuid.UUID(raw_sub)
+    except ValueError as exc:
+        raise InvalidInput(f"{raw_sub!r} is not a sub-account id.", field="sub_account") from exc
+    item = references.items.get(data.get("item")) if isinstance(data.get("item"), str) else None
+    if item is None:
+        raise InvalidInput(f"Unknown item {data.get('item')!r}; use one of "
+                           f"{', '.join(references.items)}.", field="item")
+    occurred_at = _occurred_at(data.get("occurred_at"), now)
+    measure, value, quantity, details = _measure(item, data)
+    sub_account = references.sub_accounts.get(sub_account_id)
+    if sub_account is None:
+        raise NotFound(f"No sub-account {raw_sub}.", field="sub_account")
+    if item_blocked(sub_account=sub_account, item=item):
+        raise SubAccountSuspended(
+            f"{sub_account.name} is suspended: {item.code} is blocked until the outstanding "
+            "balance is paid.", field="sub_account")
+    return UsageEvent(
+        sub_account=sub_account, item=item, idempotency_key=key if require_key else "",
+        occurred_at=occurred_at, quantity=quantity, details=details,
+        fingerprint=_fingerprint(sub_account_id=sub_account.pk, item_code=item.code,
+                                 occurred_at_raw=data.get("occurred_at"), measure=measure,
+                                 value=value),
+    )
