@@ -1,3 +1,5 @@
+"""The wallets app: its receivers are connected when Django is ready."""
+
 from django.apps import AppConfig
 
 
@@ -7,4 +9,4 @@ class WalletsConfig(AppConfig):
     def ready(self):
         from wallets.ledger import receivers as ledger_receivers  # noqa: F401
         from wallets.payments import receivers as payments_receivers  # noqa: F401
-        from wallets.usage import rollups  # noqa: F401
+        from wallets.usage import receivers as usage_receivers  # noqa: F401

@@ -1,3 +1,5 @@
+"""The invoice endpoints of the REST API (docs/api.md#invoices)."""
+
 from django.urls import path
 
 from wallets.billing import apis

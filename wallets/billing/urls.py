@@ -1,3 +1,6 @@
+"""The billing pages: dashboard, a client's ledger, invoices and statements, and the client's
+own billing page."""
+
 from django.urls import path
 
 from wallets.billing import views

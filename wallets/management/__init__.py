@@ -1,0 +1,1 @@
+"""The wallets app's management commands (`commands/`)."""

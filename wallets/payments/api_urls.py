@@ -1,3 +1,5 @@
+"""The payment endpoints of the REST API (docs/api.md#payments)."""
+
 from django.urls import path
 
 from wallets.payments import apis

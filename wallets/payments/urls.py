@@ -1,3 +1,6 @@
+"""The payment pages: the client's billing page and card, a top-up's authentication, the
+agency's auto top-up settings per client and its notifications."""
+
 from django.urls import path
 
 from wallets.payments import views

@@ -1,3 +1,5 @@
+"""The usage endpoints of the REST API (docs/api.md#usage)."""
+
 from django.urls import path
 
 from wallets.usage import apis

@@ -1,4 +1,4 @@
-"""Daily usage roll-ups, kept in the usage transaction by a `usage_recorded` receiver.
+"""Daily usage roll-ups, kept in the usage transaction (`receivers`: on `usage_recorded`).
 
 One row per client × item × UTC day × who pays (wallet or agency): quantity, amount, base
 cost and count, added with one `INSERT … ON CONFLICT DO UPDATE` per batch, so the dashboard
@@ -12,11 +12,10 @@ from datetime import UTC
 from decimal import Decimal
 
 from django.db import connection
-from django.dispatch import receiver
 
 from hoopbilling.db import prepared_cursor, rows_source
 from wallets.usage.models import UsageDaily
-from wallets.usage.signals import UsageFacts, usage_recorded
+from wallets.usage.signals import UsageFacts
 
 
 def rollups_add(*, charges: list[UsageFacts]) -> None:
@@ -48,7 +47,3 @@ def rollups_add(*, charges: list[UsageFacts]) -> None:
     with prepared_cursor() as cursor:
         cursor.execute(sql, params)
 
-
-@receiver(usage_recorded, dispatch_uid="wallets.usage.rollups")
-def rollups_on_usage(sender, charges, **kwargs):
-    rollups_add(charges=charges)

@@ -1,3 +1,6 @@
+"""The usage pages: the bulk markup of Settings > Rebilling, previewed by the margin
+simulator."""
+
 from django.urls import path
 
 from wallets.usage import views

@@ -1,3 +1,5 @@
+"""`manage.py run_billing_jobs [--now ISO]`: the minute's billing jobs once, synchronously."""
+
 import json
 from datetime import UTC, datetime
 

@@ -1,3 +1,5 @@
+"""`manage.py seed_demo`: the demo agency `make run` shows (`wallets.demo.seed`)."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from wallets.demo.seed import LOGINS, DemoIncomplete, demo_seed

@@ -1,3 +1,5 @@
+"""`manage.py verify_ledger`: check the ledger's balances and hash chains (`ledger.integrity`)."""
+
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
