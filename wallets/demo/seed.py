@@ -277,7 +277,7 @@ def demo_seed(*, progress: Callable[[str], None] = print) -> SeedReport:
                 for number, event in enumerate(events):
                     event["idempotency_key"] = f"demo:{day}:{slot}:{number}"
                 clock.move_to(record_at)
-                _record(agency, events, report.counts)
+                _usage_record_chunks(agency, events, report.counts)
                 billing_jobs_run(clock.now())
             if day % 15 == 0:
                 progress(f"  day {day:>2}/{DAYS}: {report.counts['events']:,} usage events "
@@ -304,7 +304,7 @@ def _setup(real_now: datetime) -> tuple[Agency, list[tuple[ClientPlan, SubAccoun
                   actor_label=ACTOR)
     items = {item.code: item for item in BillableItem.objects.all()}
     for code, price in AGENCY_PRICES.items():
-        _price(price_set, items[code], price, agency=agency)
+        _price_set_flat_or_tiered(price_set, items[code], price, agency=agency)
     clients = []
     for plan in CLIENTS:
         sub_account = subaccount_create(agency=agency, name=plan.name,
@@ -318,7 +318,7 @@ def _setup(real_now: datetime) -> tuple[Agency, list[tuple[ClientPlan, SubAccoun
             sub_account = subaccount_update(sub_account=sub_account, changes=changes,
                                             actor_label=ACTOR)
         for code, price in plan.overrides.items():
-            _price(override_set, items[code], price, sub_account=sub_account)
+            _price_set_flat_or_tiered(override_set, items[code], price, sub_account=sub_account)
         if plan.card:
             payment_method_attach(sub_account=sub_account, payment_method=plan.card,
                                   actor_label=ACTOR)
@@ -336,7 +336,7 @@ def _setup(real_now: datetime) -> tuple[Agency, list[tuple[ClientPlan, SubAccoun
     return agency, clients
 
 
-def _price(service, item, price, **target):
+def _price_set_flat_or_tiered(service, item, price, **target):
     if isinstance(price, list):
         return service(item=item, tiers=price, actor_label=ACTOR, **target)
     return service(item=item, price=price, actor_label=ACTOR, **target)
@@ -348,7 +348,7 @@ def _scripted(day: int, agency: Agency, clients, counts: Counter) -> None:
     if day in PRICE_CHANGES:
         items = {item.code: item for item in BillableItem.objects.all()}
         for code, price in PRICE_CHANGES[day].items():
-            _price(price_set, items[code], price, agency=agency)
+            _price_set_flat_or_tiered(price_set, items[code], price, agency=agency)
     for plan, sub_account in clients:
         if plan.card_declines_from_day == day:
             # The bank replaced the card; the client entered one that is declined.
@@ -372,7 +372,7 @@ def _declines_at_end(clients, counts: Counter) -> None:
             counts["manual_topups"] += 1
 
 
-def _record(agency: Agency, events: list[dict], counts: Counter) -> None:
+def _usage_record_chunks(agency: Agency, events: list[dict], counts: Counter) -> None:
     for offset in range(0, len(events), BATCH_MAX):
         chunk = events[offset:offset + BATCH_MAX]
         for outcome in usage_record_batch(agency=agency, events=chunk):

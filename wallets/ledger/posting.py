@@ -190,7 +190,9 @@ def _already_posted(keys: list[str]) -> dict[str, Entry]:
     return {e.idempotency_key: e for e in Entry.objects.filter(pk__in=ids)}
 
 
-def _replay(found: Entry, posting: Posting, wallet: Wallet) -> tuple[Entry, bool]:
+def _as_replay(found: Entry, posting: Posting, wallet: Wallet) -> tuple[Entry, bool]:
+    """The entry already posted under the posting's key, as its replay, if it describes the
+    same movement in the same wallet; else IdempotencyConflict."""
     if found.wallet_id != wallet.pk or not posting.matches(found):
         raise IdempotencyConflict(
             f"Idempotency key {posting.idempotency_key!r} was used for another entry.",
@@ -209,7 +211,7 @@ def _chain(wallet: Wallet, postings: list[Posting], existing: dict[str, Entry], 
     for posting in postings:
         found = existing.get(posting.idempotency_key)
         if found is not None:
-            results.append(_replay(found, posting, wallet))
+            results.append(_as_replay(found, posting, wallet))
             continue
         if posting.currency != currency:
             raise CurrencyMismatch(
@@ -269,7 +271,7 @@ def entries_append_many(*, wallets: dict[int, Wallet], postings: dict[int, list[
         # The single posting's key was already in the ledger: answer from what is there.
         [(wallet_id, [posting])] = postings.items()
         found = _already_posted(keys)[posting.idempotency_key]
-        return {wallet_id: [_replay(found, posting, wallets[wallet_id])]}
+        return {wallet_id: [_as_replay(found, posting, wallets[wallet_id])]}
     for wallet_id, head in heads.items():
         wallet = wallets[wallet_id]
         wallet.balance = Money(head.balance_after, head.currency)

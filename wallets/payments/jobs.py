@@ -54,7 +54,7 @@ def auto_topups_request(now: datetime) -> dict:
                               enqueue=False)
         if topup is not None:
             counts["auto_topups_requested"] += 1
-            _attempt(topup.pk, now, counts)
+            _attempt_and_count(topup.pk, now, counts)
     return {"auto_topups_requested": 0, **counts}
 
 
@@ -64,11 +64,11 @@ def topups_due(now: datetime) -> dict:
     topup_ids = list(TopUp.objects.filter(status__in=TopUp.IN_FLIGHT, next_attempt_at__lte=now)
                      .order_by("next_attempt_at").values_list("pk", flat=True)[:BATCH_SIZE])
     for topup_id in topup_ids:
-        _attempt(topup_id, now, counts)
+        _attempt_and_count(topup_id, now, counts)
     return {"topups_attempted": 0, "topups_succeeded": 0, "topups_failed": 0, **counts}
 
 
-def _attempt(topup_id, now, counts: Counter) -> None:
+def _attempt_and_count(topup_id, now, counts: Counter) -> None:
     try:
         topup = topup_attempt(topup_id=topup_id, now=now)
     except Exception:  # one failing top-up must not stop the others; it stays due
