@@ -14,7 +14,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.conftest import click_and_wait, login
 from tests.factories import ClientMembershipFactory
-from tests.wallets.test_card_elements import confirm_in_browser
+from tests.wallets.payments.test_card_elements import confirm_in_browser
 
 # PostgreSQL: saving a card writes an audit row, and only PostgreSQL's TRUNCATE gets past the
 # audit log's append-only triggers when the test database is flushed.

@@ -11,7 +11,7 @@ from django.utils import timezone
 from agencies.models import BillableItem
 from subaccounts.suspension import item_blocked
 from tests.factories import EntryFactory, ledger_post_one, wallet_with_card
-from tests.wallets.crashes import topup_attempt_killed
+from tests.wallets.payments.crashes import topup_attempt_killed
 from wallets.billing.jobs import billing_jobs_run
 from wallets.ledger.models import Entry
 from wallets.ledger.posting import Posting

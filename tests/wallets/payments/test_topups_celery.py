@@ -22,7 +22,7 @@ from wallets.payments.models import TopUp
 BROKER = os.environ.get("PAYMENTS_TEST_BROKER") or (
     celery_app.conf.broker_url if str(celery_app.conf.broker_url).startswith("redis://")
     else "redis://127.0.0.1:6379/3")
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

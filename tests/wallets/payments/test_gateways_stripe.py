@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import EntryFactory, SubAccountFactory
-from tests.wallets.crashes import topup_attempt_killed
+from tests.wallets.payments.crashes import topup_attempt_killed
 from wallets.billing.jobs import billing_jobs_run
 from wallets.ledger.models import Entry
 from wallets.payments.autotopup import wallet_settings_set

@@ -15,7 +15,7 @@ from djstripe.models import Event, WebhookEndpoint
 
 from tests.factories import SubAccountFactory
 from tests.fakestripe.server import signature
-from tests.wallets.crashes import topup_attempt_killed
+from tests.wallets.payments.crashes import topup_attempt_killed
 from wallets.billing.jobs import billing_jobs_run
 from wallets.ledger.models import Entry
 from wallets.payments.cards import payment_method_attach
