@@ -1,4 +1,6 @@
-"""The one place that takes wallet row locks.
+"""The one place that takes wallet row locks: `wallets_lock` for the ledger's front door
+(`services.ledger_transaction`), `wallet_lock` for `wallet_settings_set`, which posts nothing
+and joins its caller's transaction.
 
 Several wallets are always locked in primary-key order: two transactions that lock the same
 wallets in different orders would deadlock each other. The lock is a raw query because it is
