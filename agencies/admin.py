@@ -5,12 +5,19 @@ Every change goes through a service and so writes an audit row: agency settings 
 costs are never edited or deleted). Agency and client prices are the agencies' own and are
 read-only here. The platform's bill to each agency is added by `wallets.admin` (it reads
 usage charges, which live in a higher app).
+
+The audit log (`hoopbilling.models.AuditLog`) is registered here too: its list filters by
+agency, which `hoopbilling` may not know.
 """
+
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.db import transaction
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -43,7 +50,7 @@ from hoopbilling.admin import (
 )
 from hoopbilling.errors import DomainError
 from hoopbilling.forms import PlainDecimalField
-from subaccounts.models import SubAccount
+from hoopbilling.models import AuditLog
 
 AGENCY_SERVICE_FIELDS = {"name", "rebilling_enabled", "retry_schedule_hours"}
 
@@ -128,12 +135,13 @@ class AgencyAdmin(admin.ModelAdmin):
 
     @admin.display(description="sub-accounts")
     def sub_accounts_link(self, agency):
-        return changelist_link(SubAccount, "sub-accounts", agency__id__exact=agency.pk)
+        # By URL name: `subaccounts` sits above this app and is not imported here.
+        return format_html('<a href="{}?{}">sub-accounts</a>',
+                           reverse("admin:subaccounts_subaccount_changelist"),
+                           urlencode({"agency__id__exact": agency.pk}))
 
     @admin.display(description="audit log")
     def audit_link(self, agency):
-        from hoopbilling.models import AuditLog
-
         return changelist_link(AuditLog, "changes", agency_id=agency.pk)
 
     def save_model(self, request, obj, form, change):
@@ -393,3 +401,65 @@ class AgencyMembershipAdmin(ReadOnlyAdmin):
     list_filter = ["role", ("agency", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["user__username", "user__email", "agency__name"]
     list_select_related = ["user", "agency"]
+
+
+class AgencyFilter(admin.SimpleListFilter):
+    """Filter rows that carry an `agency_id` (without a foreign key) by agency name."""
+
+    title = "agency"
+    parameter_name = "agency_id"
+
+    def lookups(self, request, model_admin):
+        return [(str(pk), name) for pk, name in Agency.objects.values_list("pk", "name")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(agency_id=self.value()) if self.value() else queryset
+
+
+class ActorFilter(admin.SimpleListFilter):
+    title = "actor"
+    parameter_name = "actor_label"
+
+    def lookups(self, request, model_admin):
+        labels = (AuditLog.objects.order_by("actor_label").values_list("actor_label", flat=True)
+                  .distinct()[:200])
+        return [(label, label or "(none)") for label in labels]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset if value is None else queryset.filter(actor_label=value)
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(ReadOnlyAdmin):
+    """Append-only (a PostgreSQL trigger refuses UPDATE and DELETE): who, when, what, and the
+    before and after of every change to prices, costs, wallet settings, suspensions and
+    corrections."""
+
+    list_display = ["created_at", "actor_label", "action", "object_type", "object_link",
+                    "agency_link", "reason"]
+    list_filter = ["action", "object_type", ActorFilter, AgencyFilter,
+                   ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["object_id", "actor_label", "action", "reason"]
+    date_hierarchy = "created_at"
+    list_select_related = ["actor"]
+    fields = ["created_at", "actor", "actor_label", "agency_link", "action", "object_type",
+              "object_link", "before", "after", "reason"]
+    readonly_fields = fields
+
+    @admin.display(description="object")
+    def object_link(self, row):
+        app_label, _, model_name = row.object_type.partition(".")
+        try:
+            url = reverse(f"admin:{app_label}_{model_name}_change", args=[quote(row.object_id)])
+        except NoReverseMatch:  # a type the admin does not show
+            return row.object_id
+        return format_html('<a href="{}">{}</a>', url, row.object_id)
+
+    @admin.display(description="agency")
+    def agency_link(self, row):
+        if not row.agency_id:
+            return "—"
+        return format_html('<a href="{}">{}</a>',
+                           reverse("admin:agencies_agency_change", args=[row.agency_id]),
+                           row.agency_id)

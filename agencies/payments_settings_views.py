@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 
 from agencies.models import SUSPENDED_CATEGORIES_BY_DEFAULT, BillableItem
 from agencies.payment_settings import agency_stripe_connect, agency_suspension_items_set, key_masked
+from agencies.tenancy import agency_member_required
 from hoopbilling.errors import DomainError
-from subaccounts.tenancy import agency_member_required
 
 
 class StripeConnectionForm(forms.Form):

@@ -12,17 +12,12 @@ from django.shortcuts import redirect, render
 from django_tables2 import RequestConfig
 
 from agencies.forms import PriceGridForm, RebillingForm, field_for_error, price_input, same_price
-from agencies.models import AgencyMembership
 from agencies.selectors import agency_price_grid, price_history
 from agencies.services import agency_update, price_set
 from agencies.tables import PriceGridTable, PriceHistoryTable, amount_text, change_text
+from agencies.tenancy import agency_member_required, is_admin
 from hoopbilling.errors import InvalidInput
 from hoopbilling.exports import csv_download
-from subaccounts.tenancy import agency_member_required
-
-
-def is_admin(request) -> bool:
-    return request.agency_membership.role == AgencyMembership.Role.ADMIN
 
 
 @agency_member_required

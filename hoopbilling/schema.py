@@ -31,7 +31,7 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "hoopbilling.api_auth.ApiKeyAuthentication"
+    target_class = "agencies.api_auth.ApiKeyAuthentication"
     name = "ApiKey"
 
     def get_security_definition(self, auto_schema):

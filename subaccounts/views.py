@@ -13,8 +13,9 @@ from django.utils import timezone
 from django_tables2 import RequestConfig
 
 from agencies.forms import field_for_error, price_input, same_price
-from agencies.models import AgencyMembership, BillableItem
+from agencies.models import BillableItem
 from agencies.selectors import agency_price_grid, price_history
+from agencies.tenancy import agency_member_required, is_admin
 from agencies.views import history_response
 from hoopbilling.errors import InvalidInput
 from hoopbilling.exports import csv_download
@@ -22,11 +23,7 @@ from subaccounts.forms import OVERRIDE, ClientPriceForm, ClientSettingsForm
 from subaccounts.selectors import agency_subaccounts, client_price_grid
 from subaccounts.services import override_clear, override_set, subaccount_update
 from subaccounts.tables import ClientPriceTable, SubAccountTable
-from subaccounts.tenancy import agency_member_required, agency_subaccount
-
-
-def _is_admin(request) -> bool:
-    return request.agency_membership.role == AgencyMembership.Role.ADMIN
+from subaccounts.tenancy import agency_subaccount
 
 
 @agency_member_required
@@ -40,7 +37,7 @@ def subaccount_list(request):
             writer.writerow([row.pk, row.name, row.external_id or "", row.rebilling_enabled,
                              row.suspended, row.itemised_usage_visible])
         return response
-    table = SubAccountTable(rows, is_admin=_is_admin(request))
+    table = SubAccountTable(rows, is_admin=is_admin(request))
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
     return render(request, "subaccounts/list.html", {"agency": request.agency, "table": table})
 
@@ -62,7 +59,7 @@ def billing(request, pk):
         "itemised_usage_visible": sub_account.itemised_usage_visible})
     price_form = ClientPriceForm(rows=rows, agency_rows=agency_rows)
     if request.method == "POST":
-        if not _is_admin(request):
+        if not is_admin(request):
             raise Http404("Only an agency admin changes a client's billing.")
         if request.POST.get("action") == "settings":
             settings_form = ClientSettingsForm(request.POST)
@@ -82,8 +79,8 @@ def billing(request, pk):
                     return redirect("subaccounts:billing", pk=sub_account.pk)
             messages.error(request, "Nothing was saved: fix the prices marked below.")
     return render(request, "subaccounts/billing.html", {
-        "agency": request.agency, "sub_account": sub_account, "is_admin": _is_admin(request),
-        "table": ClientPriceTable(rows, sub_account=sub_account, is_admin=_is_admin(request)),
+        "agency": request.agency, "sub_account": sub_account, "is_admin": is_admin(request),
+        "table": ClientPriceTable(rows, sub_account=sub_account, is_admin=is_admin(request)),
         "settings_form": settings_form, "price_form": price_form,
     })
 

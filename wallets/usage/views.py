@@ -18,9 +18,9 @@ from agencies.models import AgencyMembership
 from agencies.price_rules import price_validate
 from agencies.selectors import agency_price_grid
 from agencies.services import price_set
+from agencies.tenancy import agency_member_required
 from hoopbilling.errors import InvalidInput
 from hoopbilling.money import quantize_amount
-from subaccounts.tenancy import agency_member_required
 from wallets.usage.margin_simulator import margin_simulate
 
 
