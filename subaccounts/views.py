@@ -1,7 +1,8 @@
 """The agency's client pages: Sub-accounts and each client's Billing settings (prices that
 inherit or override the agency's grid, the rebilling and itemised-usage switches, history).
 
-Clients are looked up through `agency_subaccount`, so another agency's client is 404.
+Clients are looked up through `agency_subaccount`, so another agency's client is 404. What
+these pages show and save of prices is `subaccounts.pricing`'s (forms, tables, services).
 """
 
 
@@ -12,17 +13,25 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django_tables2 import RequestConfig
 
-from agencies.forms import field_for_error, price_input, same_price
-from agencies.models import BillableItem
-from agencies.selectors import agency_price_grid, price_history
 from agencies.tenancy import agency_member_required, is_admin
-from agencies.views import history_response
 from hoopbilling.errors import InvalidInput
 from hoopbilling.exports import csv_download
-from subaccounts.forms import OVERRIDE, ClientPriceForm, ClientSettingsForm
-from subaccounts.selectors import agency_subaccounts, client_price_grid
-from subaccounts.services import override_clear, override_set, subaccount_update
-from subaccounts.tables import ClientPriceTable, SubAccountTable
+from subaccounts.forms import ClientSettingsForm
+from subaccounts.pricing.forms import (
+    OVERRIDE,
+    ClientPriceForm,
+    field_for_error,
+    price_input,
+    same_price,
+)
+from subaccounts.pricing.models import BillableItem
+from subaccounts.pricing.selectors import agency_price_grid, client_price_grid, price_history
+from subaccounts.pricing.services import override_clear, override_set
+from subaccounts.pricing.tables import ClientPriceTable
+from subaccounts.pricing.views import history_response
+from subaccounts.selectors import agency_subaccounts
+from subaccounts.services import subaccount_update
+from subaccounts.tables import SubAccountTable
 from subaccounts.tenancy import agency_subaccount
 
 

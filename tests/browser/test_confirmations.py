@@ -7,9 +7,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from agencies.models import Agency, BillableItem
-from subaccounts.models import PriceOverride
-from subaccounts.services import override_set
+from agencies.models import Agency
+from subaccounts.pricing.models import BillableItem, PriceOverride
+from subaccounts.pricing.services import override_set
 from tests.browser.conftest import click_and_wait, login
 from tests.factories import AgencyMembershipFactory, SubAccountFactory
 

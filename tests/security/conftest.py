@@ -10,11 +10,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from agencies.models import AgencyMembership, BillableItem
+from agencies.models import AgencyMembership
 from agencies.periods import period_bounds
-from agencies.services import price_set
 from subaccounts.models import ClientMembership
-from subaccounts.services import override_set
+from subaccounts.pricing.models import BillableItem
+from subaccounts.pricing.services import override_set, price_set
 from tests.factories import (
     AgencyFactory,
     AgencyMembershipFactory,

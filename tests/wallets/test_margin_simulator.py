@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 from moneyed import Money
 
-from agencies.models import AgencyPrice, BillableItem
-from subaccounts.services import override_set
+from subaccounts.pricing.models import AgencyPrice, BillableItem
+from subaccounts.pricing.services import override_set
 from tests.factories import AgencyMembershipFactory, EntryFactory, SubAccountFactory
 from wallets.ledger.models import Entry, Wallet
 from wallets.usage.margin_simulator import margin_simulate

@@ -5,8 +5,8 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from agencies.admin import AgencyAdmin
 from agencies.models import Agency
+from subaccounts.admin import AgencyAdmin
 from wallets.billing.platform_bill import agency_platform_bills
 
 admin.site.unregister(Agency)

@@ -38,7 +38,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from moneyed import Money
 
-from agencies.models import Agency, BillableItem
+from agencies.models import Agency
 from agencies.periods import period_bounds
 from hoopbilling.db import (
     insert_rows,
@@ -51,7 +51,8 @@ from hoopbilling.db import (
 from hoopbilling.errors import DomainError, IdempotencyConflict, InvalidInput, NotFound
 from hoopbilling.money import decimal_input, fits_amount, quantize_amount
 from subaccounts.models import SubAccount
-from subaccounts.pricing import PriceBook, ResolvedPrice, price_book_cached
+from subaccounts.pricing.book import PriceBook, ResolvedPrice, price_book_cached
+from subaccounts.pricing.models import BillableItem
 from subaccounts.suspension import item_blocked
 from wallets.ledger.locks import wallets_lock
 from wallets.ledger.models import Entry, Wallet

@@ -1,4 +1,6 @@
-"""Per-client overrides: `override_set`, `override_clear` and how they resolve."""
+"""The pricing services: base costs (`base_cost_set`) and per-client overrides
+(`override_set`, `override_clear`) and how they resolve. Agency prices and the rules both
+follow: test_rules.py."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -6,12 +8,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from agencies.models import BillableItem
-from agencies.services import price_set
 from hoopbilling.errors import InvalidInput
 from hoopbilling.models import AuditLog
-from subaccounts.pricing import PriceSource, price_resolve
-from subaccounts.services import override_clear, override_set
+from subaccounts.pricing.book import PriceSource, price_resolve
+from subaccounts.pricing.models import BaseCost, BillableItem
+from subaccounts.pricing.selectors import base_cost_at
+from subaccounts.pricing.services import base_cost_set, override_clear, override_set, price_set
 from tests.factories import AgencyFactory, SubAccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -76,3 +78,21 @@ def test_override_is_checked_against_the_agency_currency_base_cost(sms):
     assert row.price.currency.code == "GBP"
     assert price_resolve(sub_account=sub_account, item=sms,
                          moment=row.effective_from + timedelta(seconds=1)).currency == "GBP"
+
+
+def test_negative_base_cost_is_refused():
+    item = BillableItem.objects.get(code="sms_outbound")
+    before = BaseCost.objects.count()
+    with pytest.raises(InvalidInput) as excinfo:
+        base_cost_set(item=item, currency="USD", cost=Decimal("-0.01"))
+    assert excinfo.value.field == "cost"
+    assert BaseCost.objects.count() == before
+
+
+def test_base_cost_change_applies_from_its_moment():
+    item = BillableItem.objects.get(code="sms_outbound")
+    later = timezone.now() + timedelta(days=7)
+    base_cost_set(item=item, currency="USD", cost=Decimal("0.0083"), effective_from=later)
+    assert base_cost_at(item=item, currency="USD", moment=timezone.now()).cost.amount == \
+        Decimal("0.0079")
+    assert base_cost_at(item=item, currency="USD", moment=later).cost.amount == Decimal("0.0083")

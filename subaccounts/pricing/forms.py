@@ -1,13 +1,16 @@
-"""Forms of the agency's pricing pages. They collect input; the rules live in
-`agencies.price_rules` and the writes in the services, whose errors land on the right field."""
+"""Forms of the price pages: the agency's grid, a client's prices, the rebilling switch and
+the bulk markup. They collect input; the rules live in `subaccounts.pricing.rules` and the
+writes in the services, whose errors land on the right field."""
 
 from decimal import Decimal, InvalidOperation
 
 from django import forms
 
-from agencies.price_rules import PriceRow, tiers_from_text
 from hoopbilling.errors import InvalidInput
 from hoopbilling.forms import PlainDecimalField
+from subaccounts.pricing.rules import PriceRow, tiers_from_text
+
+INHERIT, OVERRIDE = "inherit", "override"
 
 
 class RebillingForm(forms.Form):
@@ -81,6 +84,33 @@ class PriceGridForm(forms.Form):
         for row in self.rows:
             code = row.item.code
             yield row, self[f"price_{code}"], self[f"tiers_{code}"], self[f"subsidize_{code}"]
+
+
+class ClientPriceForm(forms.Form):
+    """The client's grid in one form: per item, inherit the agency price or override it."""
+
+    def __init__(self, *args, rows: list[PriceRow], agency_rows: dict[str, PriceRow],
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = rows
+        self.agency_rows = agency_rows
+        for row in rows:
+            code = row.item.code
+            self.fields[f"mode_{code}"] = forms.ChoiceField(
+                choices=[(INHERIT, "Agency price"), (OVERRIDE, "Own price")],
+                initial=OVERRIDE if row.source == OVERRIDE else INHERIT,
+                label=f"{row.item.name} price source")
+            if row.source == OVERRIDE:  # static/js/confirm.js asks before ending it
+                self.fields[f"mode_{code}"].widget.attrs["data-confirm-change"] = (
+                    f"End this client's own price for {row.item.name}? It pays the agency "
+                    "price from the moment you save.")
+            price_fields(self, row, prefix="")
+
+    def bound_rows(self):
+        for row in self.rows:
+            code = row.item.code
+            yield (row, self.agency_rows[code], self[f"mode_{code}"], self[f"price_{code}"],
+                   self[f"tiers_{code}"], self[f"subsidize_{code}"])
 
 
 class BulkMarkupForm(forms.Form):

@@ -1,9 +1,9 @@
-"""Settings > Rebilling: the agency's rebilling switch, its price grid and price history.
+"""Settings > Rebilling: the agency's rebilling switch, its price grid and price history;
+`history_response` also serves a client's price history (`subaccounts.views`).
 
 Every view goes through `agency_member_required`, so it only ever sees the caller's agency;
 admins change things, staff may look.
 """
-
 
 from django.contrib import messages
 from django.db import transaction
@@ -11,13 +11,20 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django_tables2 import RequestConfig
 
-from agencies.forms import PriceGridForm, RebillingForm, field_for_error, price_input, same_price
-from agencies.selectors import agency_price_grid, price_history
-from agencies.services import agency_update, price_set
-from agencies.tables import PriceGridTable, PriceHistoryTable, amount_text, change_text
+from agencies.services import agency_update
 from agencies.tenancy import agency_member_required, is_admin
 from hoopbilling.errors import InvalidInput
 from hoopbilling.exports import csv_download
+from subaccounts.pricing.forms import (
+    PriceGridForm,
+    RebillingForm,
+    field_for_error,
+    price_input,
+    same_price,
+)
+from subaccounts.pricing.selectors import agency_price_grid, price_history
+from subaccounts.pricing.services import price_set
+from subaccounts.pricing.tables import PriceGridTable, PriceHistoryTable, amount_text, change_text
 
 
 @agency_member_required

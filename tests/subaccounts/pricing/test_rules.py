@@ -6,19 +6,18 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from agencies.models import AgencyPrice, BillableItem
-from agencies.price_rules import margin_percent, tiers_from_text, tiers_to_text
-from agencies.selectors import agency_price_grid
-from agencies.services import price_set
 from hoopbilling.errors import InvalidInput
 from hoopbilling.models import AuditLog
-from subaccounts.pricing import PriceSource, Tier, price_resolve, prices_resolve_all
-from subaccounts.services import override_clear, override_set
+from subaccounts.pricing.book import PriceSource, Tier, price_resolve, prices_resolve_all
+from subaccounts.pricing.models import AgencyPrice, BillableItem
+from subaccounts.pricing.rules import margin_percent, tiers_from_text, tiers_to_text
+from subaccounts.pricing.selectors import agency_price_grid
+from subaccounts.pricing.services import override_clear, override_set, price_set
 from tests.factories import AgencyFactory, SubAccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-SMS_BASE = Decimal("0.0079")  # launch USD base cost of sms_outbound (agencies.catalog)
+SMS_BASE = Decimal("0.0079")  # launch USD base cost of sms_outbound (agencies 0002_catalog)
 
 
 @pytest.fixture
