@@ -208,7 +208,7 @@ class AgencyPriceAdmin(ReadOnlyAdmin):
 
 @admin.register(PriceOverride)
 class PriceOverrideAdmin(ReadOnlyAdmin):
-    """A client's own prices, set by its agency (`override_set` / `override_clear`)."""
+    """A client's own prices, set by its agency (`price_set` / `price_clear`)."""
 
     list_display = ["sub_account", "item", "price_text", "tiers", "subsidize", "cleared",
                     "effective_from", "created_by"]

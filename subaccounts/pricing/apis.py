@@ -26,7 +26,7 @@ from subaccounts.pricing.book import price_resolve
 from subaccounts.pricing.models import BillableItem
 from subaccounts.pricing.rules import PriceRow
 from subaccounts.pricing.selectors import agency_price_grid, client_price_row
-from subaccounts.pricing.services import override_clear, override_set, price_set
+from subaccounts.pricing.services import price_clear, price_set
 
 PRICE_BODY_FIELDS = {"price", "tiers", "subsidize", "currency"}
 
@@ -59,7 +59,7 @@ def billable_item_get(code: str) -> BillableItem:
 
 
 def price_body(data) -> dict:
-    """The keyword arguments of `price_set`/`override_set` from a PUT body."""
+    """The keyword arguments of `price_set` from a PUT body."""
     if not isinstance(data, dict):
         raise InvalidInput("Send a JSON object with \"price\" or \"tiers\".", field="price")
     unknown = sorted(set(data) - PRICE_BODY_FIELDS)
@@ -117,12 +117,12 @@ class SubAccountPriceView(AgencyApiView):
     def put(self, request, pk, item):
         sub_account = self._sub_account(pk)
         item = billable_item_get(item)
-        override_set(sub_account=sub_account, item=item, actor_label=str(request.user),
-                     **price_body(request.data))
+        price_set(agency=self.agency, sub_account=sub_account, item=item,
+                  actor_label=str(request.user), **price_body(request.data))
         return self._answer(sub_account, item)
 
     def delete(self, request, pk, item):
         sub_account = self._sub_account(pk)
         item = billable_item_get(item)
-        override_clear(sub_account=sub_account, item=item, actor_label=str(request.user))
+        price_clear(sub_account=sub_account, item=item, actor_label=str(request.user))
         return self._answer(sub_account, item)

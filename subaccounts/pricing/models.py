@@ -80,10 +80,20 @@ class BaseCost(models.Model):
         return f"{self.item_id} {self.cost} from {self.effective_from:%Y-%m-%d %H:%M}"
 
 
-class AgencyPrice(models.Model):
-    """The agency's retail price for an item from `effective_from` on: flat or graduated tiers."""
+# What every row of a price list is, besides the rules (`rules.price_validate`): a flat price
+# or tiers, exactly one (an override may instead be `cleared`), and never a negative price.
+FLAT = Q(price__isnull=False, tiers__isnull=True)
+TIERED = Q(price__isnull=True, tiers__isnull=False)
+NEITHER = Q(price__isnull=True, tiers__isnull=True)
+NOT_NEGATIVE = Q(price__isnull=True) | Q(price__gte=0)
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="prices")
+
+class ListPrice(models.Model):
+    """A row of an agency's price list: its price for an item from `effective_from` on, per
+    `item.price_per` units in the agency's currency, flat (`price`) or graduated `tiers`;
+    `subsidize` lets it be below the base cost. For every client (`AgencyPrice`) or for one
+    (`PriceOverride`); written only by `services.price_set` / `price_clear`."""
+
     item = models.ForeignKey(BillableItem, on_delete=models.PROTECT, related_name="+")
     price = MoneyField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, null=True,
                        blank=True, currency_choices=CURRENCY_CHOICES)
@@ -97,59 +107,53 @@ class AgencyPrice(models.Model):
     )
 
     class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.owner} {self.item_id} from {self.effective_from:%Y-%m-%d %H:%M}"
+
+
+class AgencyPrice(ListPrice):
+    """The agency's retail price for an item, for every client without an override."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="prices")
+
+    class Meta:
         db_table = "agencies_agencyprice"
         ordering = ["agency", "item", "-effective_from"]
         constraints = [
-            models.CheckConstraint(
-                condition=(Q(price__isnull=False, tiers__isnull=True)
-                           | Q(price__isnull=True, tiers__isnull=False)),
-                name="agency_price_flat_xor_tiers",
-            ),
-            models.CheckConstraint(
-                condition=Q(price__isnull=True) | Q(price__gte=0), name="agency_price_not_negative",
-            ),
+            models.CheckConstraint(condition=FLAT | TIERED, name="agency_price_flat_xor_tiers"),
+            models.CheckConstraint(condition=NOT_NEGATIVE, name="agency_price_not_negative"),
         ]
         indexes = [models.Index(fields=["agency", "item", "-effective_from"])]
 
-    def __str__(self):
-        return f"{self.agency} {self.item_id} from {self.effective_from:%Y-%m-%d %H:%M}"
+    @property
+    def owner(self):
+        return self.agency
 
 
-class PriceOverride(models.Model):
-    """A client's own price for an item from `effective_from` on.
+class PriceOverride(ListPrice):
+    """A client's own price for an item.
 
     `cleared=True` rows end an override ("reset to agency price") without erasing history.
     """
 
     sub_account = models.ForeignKey("subaccounts.SubAccount", on_delete=models.CASCADE,
                                     related_name="price_overrides")
-    item = models.ForeignKey(BillableItem, on_delete=models.PROTECT, related_name="+")
-    price = MoneyField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, null=True,
-                       blank=True, currency_choices=CURRENCY_CHOICES)
-    tiers = models.JSONField(null=True, blank=True)
-    subsidize = models.BooleanField(default=False)
     cleared = models.BooleanField(default=False)
-    effective_from = models.DateTimeField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
-    )
 
     class Meta:
         ordering = ["sub_account", "item", "-effective_from"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(cleared=True, price__isnull=True, tiers__isnull=True)
-                           | Q(cleared=False, price__isnull=False, tiers__isnull=True)
-                           | Q(cleared=False, price__isnull=True, tiers__isnull=False)),
+                condition=(Q(cleared=True) & NEITHER | Q(cleared=False) & FLAT
+                           | Q(cleared=False) & TIERED),
                 name="override_flat_xor_tiers_or_cleared",
             ),
-            models.CheckConstraint(
-                condition=Q(price__isnull=True) | Q(price__gte=0), name="override_not_negative",
-            ),
+            models.CheckConstraint(condition=NOT_NEGATIVE, name="override_not_negative"),
         ]
         indexes = [models.Index(fields=["sub_account", "item", "-effective_from"])]
 
-    def __str__(self):
-        return f"{self.sub_account} {self.item_id} from {self.effective_from:%Y-%m-%d %H:%M}"
+    @property
+    def owner(self):
+        return self.sub_account

@@ -8,7 +8,7 @@ from django.utils import timezone
 from agencies.models import Agency
 from hoopbilling.models import AuditLog
 from subaccounts.pricing.book import PriceSource, ResolvedPrice, prices_resolve_all, tiers_to_json
-from subaccounts.pricing.models import AgencyPrice, BaseCost, BillableItem
+from subaccounts.pricing.models import AgencyPrice, BaseCost, BillableItem, PriceOverride
 from subaccounts.pricing.rules import PriceRow
 
 
@@ -38,6 +38,16 @@ def agency_prices_at(*, agency: Agency, moment: datetime) -> dict[str, AgencyPri
     """The agency's price rows in force at `moment`, by item code (items never priced absent)."""
     return _latest_per_item(AgencyPrice.objects.filter(agency=agency, effective_from__lte=moment)
                             .order_by("item_id", "-effective_from", "-id"))
+
+
+def price_in_force(*, item: BillableItem, moment: datetime, agency: Agency | None = None,
+                   sub_account=None) -> AgencyPrice | PriceOverride | None:
+    """The row of the price list in force for `item` at `moment`: the agency's price, or with
+    `sub_account` that client's override (possibly a `cleared` one). None: never set."""
+    rows = (AgencyPrice.objects.filter(agency=agency) if sub_account is None
+            else PriceOverride.objects.filter(sub_account=sub_account))
+    return (rows.filter(item=item, effective_from__lte=moment)
+            .order_by("-effective_from", "-id").first())
 
 
 def agency_price_row(*, agency: Agency, item: BillableItem, base_cost: BaseCost,

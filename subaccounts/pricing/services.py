@@ -1,6 +1,9 @@
-"""Pricing services: the only code that writes base costs, agency prices and client
-overrides. Each write is a new effective-dated row from now (or the moment given), checked by
-the price rules against the base cost in force, and audited in the same transaction."""
+"""Pricing services: the only code that writes base costs and the agencies' price lists.
+
+An agency's price for every client and a client's own price (an override) are one thing, the
+agency's price list with or without a client: one writer, `price_set`, and `price_clear` to
+end a client's own price. Each write is a new effective-dated row, checked by the price rules
+against the base cost in force, and audited in the same transaction."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -14,9 +17,15 @@ from agencies.services import currency_check
 from hoopbilling.audit import audit_record
 from hoopbilling.errors import InvalidInput
 from hoopbilling.money import ensure_decimal, fits_amount
-from subaccounts.pricing.models import AgencyPrice, BaseCost, BillableItem, PriceOverride
+from subaccounts.pricing.models import (
+    AgencyPrice,
+    BaseCost,
+    BillableItem,
+    ListPrice,
+    PriceOverride,
+)
 from subaccounts.pricing.rules import ValidPrice, price_json, price_validate
-from subaccounts.pricing.selectors import agency_prices_at, base_cost_at
+from subaccounts.pricing.selectors import base_cost_at, price_in_force
 
 
 @transaction.atomic
@@ -57,77 +66,71 @@ def price_check(*, agency: Agency, item: BillableItem, moment, price=None, tiers
                           given_currency=given_currency)
 
 
-@transaction.atomic
-def price_set(*, agency: Agency, item: BillableItem, price=None, tiers=None,
-              subsidize: bool = False, currency: str | None = None, actor=None,
-              actor_label: str = "") -> AgencyPrice:
-    """The agency's new retail price for `item`, in force from now on (a new row: every
-    earlier charge keeps the price it was made at). Flat `price` xor `tiers`, as strings."""
-    now = timezone.now()
-    valid = price_check(agency=agency, item=item, moment=now, price=price, tiers=tiers,
-                        subsidize=subsidize, given_currency=currency)
-    previous = agency_prices_at(agency=agency, moment=now).get(item.code)
-    row = AgencyPrice(
-        agency=agency, item=item, tiers=valid.tiers, subsidize=valid.subsidize,
-        price=Money(valid.price, agency.currency) if valid.price is not None else None,
-        effective_from=now, created_by=actor if getattr(actor, "pk", None) else None)
+def _price_list(agency, sub_account):
+    """The agency whose price list is written: the one given, or the client's."""
+    if sub_account is None:
+        if agency is None:
+            raise TypeError("price_set needs an agency or a sub_account")
+        return agency
+    if agency is not None and agency.pk != sub_account.agency_id:
+        raise ValueError(f"{sub_account} is not a client of {agency}")
+    return sub_account.agency
+
+
+def _row_write(row: ListPrice, *, action: str, agency: Agency, previous, after: dict, actor,
+               actor_label: str) -> ListPrice:
+    """Save a new row of the price list, with its audit row (`before`: the row it ends)."""
+    row.created_by = actor if getattr(actor, "pk", None) else None
     row.full_clean()
     row.save()
-    audit_record(action="price.set", obj=row, actor=actor, actor_label=actor_label,
+    audit_record(action=action, obj=row, actor=actor, actor_label=actor_label,
                  agency_id=agency.pk, before=price_json(previous),
-                 after={"item": item.code, "base_cost": str(valid.base_cost),
-                        **price_json(row)})
-    return row
-
-
-def _override_in_force(*, sub_account, item: BillableItem, moment):
-    return (PriceOverride.objects.filter(sub_account=sub_account, item=item,
-                                         effective_from__lte=moment)
-            .order_by("-effective_from", "-id").first())
-
-
-@transaction.atomic
-def override_set(*, sub_account, item: BillableItem, price=None, tiers=None,
-                 subsidize: bool = False, currency: str | None = None, actor=None,
-                 actor_label: str = "") -> PriceOverride:
-    """This client's own price for `item` from now on, checked by the same rules as the
-    agency's prices (against the platform's base cost, in the agency's currency)."""
-    agency = sub_account.agency
-    now = timezone.now()
-    valid = price_check(agency=agency, item=item, moment=now, price=price, tiers=tiers,
-                        subsidize=subsidize, given_currency=currency)
-    previous = _override_in_force(sub_account=sub_account, item=item, moment=now)
-    row = PriceOverride(
-        sub_account=sub_account, item=item, tiers=valid.tiers, subsidize=valid.subsidize,
-        price=Money(valid.price, agency.currency) if valid.price is not None else None,
-        effective_from=now, created_by=actor if getattr(actor, "pk", None) else None)
-    row.full_clean()
-    row.save()
-    audit_record(action="override.set", obj=row, actor=actor, actor_label=actor_label,
-                 agency_id=agency.pk, before=price_json(previous),
-                 after={"item": item.code, "sub_account": str(sub_account.pk),
-                        "base_cost": str(valid.base_cost), **price_json(row)})
+                 after={"item": row.item.code, **after, **price_json(row)})
     return row
 
 
 @transaction.atomic
-def override_clear(*, sub_account, item: BillableItem, actor=None,
-                   actor_label: str = "") -> PriceOverride | None:
+def price_set(*, item: BillableItem, agency: Agency | None = None, sub_account=None,
+              price=None, tiers=None, subsidize: bool = False, currency: str | None = None,
+              actor=None, actor_label: str = "") -> AgencyPrice | PriceOverride:
+    """The agency's new price for `item`, in force from now on: for every client (an
+    `AgencyPrice`, audited `price.set`) or, with `sub_account`, that client's own (a
+    `PriceOverride`, audited `override.set`; the agency is the client's). Flat `price` xor
+    `tiers`, as strings, checked by the rules against the platform's base cost in the
+    agency's currency (`price_check`). A new row: every earlier charge keeps the price it was
+    made at."""
+    agency = _price_list(agency, sub_account)
+    now = timezone.now()
+    valid = price_check(agency=agency, item=item, moment=now, price=price, tiers=tiers,
+                        subsidize=subsidize, given_currency=currency)
+    fields = {"item": item, "effective_from": now, "tiers": valid.tiers,
+              "subsidize": valid.subsidize,
+              "price": None if valid.price is None else Money(valid.price, agency.currency)}
+    if sub_account is None:
+        row, action, after = AgencyPrice(agency=agency, **fields), "price.set", {}
+    else:
+        row, action = PriceOverride(sub_account=sub_account, **fields), "override.set"
+        after = {"sub_account": str(sub_account.pk)}
+    previous = price_in_force(agency=agency, sub_account=sub_account, item=item, moment=now)
+    return _row_write(row, action=action, agency=agency, previous=previous,
+                      after={**after, "base_cost": str(valid.base_cost)}, actor=actor,
+                      actor_label=actor_label)
+
+
+@transaction.atomic
+def price_clear(*, sub_account, item: BillableItem, actor=None,
+                actor_label: str = "") -> PriceOverride | None:
     """Return this client to the agency's price for `item` ("reset to agency price").
 
-    Writes a `cleared=True` row so the override's history is kept; when no override is in
-    force there is nothing to clear and nothing is written (returns None).
+    Writes a `cleared=True` row so the override's history is kept (audited
+    `override.clear`); when no override is in force there is nothing to clear and nothing is
+    written (returns None).
     """
     now = timezone.now()
-    previous = _override_in_force(sub_account=sub_account, item=item, moment=now)
+    previous = price_in_force(sub_account=sub_account, item=item, moment=now)
     if previous is None or previous.cleared:
         return None
-    row = PriceOverride(sub_account=sub_account, item=item, cleared=True, effective_from=now,
-                        created_by=actor if getattr(actor, "pk", None) else None)
-    row.full_clean()
-    row.save()
-    audit_record(action="override.clear", obj=row, actor=actor, actor_label=actor_label,
-                 agency_id=sub_account.agency_id, before=price_json(previous),
-                 after={"item": item.code, "sub_account": str(sub_account.pk),
-                        **price_json(row)})
-    return row
+    row = PriceOverride(sub_account=sub_account, item=item, cleared=True, effective_from=now)
+    return _row_write(row, action="override.clear", agency=sub_account.agency,
+                      previous=previous, after={"sub_account": str(sub_account.pk)},
+                      actor=actor, actor_label=actor_label)

@@ -6,7 +6,6 @@ admins change things, staff may look.
 """
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django_tables2 import RequestConfig
@@ -15,15 +14,8 @@ from agencies.services import agency_update
 from agencies.tenancy import agency_member_required, is_admin
 from hoopbilling.errors import InvalidInput
 from hoopbilling.exports import csv_download
-from subaccounts.pricing.forms import (
-    PriceGridForm,
-    RebillingForm,
-    field_for_error,
-    price_input,
-    same_price,
-)
+from subaccounts.pricing.forms import PriceGridForm, RebillingForm
 from subaccounts.pricing.selectors import agency_price_grid, price_history
-from subaccounts.pricing.services import price_set
 from subaccounts.pricing.tables import PriceGridTable, PriceHistoryTable, amount_text, change_text
 
 
@@ -60,9 +52,10 @@ def rebilling(request):
 def prices_edit(request):
     agency = request.agency
     rows = agency_price_grid(agency=agency)
-    form = PriceGridForm(request.POST if request.method == "POST" else None, rows=rows)
+    form = PriceGridForm(request.POST if request.method == "POST" else None, rows=rows,
+                         agency=agency)
     if request.method == "POST" and form.is_valid():
-        changed = _grid_save(request, form, rows)
+        changed = form.save(actor=request.user)
         if changed is not None:
             if changed:
                 messages.success(request, f"Saved {len(changed)} price"
@@ -72,27 +65,6 @@ def prices_edit(request):
             return redirect("agencies:rebilling")
         messages.error(request, "Nothing was saved: fix the prices marked below.")
     return render(request, "agencies/prices_edit.html", {"agency": agency, "form": form})
-
-
-def _grid_save(request, form, rows) -> list[str] | None:
-    """Save every changed row, all or nothing. The names saved, or None after errors."""
-    changed, failed = [], False
-    with transaction.atomic():
-        for row in rows:
-            code = row.item.code
-            try:
-                wanted = price_input(form, code)
-                if same_price(row, wanted):
-                    continue
-                price_set(agency=request.agency, item=row.item, actor=request.user, **wanted)
-                changed.append(row.item.name)
-            except InvalidInput as exc:
-                form.add_error(field_for_error(exc, code), exc.message)
-                failed = True
-        if failed:
-            # every row was checked so the form shows all errors; none of them is kept
-            transaction.set_rollback(True)
-    return None if failed else changed
 
 
 @agency_member_required

@@ -9,7 +9,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from agencies.models import Agency
 from subaccounts.pricing.models import BillableItem, PriceOverride
-from subaccounts.pricing.services import override_set
+from subaccounts.pricing.services import price_set as override_set
 from tests.browser.conftest import click_and_wait, login
 from tests.factories import AgencyMembershipFactory, SubAccountFactory
 

@@ -14,7 +14,8 @@ from agencies.models import AgencyMembership
 from agencies.periods import period_bounds
 from subaccounts.models import ClientMembership
 from subaccounts.pricing.models import BillableItem
-from subaccounts.pricing.services import override_set, price_set
+from subaccounts.pricing.services import price_set
+from subaccounts.pricing.services import price_set as override_set
 from tests.factories import (
     AgencyFactory,
     AgencyMembershipFactory,

@@ -9,7 +9,7 @@ from django.utils import timezone
 from moneyed import Money
 
 from subaccounts.pricing.models import AgencyPrice, BillableItem
-from subaccounts.pricing.services import override_set
+from subaccounts.pricing.services import price_set as override_set
 from tests.factories import AgencyMembershipFactory, EntryFactory, SubAccountFactory
 from wallets.ledger.models import Entry, Wallet
 from wallets.usage.margin_simulator import margin_simulate

@@ -40,7 +40,8 @@ from hoopbilling.errors import DomainError
 from hoopbilling.models import AuditLog
 from subaccounts.models import ClientMembership, SubAccount
 from subaccounts.pricing.models import BillableItem
-from subaccounts.pricing.services import override_set, price_set
+from subaccounts.pricing.services import price_set
+from subaccounts.pricing.services import price_set as override_set
 from subaccounts.services import subaccount_create, subaccount_update
 from wallets.billing.jobs import billing_jobs_run
 from wallets.billing.models import Invoice

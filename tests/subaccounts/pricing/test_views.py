@@ -12,7 +12,7 @@ from hoopbilling.models import AuditLog
 from subaccounts.pricing.book import price_resolve
 from subaccounts.pricing.models import AgencyPrice, BillableItem, PriceOverride
 from subaccounts.pricing.selectors import agency_price_grid
-from subaccounts.pricing.services import override_set, price_set
+from subaccounts.pricing.services import price_set
 from tests.factories import AgencyMembershipFactory, SubAccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -145,7 +145,7 @@ def test_client_settings_toggles(client, admin):
 def test_choosing_agency_price_in_the_form_ends_an_override(client, admin):
     sub_account = SubAccountFactory(agency=admin.agency)
     sms = BillableItem.objects.get(code="sms_outbound")
-    override_set(sub_account=sub_account, item=sms, price="0.0300")
+    price_set(sub_account=sub_account, item=sms, price="0.0300")
     client.post(f"/agency/clients/{sub_account.pk}/billing/",
                 client_form(sub_account, mode_sms_outbound="inherit"))
     assert price_resolve(sub_account=sub_account, item=sms,
@@ -160,7 +160,7 @@ def test_empty_states(client, admin):
 
 def test_another_agencys_pages_are_404(client, admin):
     other = SubAccountFactory(name="Other agency's client")
-    override_set(sub_account=other, item=BillableItem.objects.get(code="sms_outbound"),
+    price_set(sub_account=other, item=BillableItem.objects.get(code="sms_outbound"),
                  price="0.0300")
     base = f"/agency/clients/{other.pk}/billing/"
     for url in (base, f"{base}history/", f"{base}reset/sms_outbound/"):
