@@ -71,7 +71,7 @@ def _flatten(detail, prefix: str = "") -> dict:
 
 
 def exception_handler(exc, context):
-    """Map every error to the contract's shape and status."""
+    """Map every error to its shape and status (docs/api.md#authentication-and-errors)."""
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
     if isinstance(exc, Http404 | exceptions.NotFound):

@@ -8,5 +8,5 @@ price obeys (`rules`), the one resolver (`book`), the writers (`services`), the 
 It sits inside the `subaccounts` app, the lowest layer that knows both an agency and its
 clients, and imports nothing else of that app: `subaccounts.models` imports this package's
 models for Django to register them, so the client pages, suspension rules and admin around
-it use pricing, never the reverse (an import-linter contract in pyproject.toml).
+it use pricing, never the reverse (import-linter checks it: pyproject.toml).
 """

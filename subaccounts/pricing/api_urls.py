@@ -1,3 +1,5 @@
+"""The price API's routes (`/prices`, `/prices/{item}`, `/subaccounts/{id}/prices/{item}`)."""
+
 from django.urls import path
 
 from subaccounts.pricing import apis

@@ -4,6 +4,9 @@ Order: the client's override → the agency's price → the platform's base cost
 All three are effective-dated; the row in force at the moment of the usage applies.
 A price is either flat (`price`) or graduated tiers applied to the client's cumulative
 quantity in the billing period (docs/api.md#pricing).
+
+A client is a `subaccounts.models.SubAccount` the caller passes in (its `pk` and `agency`);
+this package does not import the rest of its app.
 """
 
 import json

@@ -19,7 +19,7 @@ BEFORE_THE_MOVE = [("agencies", "0006_encrypt_stripe_restricted_key"),
                    ("wallets", "0012_sqlite_entry_append_only_again")]
 
 
-def test_catalog_holds_the_nine_contract_items_with_base_costs():
+def test_catalog_holds_the_nine_items_with_base_costs():
     codes = set(BillableItem.objects.values_list("code", flat=True))
     assert codes == {"sms_outbound", "mms_outbound", "call_inbound", "call_outbound",
                      "email_send", "email_verification", "workflow_premium", "content_ai",
