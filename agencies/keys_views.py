@@ -7,9 +7,9 @@ from django.views.decorators.http import require_POST
 
 from agencies.models import ApiKey
 from agencies.services import api_key_issue, api_key_revoke
+from agencies.tenancy import agency_member_required
 from hoopbilling.errors import InvalidInput
 from hoopbilling.text import clean_name
-from subaccounts.tenancy import agency_member_required
 
 PAGE_SIZE = 25
 

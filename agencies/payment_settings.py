@@ -1,12 +1,12 @@
-"""An agency's payment settings: its own Stripe account (a Connect account id or a restricted
-key) and which items a suspension blocks. Both audited; the key never appears in full in an
-audit row or on a page (`key_masked`)."""
+"""An agency's own Stripe account: a Connect account id or a restricted key, audited; the key
+never appears in full in an audit row or on a page (`key_masked`). The page beside it also
+sets which items a suspension blocks (`subaccounts.suspension`)."""
 
 import re
 
 from django.db import transaction
 
-from agencies.models import Agency, BillableItem
+from agencies.models import Agency
 from hoopbilling.audit import audit_record
 from hoopbilling.errors import InvalidInput
 
@@ -55,26 +55,4 @@ def agency_stripe_connect(*, agency: Agency, account_id: str = "", restricted_ke
         audit_record(action="agency.stripe_connect", obj=agency, actor=actor,
                      actor_label=actor_label, agency_id=agency.pk, before=before,
                      after=_connection(agency))
-    return agency
-
-
-@transaction.atomic
-def agency_suspension_items_set(*, agency: Agency, items: list[str], actor=None,
-                                actor_label: str = "") -> Agency:
-    """The item codes a suspension blocks; an empty list means the default (every messaging
-    and calling item)."""
-    known = set(BillableItem.objects.values_list("code", flat=True))
-    unknown = sorted(set(items) - known)
-    if unknown:
-        raise InvalidInput(f"Unknown item {unknown[0]!r}.", field="suspension_blocked_items")
-    agency = Agency.objects.select_for_update().get(pk=agency.pk)
-    before = list(agency.suspension_blocked_items)
-    ordered = list(BillableItem.objects.filter(code__in=items).values_list("code", flat=True))
-    agency.suspension_blocked_items = ordered
-    agency.save(update_fields=["suspension_blocked_items"])
-    if ordered != before:
-        audit_record(action="agency.suspension_items_set", obj=agency, actor=actor,
-                     actor_label=actor_label, agency_id=agency.pk,
-                     before={"suspension_blocked_items": before},
-                     after={"suspension_blocked_items": ordered})
     return agency

@@ -1,9 +1,8 @@
-"""Agency services: the only code that writes agencies, their people, keys and base costs."""
+"""Agency services: the only code that writes agencies, their people and their keys."""
 
 import hashlib
 import secrets
 from collections.abc import Mapping
-from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -13,14 +12,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
-from moneyed import Money
 
-from agencies.models import Agency, AgencyMembership, AgencyPrice, ApiKey, BaseCost, BillableItem
-from agencies.price_rules import ValidPrice, price_json, price_validate
-from agencies.selectors import agency_prices_at, base_cost_at
+from agencies.models import Agency, AgencyMembership, ApiKey
 from hoopbilling.audit import audit_record
 from hoopbilling.errors import InvalidInput
-from hoopbilling.money import CENT, decimal_input, ensure_decimal, fits_amount
+from hoopbilling.money import CENT, decimal_input
 from hoopbilling.text import clean_name
 
 API_KEY_PREFIX = "hb_"
@@ -31,7 +27,8 @@ def hash_api_key(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
-def _validate_currency(currency: str) -> None:
+def currency_check(currency: str) -> None:
+    """InvalidInput unless `currency` is one an agency may bill in."""
     if currency not in settings.CURRENCIES:
         raise InvalidInput(
             f"Unknown or unsupported currency {currency!r}; use one of "
@@ -46,7 +43,7 @@ def agency_create(
 ) -> tuple[Agency, str]:
     """A new agency with its first admin and one API key. Returns (agency, raw API key)."""
     name = clean_name(name)
-    _validate_currency(currency)
+    currency_check(currency)
     try:
         validate_email(admin_email)
         if len(admin_email) > 150:  # the login's length
@@ -103,32 +100,6 @@ def api_key_revoke(*, key: ApiKey, actor=None, reason: str = "") -> ApiKey:
     return key
 
 
-@transaction.atomic
-def base_cost_set(
-    *, item: BillableItem, currency: str, cost: Decimal, effective_from: datetime | None = None,
-    actor=None,
-) -> BaseCost:
-    """A new platform base cost for `item` in `currency`, in force from `effective_from`."""
-    cost = ensure_decimal(cost, field="cost")
-    _validate_currency(currency)
-    if cost < 0:
-        raise InvalidInput("A base cost is never negative.", field="cost")
-    if not fits_amount(cost):
-        raise InvalidInput("A base cost has at most 6 decimal places.", field="cost")
-    effective_from = effective_from or timezone.now()
-    previous = base_cost_at(item=item, currency=currency, moment=effective_from)
-    row = BaseCost(item=item, cost=Money(cost, currency), effective_from=effective_from,
-                   created_by=actor if getattr(actor, "pk", None) else None)
-    row.full_clean()
-    row.save()
-    audit_record(action="base_cost.set", obj=row, actor=actor,
-                 before={"cost": str(previous.cost.amount)} if previous else None,
-                 after={"item": item.code, "currency": currency, "cost": str(cost),
-                        "effective_from": effective_from.isoformat()})
-    return row
-
-
-
 def _validate_retry_schedule(hours) -> list:
     if not isinstance(hours, list) or not 1 <= len(hours) <= 10:
         raise InvalidInput("A retry schedule is a list of 1 to 10 numbers of hours.",
@@ -182,42 +153,6 @@ def agency_update(*, agency: Agency, changes: Mapping, actor=None,
     return agency
 
 
-def price_check(*, agency: Agency, item: BillableItem, moment, price=None, tiers=None,
-                subsidize=False, given_currency=None) -> ValidPrice:
-    """`price_validate` against the platform's base cost for `item` in force at `moment`,
-    in the agency's currency: the check behind every agency price and client override."""
-    base = base_cost_at(item=item, currency=agency.currency, moment=moment)
-    if base is None:
-        raise InvalidInput(f"The platform has no base cost for {item.code} in "
-                           f"{agency.currency}.", field="item")
-    return price_validate(item=item, currency=agency.currency, base_cost=base.cost.amount,
-                          price=price, tiers=tiers, subsidize=subsidize,
-                          given_currency=given_currency)
-
-
-@transaction.atomic
-def price_set(*, agency: Agency, item: BillableItem, price=None, tiers=None,
-              subsidize: bool = False, currency: str | None = None, actor=None,
-              actor_label: str = "") -> AgencyPrice:
-    """The agency's new retail price for `item`, in force from now on (a new row: every
-    earlier charge keeps the price it was made at). Flat `price` xor `tiers`, as strings."""
-    now = timezone.now()
-    valid = price_check(agency=agency, item=item, moment=now, price=price, tiers=tiers,
-                        subsidize=subsidize, given_currency=currency)
-    previous = agency_prices_at(agency=agency, moment=now).get(item.code)
-    row = AgencyPrice(
-        agency=agency, item=item, tiers=valid.tiers, subsidize=valid.subsidize,
-        price=Money(valid.price, agency.currency) if valid.price is not None else None,
-        effective_from=now, created_by=actor if getattr(actor, "pk", None) else None)
-    row.full_clean()
-    row.save()
-    audit_record(action="price.set", obj=row, actor=actor, actor_label=actor_label,
-                 agency_id=agency.pk, before=price_json(previous),
-                 after={"item": item.code, "base_cost": str(valid.base_cost),
-                        **price_json(row)})
-    return row
-
-
 OPERATOR_FIELDS = {"plan_rebilling_allowed", "billing_anchor_day", "suspension_blocked_items",
                    "stripe_account_id", "stripe_restricted_key"}
 
@@ -227,7 +162,10 @@ def agency_operator_update(*, agency: Agency, actor=None, actor_label: str = "",
                            **changes) -> Agency:
     """The platform operator's settings of an agency: its plan, billing anchor day, the items
     a suspension blocks and its Stripe connection. A plan without rebilling switches the
-    agency's rebilling off. The restricted key is never written to the audit log."""
+    agency's rebilling off. The restricted key is never written to the audit log.
+
+    The catalog is not this app's: the caller checks that blocked items name catalog items
+    (`subaccounts.suspension.blocked_items_check`, as the operators' admin does)."""
     unknown = set(changes) - OPERATOR_FIELDS
     if unknown:
         raise InvalidInput(f"Unknown field {sorted(unknown)[0]!r}.", field=sorted(unknown)[0])
@@ -247,8 +185,7 @@ def agency_operator_update(*, agency: Agency, actor=None, actor_label: str = "",
     if not agency.plan_rebilling_allowed:
         agency.rebilling_enabled = False
     blocked = agency.suspension_blocked_items
-    if not isinstance(blocked, list) or set(blocked) - set(
-            BillableItem.objects.values_list("code", flat=True)):
+    if not isinstance(blocked, list) or not all(isinstance(code, str) for code in blocked):
         raise InvalidInput("Blocked items are a list of item codes.",
                            field="suspension_blocked_items")
     try:

@@ -1,4 +1,4 @@
-"""The operators' control room: shared pieces of every app's admin, and the audit log.
+"""The operators' control room: shared pieces of every app's admin, and failed logins.
 
 - `ReadOnlyAdmin` for append-only records (the ledger, usage charges, the audit log).
 - `admin_link` / `changelist_link`: the links between related objects.
@@ -6,6 +6,8 @@
   that calls a service per selected object and turns typed domain errors into messages.
 - `changes_audit` / `formset_audit`: the audit row for an admin edit that no service
   writes (catalog names, memberships), in the admin's own transaction.
+
+The audit log's own page filters by agency, so it is registered by `agencies.admin`.
 """
 
 import uuid
@@ -17,12 +19,12 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import quote
 from django.db.models import Model
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 
 from hoopbilling.audit import audit_record
 from hoopbilling.errors import DomainError
-from hoopbilling.models import AuditLog, FailedLogin
+from hoopbilling.models import FailedLogin
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -145,70 +147,6 @@ def formset_audit(request, formset, *, agency_id=None) -> None:
         fields = [f.name for f in obj._meta.concrete_fields if not f.primary_key]
         changes_audit(request, obj, changed=fields, before={}, added=True, agency_id=agency_id)
     return instances
-
-
-class AgencyFilter(admin.SimpleListFilter):
-    """Filter rows that carry an `agency_id` (without a foreign key) by agency name."""
-
-    title = "agency"
-    parameter_name = "agency_id"
-
-    def lookups(self, request, model_admin):
-        from agencies.models import Agency
-
-        return [(str(pk), name) for pk, name in Agency.objects.values_list("pk", "name")]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(agency_id=self.value()) if self.value() else queryset
-
-
-class ActorFilter(admin.SimpleListFilter):
-    title = "actor"
-    parameter_name = "actor_label"
-
-    def lookups(self, request, model_admin):
-        labels = (AuditLog.objects.order_by("actor_label").values_list("actor_label", flat=True)
-                  .distinct()[:200])
-        return [(label, label or "(none)") for label in labels]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        return queryset if value is None else queryset.filter(actor_label=value)
-
-
-@admin.register(AuditLog)
-class AuditLogAdmin(ReadOnlyAdmin):
-    """Append-only (a PostgreSQL trigger refuses UPDATE and DELETE): who, when, what, and the
-    before and after of every change to prices, costs, wallet settings, suspensions and
-    corrections."""
-
-    list_display = ["created_at", "actor_label", "action", "object_type", "object_link",
-                    "agency_link", "reason"]
-    list_filter = ["action", "object_type", ActorFilter, AgencyFilter,
-                   ("created_at", admin.DateFieldListFilter)]
-    search_fields = ["object_id", "actor_label", "action", "reason"]
-    date_hierarchy = "created_at"
-    list_select_related = ["actor"]
-    fields = ["created_at", "actor", "actor_label", "agency_link", "action", "object_type",
-              "object_link", "before", "after", "reason"]
-    readonly_fields = fields
-
-    @admin.display(description="object")
-    def object_link(self, row):
-        app_label, _, model_name = row.object_type.partition(".")
-        try:
-            url = reverse(f"admin:{app_label}_{model_name}_change", args=[quote(row.object_id)])
-        except NoReverseMatch:  # a type the admin does not show
-            return row.object_id
-        return format_html('<a href="{}">{}</a>', url, row.object_id)
-
-    @admin.display(description="agency")
-    def agency_link(self, row):
-        if not row.agency_id:
-            return "—"
-        return format_html('<a href="{}">{}</a>',
-                           reverse("admin:agencies_agency_change", args=[row.agency_id]),
-                           row.agency_id)
 
 
 @admin.register(FailedLogin)

@@ -1,4 +1,5 @@
-"""The REST API's shared parts: API-key authentication, the error format, base views.
+"""The REST API's shared parts: the error format and base views. Requests are authenticated
+by API key (`agencies.api_auth`, DRF's default authentication in hoopbilling/settings.py).
 
 Every error answers `{"error": {"code", "message", "fields"}}`
 (docs/api.md#authentication-and-errors).
@@ -9,15 +10,14 @@ from rest_framework import exceptions, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hoopbilling.api_auth import ApiKeyAuthentication
 from hoopbilling.errors import DomainError
 from hoopbilling.money import decimal_input
 
 
 class AgencyApiView(APIView):
-    """Base for agency endpoints: authenticated by API key, scoped to `self.agency`."""
+    """Base for agency endpoints: authenticated by API key (DRF's default authentication),
+    scoped to `self.agency`."""
 
-    authentication_classes = [ApiKeyAuthentication]
     permission_classes = [permissions.IsAuthenticated]
 
     @property
@@ -71,7 +71,7 @@ def _flatten(detail, prefix: str = "") -> dict:
 
 
 def exception_handler(exc, context):
-    """Map every error to the contract's shape and status."""
+    """Map every error to its shape and status (docs/api.md#authentication-and-errors)."""
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
     if isinstance(exc, Http404 | exceptions.NotFound):

@@ -8,7 +8,7 @@ from hoopbilling.views import api_not_found
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("agencies.api_urls")),
-    path("", include("subaccounts.prices_api_urls")),
+    path("", include("subaccounts.pricing.api_urls")),
     path("", include("wallets.payments.api_urls")),
     path("", include("wallets.billing.api_urls")),
     path("", include("subaccounts.api_urls")),

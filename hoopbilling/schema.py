@@ -3,10 +3,11 @@ added later, is described without warnings:
 
 - `ApiKeyScheme`: the `Authorization: Bearer <api key>` security scheme.
 - `HoopAutoSchema`: operation ids from the path (unique per path and method); every operation
-  documents the contract's error answers (`{"error": {"code", "message", "fields"}}` with
-  400/401/402/403/404/409/413/429); a plain `APIView` without a serializer or `@extend_schema`
-  is documented as answering free-form JSON instead of failing the schema check. Annotate a
-  view with `@extend_schema(request=..., responses=...)` to describe its bodies precisely.
+  documents the API's error answers (`{"error": {"code", "message", "fields"}}` with
+  400/401/402/403/404/409/413/429, docs/api.md#authentication-and-errors); a plain `APIView`
+  without a serializer or `@extend_schema` is documented as answering free-form JSON instead
+  of failing the schema check. Annotate a view with
+  `@extend_schema(request=..., responses=...)` to describe its bodies precisely.
 """
 
 import re
@@ -31,7 +32,7 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "hoopbilling.api_auth.ApiKeyAuthentication"
+    target_class = "agencies.api_auth.ApiKeyAuthentication"
     name = "ApiKey"
 
     def get_security_definition(self, auto_schema):

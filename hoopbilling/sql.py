@@ -70,7 +70,7 @@ def prices_version_trigger(table: str, agencies_where: str) -> migrations.RunPyt
     """After every INSERT, UPDATE or DELETE of a row of `table`, raise `prices_version` of the
     agencies that `agencies_where` picks for it (SQL with `{row}` for the row, e.g.
     `id = {row}.agency_id`): a price book cached for an agency is dropped whatever writes a
-    price (`subaccounts.pricing.price_book_cached`)."""
+    price (`subaccounts.pricing.book.price_book_cached`)."""
     bump = "UPDATE agencies_agency SET prices_version = prices_version + 1 WHERE "
     new, old = bump + agencies_where.format(row="NEW"), bump + agencies_where.format(row="OLD")
     pg_forward, pg_backward = _pg_row_trigger(

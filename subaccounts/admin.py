@@ -2,8 +2,12 @@
 
 Edits go through `subaccount_create` / `subaccount_update`; suspending and lifting are
 actions with a required reason (`subaccount_suspend` / `subaccount_lift`), all audited.
-Per-client prices are the agency's own (`override_set`) and read-only here. The links to a
-client's wallet, ledger and top-ups are added by `wallets.admin`.
+The links to a client's wallet, ledger and top-ups are added by `wallets.admin`.
+
+This is the app's admin module, so it imports the price admin (`subaccounts.pricing.admin`:
+the catalog, base costs and prices) for Django to register it. It also re-registers the
+agency's page (`agencies.admin.AgencyAdmin`) so that the items a suspension blocks are
+checked against the catalog, which `agencies` cannot see.
 """
 
 from django import forms
@@ -12,23 +16,26 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html_join
 
+from agencies import admin as agencies_admin
+from agencies.models import Agency
 from hoopbilling.admin import (
     ReadOnlyAdmin,
     ReasonForm,
     admin_link,
     form_action,
     formset_audit,
-    money_column,
     money_text,
 )
 from hoopbilling.errors import DomainError
-from subaccounts.models import ClientMembership, PriceOverride, SubAccount
+from subaccounts.models import ClientMembership, SubAccount
+from subaccounts.pricing import admin as pricing_admin  # noqa: F401  (registers it)
 from subaccounts.services import (
     subaccount_create,
     subaccount_lift,
     subaccount_suspend,
     subaccount_update,
 )
+from subaccounts.suspension import blocked_items_check
 
 SERVICE_FIELDS = ["name", "rebilling_enabled", "itemised_usage_visible"]
 
@@ -170,22 +177,23 @@ class SubAccountAdmin(admin.ModelAdmin):
                            done="{count} suspension(s) lifted.")
 
 
-@admin.register(PriceOverride)
-class PriceOverrideAdmin(ReadOnlyAdmin):
-    """A client's own prices, set by its agency (`override_set` / `override_clear`)."""
-
-    list_display = ["sub_account", "item", "price_text", "tiers", "subsidize", "cleared",
-                    "effective_from", "created_by"]
-    price_text = money_column("price")
-    list_filter = ["item", "cleared", "subsidize"]
-    search_fields = ["sub_account__name", "sub_account__agency__name", "item__code"]
-    date_hierarchy = "effective_from"
-    list_select_related = ["sub_account", "item", "created_by"]
-
-
 @admin.register(ClientMembership)
 class ClientMembershipAdmin(ReadOnlyAdmin):
     list_display = ["user", "sub_account", "role", "can_manage_billing", "created_at"]
     list_filter = ["role", "can_manage_billing"]
     search_fields = ["user__username", "user__email", "sub_account__name"]
     list_select_related = ["user", "sub_account"]
+
+
+admin.site.unregister(Agency)
+
+
+@admin.register(Agency)
+class AgencyAdmin(agencies_admin.AgencyAdmin):
+    """`agencies.admin.AgencyAdmin` whose blocked items are checked against the catalog before
+    `agency_operator_update` saves them (a refusal is an error message; nothing is written)."""
+
+    def save_model(self, request, obj, form, change):
+        if change and "suspension_blocked_items" in form.changed_data:
+            blocked_items_check(form.cleaned_data["suspension_blocked_items"])
+        super().save_model(request, obj, form, change)

@@ -1,14 +1,17 @@
-"""An agency's clients (sub-accounts), their people and their per-client price overrides."""
+"""An agency's clients (sub-accounts) and their people.
+
+This is the app's models module, so it imports the price tables (`subaccounts.pricing.models`:
+the catalog, base costs, agency prices and client overrides) for Django to register them.
+"""
 
 import uuid
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from djmoney.models.fields import MoneyField
 
-from agencies.models import CURRENCY_CHOICES, Agency, BillableItem
-from hoopbilling.money import DECIMAL_PLACES, MAX_DIGITS
+from agencies.models import Agency
+from subaccounts.pricing import models as pricing_models  # noqa: F401  (registers them)
 
 
 class SubAccount(models.Model):
@@ -86,43 +89,3 @@ class ClientMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.get_role_display()} of {self.sub_account}"
-
-
-class PriceOverride(models.Model):
-    """A client's own price for an item from `effective_from` on.
-
-    `cleared=True` rows end an override ("reset to agency price") without erasing history.
-    """
-
-    sub_account = models.ForeignKey(SubAccount, on_delete=models.CASCADE,
-                                    related_name="price_overrides")
-    item = models.ForeignKey(BillableItem, on_delete=models.PROTECT, related_name="+")
-    price = MoneyField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, null=True,
-                       blank=True, currency_choices=CURRENCY_CHOICES)
-    tiers = models.JSONField(null=True, blank=True)
-    subsidize = models.BooleanField(default=False)
-    cleared = models.BooleanField(default=False)
-    effective_from = models.DateTimeField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
-    )
-
-    class Meta:
-        ordering = ["sub_account", "item", "-effective_from"]
-        constraints = [
-            models.CheckConstraint(
-                condition=(Q(cleared=True, price__isnull=True, tiers__isnull=True)
-                           | Q(cleared=False, price__isnull=False, tiers__isnull=True)
-                           | Q(cleared=False, price__isnull=True, tiers__isnull=False)),
-                name="override_flat_xor_tiers_or_cleared",
-            ),
-            models.CheckConstraint(
-                condition=Q(price__isnull=True) | Q(price__gte=0), name="override_not_negative",
-            ),
-        ]
-        indexes = [models.Index(fields=["sub_account", "item", "-effective_from"])]
-
-    def __str__(self):
-        return f"{self.sub_account} {self.item_id} from {self.effective_from:%Y-%m-%d %H:%M}"

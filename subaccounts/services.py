@@ -4,15 +4,12 @@ from collections.abc import Mapping
 
 from django.db import transaction
 from django.utils import timezone
-from moneyed import Money
 
-from agencies.models import Agency, BillableItem
-from agencies.price_rules import price_json
-from agencies.services import price_check
+from agencies.models import Agency
 from hoopbilling.audit import audit_record
 from hoopbilling.errors import InvalidInput
 from hoopbilling.text import clean_name
-from subaccounts.models import PriceOverride, SubAccount
+from subaccounts.models import SubAccount
 from subaccounts.signals import subaccount_created
 
 
@@ -65,59 +62,6 @@ def subaccount_update(*, sub_account: SubAccount, changes: Mapping, actor=None,
                      actor_label=actor_label, agency_id=sub_account.agency_id,
                      before=before, after=after)
     return sub_account
-
-
-def _override_in_force(*, sub_account: SubAccount, item: BillableItem, moment):
-    return (PriceOverride.objects.filter(sub_account=sub_account, item=item,
-                                         effective_from__lte=moment)
-            .order_by("-effective_from", "-id").first())
-
-
-@transaction.atomic
-def override_set(*, sub_account: SubAccount, item: BillableItem, price=None, tiers=None,
-                 subsidize: bool = False, currency: str | None = None, actor=None,
-                 actor_label: str = "") -> PriceOverride:
-    """This client's own price for `item` from now on, checked by the same rules as the
-    agency's prices (against the platform's base cost, in the agency's currency)."""
-    agency = sub_account.agency
-    now = timezone.now()
-    valid = price_check(agency=agency, item=item, moment=now, price=price, tiers=tiers,
-                        subsidize=subsidize, given_currency=currency)
-    previous = _override_in_force(sub_account=sub_account, item=item, moment=now)
-    row = PriceOverride(
-        sub_account=sub_account, item=item, tiers=valid.tiers, subsidize=valid.subsidize,
-        price=Money(valid.price, agency.currency) if valid.price is not None else None,
-        effective_from=now, created_by=actor if getattr(actor, "pk", None) else None)
-    row.full_clean()
-    row.save()
-    audit_record(action="override.set", obj=row, actor=actor, actor_label=actor_label,
-                 agency_id=agency.pk, before=price_json(previous),
-                 after={"item": item.code, "sub_account": str(sub_account.pk),
-                        "base_cost": str(valid.base_cost), **price_json(row)})
-    return row
-
-
-@transaction.atomic
-def override_clear(*, sub_account: SubAccount, item: BillableItem, actor=None,
-                   actor_label: str = "") -> PriceOverride | None:
-    """Return this client to the agency's price for `item` ("reset to agency price").
-
-    Writes a `cleared=True` row so the override's history is kept; when no override is in
-    force there is nothing to clear and nothing is written (returns None).
-    """
-    now = timezone.now()
-    previous = _override_in_force(sub_account=sub_account, item=item, moment=now)
-    if previous is None or previous.cleared:
-        return None
-    row = PriceOverride(sub_account=sub_account, item=item, cleared=True, effective_from=now,
-                        created_by=actor if getattr(actor, "pk", None) else None)
-    row.full_clean()
-    row.save()
-    audit_record(action="override.clear", obj=row, actor=actor, actor_label=actor_label,
-                 agency_id=sub_account.agency_id, before=price_json(previous),
-                 after={"item": item.code, "sub_account": str(sub_account.pk),
-                        **price_json(row)})
-    return row
 
 
 @transaction.atomic

@@ -1,8 +1,18 @@
 """What a suspension blocks (docs/api.md#item-codes-and-measurement): by default every
-messaging and calling item; an agency may choose its own list of item codes instead."""
+messaging and calling item; an agency may choose its own list of item codes instead
+(`Agency.suspension_blocked_items`, set on Settings > Payments or by an operator). The codes
+are the catalog's (`subaccounts.pricing.models.BillableItem`), which `agencies` cannot see, so
+they are checked here."""
 
-from agencies.models import SUSPENDED_CATEGORIES_BY_DEFAULT, BillableItem
+from django.db import transaction
+
+from agencies.models import Agency
+from hoopbilling.audit import audit_record
+from hoopbilling.errors import InvalidInput
 from subaccounts.models import SubAccount
+from subaccounts.pricing.models import BillableItem
+
+SUSPENDED_CATEGORIES_BY_DEFAULT = (BillableItem.Category.MESSAGING, BillableItem.Category.CALLING)
 
 
 def item_blocked(*, sub_account: SubAccount, item: BillableItem) -> bool:
@@ -13,3 +23,35 @@ def item_blocked(*, sub_account: SubAccount, item: BillableItem) -> bool:
     if agency.suspension_blocked_items:
         return item.code in agency.suspension_blocked_items
     return item.category in SUSPENDED_CATEGORIES_BY_DEFAULT
+
+
+def blocked_items_check(items) -> None:
+    """InvalidInput unless `items` is a list of catalog item codes (what the operators' admin
+    checks before `agencies.services.agency_operator_update` saves them)."""
+    known = set(BillableItem.objects.values_list("code", flat=True))
+    if not isinstance(items, list) or not all(isinstance(code, str) and code in known
+                                              for code in items):
+        raise InvalidInput("Blocked items are a list of item codes.",
+                           field="suspension_blocked_items")
+
+
+@transaction.atomic
+def agency_suspension_items_set(*, agency: Agency, items: list[str], actor=None,
+                                actor_label: str = "") -> Agency:
+    """The item codes a suspension blocks, in catalog order; an empty list means the default
+    (every messaging and calling item)."""
+    known = set(BillableItem.objects.values_list("code", flat=True))
+    unknown = sorted(set(items) - known)
+    if unknown:
+        raise InvalidInput(f"Unknown item {unknown[0]!r}.", field="suspension_blocked_items")
+    agency = Agency.objects.select_for_update().get(pk=agency.pk)
+    before = list(agency.suspension_blocked_items)
+    ordered = list(BillableItem.objects.filter(code__in=items).values_list("code", flat=True))
+    agency.suspension_blocked_items = ordered
+    agency.save(update_fields=["suspension_blocked_items"])
+    if ordered != before:
+        audit_record(action="agency.suspension_items_set", obj=agency, actor=actor,
+                     actor_label=actor_label, agency_id=agency.pk,
+                     before={"suspension_blocked_items": before},
+                     after={"suspension_blocked_items": ordered})
+    return agency

@@ -1,9 +1,10 @@
-"""Who may see what: the one place pages resolve the caller's agency or client account.
+"""Who may see which client: the sub-account half of page tenancy.
 
-Every page query starts from `request.agency` or `request.sub_account` set here, so another
-tenant's object is simply not found (404). The API and tasks use `agency_subaccounts` /
-`subaccount_for_agency`, the same scoping without a request. docs/permissions.md is the
-matrix these enforce.
+An agency page finds one of its clients through `agency_subaccount` (from `request.agency`,
+set by `agencies.tenancy.agency_member_required`); a client member's page gets
+`request.sub_account` from `client_member_required`. So another tenant's object is simply not
+found (404). The API and tasks use `agency_subaccounts` / `subaccount_for_agency`, the same
+scoping without a request. docs/permissions.md is the matrix these enforce.
 """
 
 import uuid
@@ -13,7 +14,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from agencies.models import AgencyMembership
 from hoopbilling.errors import NotFound
 from subaccounts.models import ClientMembership, SubAccount
 
@@ -34,26 +34,6 @@ def subaccount_for_agency(agency, pk) -> SubAccount:
     if sub_account is None:
         raise NotFound("No such sub-account.", field="sub_account")
     return sub_account
-
-
-def agency_member_required(view=None, *, admin: bool = False):
-    """Sets `request.agency` and `request.agency_membership`; 404 for non-members (and for
-    agency staff when `admin=True`)."""
-
-    def decorate(view):
-        @login_required
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            membership = (AgencyMembership.objects.select_related("agency")
-                          .filter(user=request.user).order_by("created_at").first())
-            if membership is None or admin and membership.role != AgencyMembership.Role.ADMIN:
-                raise Http404("No agency here.")
-            request.agency = membership.agency
-            request.agency_membership = membership
-            return view(request, *args, **kwargs)
-        return wrapped
-
-    return decorate(view) if view else decorate
 
 
 def agency_subaccount(request, pk) -> SubAccount:

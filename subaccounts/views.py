@@ -1,32 +1,30 @@
 """The agency's client pages: Sub-accounts and each client's Billing settings (prices that
 inherit or override the agency's grid, the rebilling and itemised-usage switches, history).
 
-Clients are looked up through `agency_subaccount`, so another agency's client is 404.
+Clients are looked up through `agency_subaccount`, so another agency's client is 404. What
+these pages show and save of prices is `subaccounts.pricing`'s (forms, tables, services).
 """
 
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django_tables2 import RequestConfig
 
-from agencies.forms import field_for_error, price_input, same_price
-from agencies.models import AgencyMembership, BillableItem
-from agencies.selectors import agency_price_grid, price_history
-from agencies.views import history_response
-from hoopbilling.errors import InvalidInput
+from agencies.tenancy import agency_member_required, is_admin
 from hoopbilling.exports import csv_download
-from subaccounts.forms import OVERRIDE, ClientPriceForm, ClientSettingsForm
-from subaccounts.selectors import agency_subaccounts, client_price_grid
-from subaccounts.services import override_clear, override_set, subaccount_update
-from subaccounts.tables import ClientPriceTable, SubAccountTable
-from subaccounts.tenancy import agency_member_required, agency_subaccount
-
-
-def _is_admin(request) -> bool:
-    return request.agency_membership.role == AgencyMembership.Role.ADMIN
+from subaccounts.forms import ClientSettingsForm
+from subaccounts.pricing.forms import ClientPriceForm
+from subaccounts.pricing.models import BillableItem
+from subaccounts.pricing.selectors import agency_price_grid, client_price_grid, price_history
+from subaccounts.pricing.services import price_clear
+from subaccounts.pricing.tables import ClientPriceTable
+from subaccounts.pricing.views import history_response
+from subaccounts.selectors import agency_subaccounts
+from subaccounts.services import subaccount_update
+from subaccounts.tables import SubAccountTable
+from subaccounts.tenancy import agency_subaccount
 
 
 @agency_member_required
@@ -40,7 +38,7 @@ def subaccount_list(request):
             writer.writerow([row.pk, row.name, row.external_id or "", row.rebilling_enabled,
                              row.suspended, row.itemised_usage_visible])
         return response
-    table = SubAccountTable(rows, is_admin=_is_admin(request))
+    table = SubAccountTable(rows, is_admin=is_admin(request))
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
     return render(request, "subaccounts/list.html", {"agency": request.agency, "table": table})
 
@@ -60,9 +58,9 @@ def billing(request, pk):
     settings_form = ClientSettingsForm(initial={
         "rebilling_enabled": sub_account.rebilling_enabled,
         "itemised_usage_visible": sub_account.itemised_usage_visible})
-    price_form = ClientPriceForm(rows=rows, agency_rows=agency_rows)
+    price_form = ClientPriceForm(rows=rows, agency_rows=agency_rows, sub_account=sub_account)
     if request.method == "POST":
-        if not _is_admin(request):
+        if not is_admin(request):
             raise Http404("Only an agency admin changes a client's billing.")
         if request.POST.get("action") == "settings":
             settings_form = ClientSettingsForm(request.POST)
@@ -72,9 +70,10 @@ def billing(request, pk):
                 messages.success(request, f"Saved {sub_account.name}'s billing settings.")
                 return redirect("subaccounts:billing", pk=sub_account.pk)
         else:
-            price_form = ClientPriceForm(request.POST, rows=rows, agency_rows=agency_rows)
+            price_form = ClientPriceForm(request.POST, rows=rows, agency_rows=agency_rows,
+                                         sub_account=sub_account)
             if price_form.is_valid():
-                changed = _overrides_save(request, sub_account, price_form, rows)
+                changed = price_form.save(actor=request.user)
                 if changed is not None:
                     messages.success(request, f"Saved {sub_account.name}'s prices: "
                                      f"{', '.join(changed)}." if changed
@@ -82,39 +81,10 @@ def billing(request, pk):
                     return redirect("subaccounts:billing", pk=sub_account.pk)
             messages.error(request, "Nothing was saved: fix the prices marked below.")
     return render(request, "subaccounts/billing.html", {
-        "agency": request.agency, "sub_account": sub_account, "is_admin": _is_admin(request),
-        "table": ClientPriceTable(rows, sub_account=sub_account, is_admin=_is_admin(request)),
+        "agency": request.agency, "sub_account": sub_account, "is_admin": is_admin(request),
+        "table": ClientPriceTable(rows, sub_account=sub_account, is_admin=is_admin(request)),
         "settings_form": settings_form, "price_form": price_form,
     })
-
-
-def _overrides_save(request, sub_account, form, rows) -> list[str] | None:
-    """Apply every row's inherit/override choice, all or nothing; None after errors."""
-    changed, failed = [], False
-    with transaction.atomic():
-        for row in rows:
-            code = row.item.code
-            overriding = form.cleaned_data[f"mode_{code}"] == OVERRIDE
-            try:
-                if not overriding:
-                    if row.source == OVERRIDE:
-                        override_clear(sub_account=sub_account, item=row.item,
-                                       actor=request.user)
-                        changed.append(f"{row.item.name} (agency price)")
-                    continue
-                wanted = price_input(form, code)
-                if row.source == OVERRIDE and same_price(row, wanted):
-                    continue
-                override_set(sub_account=sub_account, item=row.item, actor=request.user,
-                             **wanted)
-                changed.append(row.item.name)
-            except InvalidInput as exc:
-                form.add_error(field_for_error(exc, code), exc.message)
-                failed = True
-        if failed:
-            # every row was checked so the form shows all errors; none of them is kept
-            transaction.set_rollback(True)
-    return None if failed else changed
 
 
 @agency_member_required(admin=True)
@@ -127,7 +97,7 @@ def price_reset(request, pk, item):
     if row is None:
         raise Http404("No price for this item.")
     if request.method == "POST":
-        if override_clear(sub_account=sub_account, item=item, actor=request.user):
+        if price_clear(sub_account=sub_account, item=item, actor=request.user):
             messages.success(request, f"{sub_account.name} pays the agency price for "
                              f"{item.name} again.")
         else:

@@ -1,5 +1,6 @@
 import os
 import uuid
+from importlib import import_module
 
 import pytest
 from django.conf import settings
@@ -43,9 +44,9 @@ def _catalog_after_flush(request):
     marker = request.node.get_closest_marker("django_db")
     if "transactional_db" in request.fixturenames or (marker and marker.kwargs.get("transaction")):
         request.getfixturevalue("transactional_db")
-        from agencies.catalog import catalog_load
-        from agencies.models import BaseCost, BillableItem
+        from subaccounts.pricing.models import BaseCost, BillableItem
 
+        catalog_load = import_module("agencies.migrations.0002_catalog").catalog_load
         if BillableItem.objects.count() < 9:
             catalog_load(BillableItem, BaseCost)
 

@@ -9,10 +9,11 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from moneyed import Money
 
-from agencies.models import Agency, AgencyMembership, AgencyPrice, ApiKey, BaseCost, BillableItem
+from agencies.models import Agency, AgencyMembership, ApiKey
 from agencies.services import api_key_issue
 from hoopbilling.models import AuditLog
-from subaccounts.models import ClientMembership, PriceOverride, SubAccount
+from subaccounts.models import ClientMembership, SubAccount
+from subaccounts.pricing.models import AgencyPrice, BaseCost, BillableItem, PriceOverride
 from subaccounts.services import subaccount_create
 from wallets.ledger.models import Entry, Wallet
 from wallets.ledger.posting import Posting

@@ -16,7 +16,7 @@ from hoopbilling.db import (
     prepared_cursor,
     rows_source,
 )
-from subaccounts.models import PriceOverride
+from subaccounts.pricing.models import PriceOverride
 from tests.factories import SubAccountFactory
 from wallets.ledger.models import Wallet
 from wallets.usage.models import UsageCounter

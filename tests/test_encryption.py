@@ -10,9 +10,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.db import connection
 
+from agencies.api_auth import active_api_key
 from agencies.models import Agency
 from agencies.services import hash_api_key
-from hoopbilling.api_auth import _active_key
 from tests.factories import AgencyFactory, ApiKeyFactory
 
 pytestmark = pytest.mark.django_db
@@ -102,6 +102,6 @@ def test_the_migration_encrypts_keys_stored_before_it_and_decrypts_them_on_the_w
 
 def test_an_api_request_leaves_the_stripe_key_encrypted_until_a_payment_reads_it():
     api_key = ApiKeyFactory(agency=AgencyFactory(stripe_restricted_key=KEY))
-    agency = _active_key(hash_api_key(api_key.raw_key)).agency
+    agency = active_api_key(hash_api_key(api_key.raw_key)).agency
     assert "stripe_restricted_key" in agency.get_deferred_fields()
     assert agency.stripe_restricted_key == KEY  # loaded (and decrypted) on first use

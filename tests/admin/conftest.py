@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from moneyed import Money
 
-from agencies.models import BillableItem
+from subaccounts.pricing.models import BillableItem
 from tests.factories import EntryFactory, UserFactory, ledger_post_one, wallet_with_card
 from wallets.ledger.posting import Posting
 from wallets.payments.topups import topup_attempt, topup_request

@@ -1,5 +1,5 @@
 """Every operator change through the admin goes through a service and writes an audit row;
-the catalog's base costs are effective-dated; the agency page shows the platform's bill."""
+the agency page shows the platform's bill. (Base costs: tests/subaccounts/pricing/test_admin.py.)"""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from agencies.models import Agency, AgencyMembership, BaseCost
+from agencies.models import Agency, AgencyMembership
 from hoopbilling.models import AuditLog
 from subaccounts.models import SubAccount
 from tests.admin.conftest import usage_charge
@@ -25,40 +25,6 @@ def agency_form(agency, **changes):
             "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0", "_save": "1"}
     data.update(changes)
     return {k: v for k, v in data.items() if v != ""}
-
-
-def test_a_future_base_cost_is_scheduled_through_the_service_and_audited(ops, operator):
-    starts = timezone.now() + timedelta(days=10)
-    response = ops.post(reverse("admin:agencies_basecost_add"), {
-        "item": "sms_outbound", "currency": "USD", "amount": "0.0091",
-        "effective_from_0": f"{starts:%Y-%m-%d}", "effective_from_1": f"{starts:%H:%M:%S}"})
-    assert response.status_code == 302
-    row = BaseCost.objects.get(item_id="sms_outbound", cost_currency="USD",
-                               effective_from__gt=timezone.now())
-    assert row.cost.amount == Decimal("0.0091") and row.created_by == operator
-    audit = AuditLog.objects.get(action="base_cost.set")
-    assert audit.actor == operator and audit.after["cost"] == "0.0091"
-    assert audit.before == {"cost": "0.007900"}
-    # the list says which cost is in force and which is scheduled
-    listing = ops.get(reverse("admin:agencies_basecost_changelist"),
-                      {"item__code__exact": "sms_outbound", "cost_currency": "USD"})
-    assert b"scheduled" in listing.content and b"in force" in listing.content
-    item_page = ops.get(reverse("admin:agencies_billableitem_change", args=["sms_outbound"]))
-    assert b"0.0091" in item_page.content
-    # past and current costs are never changed or deleted
-    current = BaseCost.objects.filter(item_id="sms_outbound", cost_currency="USD").last()
-    change = reverse("admin:agencies_basecost_change", args=[current.pk])
-    assert ops.post(change, {"amount": "0"}).status_code == 403
-    assert ops.post(reverse("admin:agencies_basecost_delete", args=[current.pk]),
-                    {"post": "yes"}).status_code == 403
-
-
-def test_a_negative_base_cost_is_refused_and_nothing_written(ops):
-    before = BaseCost.objects.count()
-    response = ops.post(reverse("admin:agencies_basecost_add"), {
-        "item": "sms_outbound", "currency": "USD", "amount": "-1"})
-    assert response.status_code == 200 and response.context["adminform"].form.errors
-    assert BaseCost.objects.count() == before
 
 
 def test_wallet_settings_saved_in_the_admin_go_through_the_service(ops, operator):

@@ -1,13 +1,11 @@
 import json
-from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from agencies.models import Agency, AgencyMembership, ApiKey, BaseCost, BillableItem
-from agencies.services import base_cost_set, hash_api_key
-from hoopbilling.errors import InvalidInput
+from agencies.models import Agency, AgencyMembership, ApiKey
+from agencies.services import hash_api_key
 from hoopbilling.models import AuditLog
 
 pytestmark = pytest.mark.django_db
@@ -46,37 +44,3 @@ def test_a_name_that_is_no_name_is_refused(name):
     with pytest.raises(CommandError, match="name"):
         call_command("create_agency", "--name", name, "--admin-email", "a@acme.test")
     assert not Agency.objects.exists()
-
-
-def test_catalog_holds_the_nine_contract_items_with_base_costs():
-    codes = set(BillableItem.objects.values_list("code", flat=True))
-    assert codes == {"sms_outbound", "mms_outbound", "call_inbound", "call_outbound",
-                     "email_send", "email_verification", "workflow_premium", "content_ai",
-                     "review_request"}
-    assert BillableItem.objects.get(code="email_send").price_per == 1000
-    for code in codes:
-        assert BaseCost.objects.filter(item_id=code, cost_currency="USD").exists()
-
-
-def test_negative_base_cost_is_refused():
-    item = BillableItem.objects.get(code="sms_outbound")
-    before = BaseCost.objects.count()
-    with pytest.raises(InvalidInput) as excinfo:
-        base_cost_set(item=item, currency="USD", cost=Decimal("-0.01"))
-    assert excinfo.value.field == "cost"
-    assert BaseCost.objects.count() == before
-
-
-def test_base_cost_change_applies_from_its_moment(django_assert_num_queries):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from agencies.selectors import base_cost_at
-
-    item = BillableItem.objects.get(code="sms_outbound")
-    later = timezone.now() + timedelta(days=7)
-    base_cost_set(item=item, currency="USD", cost=Decimal("0.0083"), effective_from=later)
-    assert base_cost_at(item=item, currency="USD", moment=timezone.now()).cost.amount == \
-        Decimal("0.0079")
-    assert base_cost_at(item=item, currency="USD", moment=later).cost.amount == Decimal("0.0083")

@@ -7,9 +7,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from agencies.models import Agency, BillableItem
-from subaccounts.models import PriceOverride
-from subaccounts.services import override_set
+from agencies.models import Agency
+from subaccounts.pricing.models import BillableItem, PriceOverride
+from subaccounts.pricing.services import price_set
 from tests.browser.conftest import click_and_wait, login
 from tests.factories import AgencyMembershipFactory, SubAccountFactory
 
@@ -27,7 +27,7 @@ def test_switching_rebilling_off_and_ending_an_own_price_ask_first(browser, live
     membership = AgencyMembershipFactory(agency__name="Northwind", user__username="a@x.test")
     agency = membership.agency
     sub_account = SubAccountFactory(agency=agency, name="Acme Dental")
-    override_set(sub_account=sub_account, item=BillableItem.objects.get(code="sms_outbound"),
+    price_set(sub_account=sub_account, item=BillableItem.objects.get(code="sms_outbound"),
                  price="0.03", actor_label="test")
     login(browser, live_server, "a@x.test", "correct-horse-battery")
 

@@ -10,11 +10,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from agencies.models import AgencyMembership, BillableItem
+from agencies.models import AgencyMembership
 from agencies.periods import period_bounds
-from agencies.services import price_set
 from subaccounts.models import ClientMembership
-from subaccounts.services import override_set
+from subaccounts.pricing.models import BillableItem
+from subaccounts.pricing.services import price_set
 from tests.factories import (
     AgencyFactory,
     AgencyMembershipFactory,
@@ -80,7 +80,7 @@ def tenant_create(label: str, *, topup: bool = True, usage: bool = False) -> Ten
             role=ClientMembership.Role.USER if role == "client_user"
             else ClientMembership.Role.ADMIN)
         tenant.users[role] = user
-    override_set(sub_account=sub_account, item=BillableItem.objects.get(code="sms_outbound"),
+    price_set(sub_account=sub_account, item=BillableItem.objects.get(code="sms_outbound"),
                  price="0.05", subsidize=True, actor_label="test")
     if usage:
         price_set(agency=agency, item=BillableItem.objects.get(code="mms_outbound"),

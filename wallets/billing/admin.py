@@ -9,7 +9,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from agencies.admin import AgencyAdmin
 from agencies.models import Agency
 from hoopbilling.admin import (
     ReasonForm,
@@ -20,6 +19,7 @@ from hoopbilling.admin import (
     money_column,
 )
 from hoopbilling.errors import DomainError
+from subaccounts.admin import AgencyAdmin
 from wallets.billing.platform_bill import agency_platform_bills
 from wallets.ledger.corrections import wallet_credit
 from wallets.ledger.integrity import ledger_verify

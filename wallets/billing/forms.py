@@ -2,7 +2,7 @@
 
 from django import forms
 
-from agencies.models import BillableItem
+from subaccounts.pricing.models import BillableItem
 from wallets.billing.selectors import LedgerFilters
 from wallets.ledger.models import Entry
 

@@ -115,7 +115,7 @@ class InvoiceLine(models.Model):
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
     position = models.PositiveSmallIntegerField()
-    item = models.ForeignKey("agencies.BillableItem", on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey("subaccounts.BillableItem", on_delete=models.PROTECT, related_name="+")
     quantity = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
     unit_price = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
                                      null=True, blank=True)

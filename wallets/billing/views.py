@@ -12,9 +12,10 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest, Streaming
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
+from agencies.tenancy import agency_member_required
 from hoopbilling.exports import csv_download
 from hoopbilling.money import quantize_amount
-from subaccounts.tenancy import agency_member_required, agency_subaccount, client_member_required
+from subaccounts.tenancy import agency_subaccount, client_member_required
 from wallets.billing import selectors
 from wallets.billing.documents import invoice_csv, invoice_pdf
 from wallets.billing.forms import LedgerFilterForm

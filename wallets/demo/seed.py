@@ -32,14 +32,16 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from agencies.models import Agency, BillableItem
-from agencies.services import agency_create, agency_update, price_set
+from agencies.models import Agency
+from agencies.services import agency_create, agency_update
 from hoopbilling.audit import audit_record
 from hoopbilling.celery import app as celery_app
 from hoopbilling.errors import DomainError
 from hoopbilling.models import AuditLog
 from subaccounts.models import ClientMembership, SubAccount
-from subaccounts.services import override_set, subaccount_create, subaccount_update
+from subaccounts.pricing.models import BillableItem
+from subaccounts.pricing.services import price_set
+from subaccounts.services import subaccount_create, subaccount_update
 from wallets.billing.jobs import billing_jobs_run
 from wallets.billing.models import Invoice
 from wallets.demo.traffic import traffic_events
@@ -318,7 +320,7 @@ def _setup(real_now: datetime) -> tuple[Agency, list[tuple[ClientPlan, SubAccoun
             sub_account = subaccount_update(sub_account=sub_account, changes=changes,
                                             actor_label=ACTOR)
         for code, price in plan.overrides.items():
-            _price_set_flat_or_tiered(override_set, items[code], price, sub_account=sub_account)
+            _price_set_flat_or_tiered(price_set, items[code], price, sub_account=sub_account)
         if plan.card:
             payment_method_attach(sub_account=sub_account, payment_method=plan.card,
                                   actor_label=ACTOR)

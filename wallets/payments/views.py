@@ -11,11 +11,11 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from agencies.views import is_admin
+from agencies.tenancy import agency_member_required, is_admin
 from hoopbilling.errors import DomainError
 from hoopbilling.exports import csv_download
 from hoopbilling.forms import PlainDecimalField
-from subaccounts.tenancy import agency_member_required, agency_subaccount, client_member_required
+from subaccounts.tenancy import agency_subaccount, client_member_required
 from wallets.payments.autotopup import wallet_settings_set
 from wallets.payments.cards import payment_method_attach, payment_method_confirmed
 from wallets.payments.gateways import gateway_for

@@ -18,7 +18,7 @@ from django.utils import timezone
 from agencies.models import Agency
 from agencies.periods import period_bounds
 from hoopbilling.money import quantize_amount
-from subaccounts.pricing import ResolvedPrice
+from subaccounts.pricing.book import ResolvedPrice
 from wallets.usage.events import EventReferences, UsageEvent, usage_event_clean
 from wallets.usage.models import UsageCharge, UsageCounter
 

@@ -18,12 +18,13 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from agencies.models import Agency, BillableItem
+from agencies.models import Agency
 from hoopbilling.db import model_columns, models_from_rows, prepared_cursor, where_in
 from hoopbilling.errors import DomainError, InvalidInput, NotFound
 from hoopbilling.money import decimal_input, fits_amount
 from subaccounts.models import SubAccount
-from subaccounts.pricing import PriceBook, ResolvedPrice, price_book_cached
+from subaccounts.pricing.book import PriceBook, ResolvedPrice, price_book_cached
+from subaccounts.pricing.models import BillableItem
 from subaccounts.suspension import item_blocked
 from wallets.ledger.models import Wallet
 from wallets.usage import segments

@@ -19,10 +19,11 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils import timezone
 
-from agencies.models import Agency, BillableItem
+from agencies.models import Agency
 from hoopbilling.money import quantize_amount
 from subaccounts.models import SubAccount
-from subaccounts.pricing import PriceSource, prices_resolve_all
+from subaccounts.pricing.book import PriceSource, prices_resolve_all
+from subaccounts.pricing.models import BillableItem
 from wallets.usage.models import UsageCharge
 
 WINDOW = timedelta(days=30)

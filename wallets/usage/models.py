@@ -31,7 +31,7 @@ class UsageCharge(models.Model):
                                db_index=False)
     sub_account = models.ForeignKey(SubAccount, on_delete=models.PROTECT,
                                     related_name="usage_charges", db_index=False)
-    item = models.ForeignKey("agencies.BillableItem", on_delete=models.PROTECT, related_name="+",
+    item = models.ForeignKey("subaccounts.BillableItem", on_delete=models.PROTECT, related_name="+",
                              db_index=False)
     # Keys are scoped to the agency (docs/api.md#usage); the fingerprint tells a replay of
     # the same event from another event under the same key.
@@ -87,7 +87,7 @@ class UsageDaily(models.Model):
 
     agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
     sub_account = models.ForeignKey(SubAccount, on_delete=models.PROTECT, related_name="+")
-    item = models.ForeignKey("agencies.BillableItem", on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey("subaccounts.BillableItem", on_delete=models.PROTECT, related_name="+")
     day = models.DateField()
     billed_to = models.CharField(max_length=6, choices=UsageCharge.BilledTo.choices)
     quantity = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
@@ -116,7 +116,7 @@ class UsageCounter(models.Model):
 
     sub_account = models.ForeignKey(SubAccount, on_delete=models.PROTECT,
                                     related_name="usage_counters")
-    item = models.ForeignKey("agencies.BillableItem", on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey("subaccounts.BillableItem", on_delete=models.PROTECT, related_name="+")
     period_start = models.DateTimeField()
     quantity = models.DecimalField(max_digits=24, decimal_places=DECIMAL_PLACES, default=0)
 

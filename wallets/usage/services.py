@@ -31,11 +31,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from moneyed import Money
 
-from agencies.models import Agency, BillableItem
+from agencies.models import Agency
 from hoopbilling.db import insert_rows, prepared_cursor, rows_source
 from hoopbilling.errors import DomainError, IdempotencyConflict, InvalidInput
 from hoopbilling.money import quantize_amount
-from subaccounts.pricing import ResolvedPrice
+from subaccounts.pricing.book import ResolvedPrice
+from subaccounts.pricing.models import BillableItem
 from wallets.ledger.models import Entry
 from wallets.ledger.posting import NewEntry, Posting
 from wallets.ledger.services import ledger_transaction

@@ -13,14 +13,14 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from agencies.forms import BulkMarkupForm
 from agencies.models import AgencyMembership
-from agencies.price_rules import price_validate
-from agencies.selectors import agency_price_grid
-from agencies.services import price_set
+from agencies.tenancy import agency_member_required
 from hoopbilling.errors import InvalidInput
 from hoopbilling.money import quantize_amount
-from subaccounts.tenancy import agency_member_required
+from subaccounts.pricing.forms import BulkMarkupForm
+from subaccounts.pricing.rules import price_validate
+from subaccounts.pricing.selectors import agency_price_grid
+from subaccounts.pricing.services import price_set
 from wallets.usage.margin_simulator import margin_simulate
 
 

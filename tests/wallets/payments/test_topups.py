@@ -8,7 +8,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from agencies.models import BillableItem
+from subaccounts.pricing.models import BillableItem
 from subaccounts.suspension import item_blocked
 from tests.factories import EntryFactory, ledger_post_one, wallet_with_card
 from tests.wallets.payments.crashes import topup_attempt_killed

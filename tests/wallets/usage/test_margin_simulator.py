@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 from moneyed import Money
 
-from agencies.models import AgencyPrice, BillableItem
-from subaccounts.services import override_set
+from subaccounts.pricing.models import AgencyPrice, BillableItem
+from subaccounts.pricing.services import price_set
 from tests.factories import AgencyMembershipFactory, EntryFactory, SubAccountFactory
 from wallets.ledger.models import Entry, Wallet
 from wallets.usage.margin_simulator import margin_simulate
@@ -63,7 +63,7 @@ def test_reprices_the_last_30_days_per_item_and_client():
 def test_overridden_clients_and_absorbed_usage_keep_their_revenue():
     acme = SubAccountFactory(name="Acme")
     absorbed = SubAccountFactory(agency=acme.agency, name="Absorbed")
-    override_set(sub_account=acme, item=BillableItem.objects.get(code="sms_outbound"),
+    price_set(sub_account=acme, item=BillableItem.objects.get(code="sms_outbound"),
                  price="0.0300")
     charge(acme, "sms_outbound", "100", "0.0300")
     charge(absorbed, "sms_outbound", "100", "0.0100", billed_to="agency")

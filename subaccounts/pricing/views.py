@@ -1,28 +1,22 @@
-"""Settings > Rebilling: the agency's rebilling switch, its price grid and price history.
+"""Settings > Rebilling: the agency's rebilling switch, its price grid and price history;
+`history_response` also serves a client's price history (`subaccounts.views`).
 
 Every view goes through `agency_member_required`, so it only ever sees the caller's agency;
 admins change things, staff may look.
 """
 
-
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django_tables2 import RequestConfig
 
-from agencies.forms import PriceGridForm, RebillingForm, field_for_error, price_input, same_price
-from agencies.models import AgencyMembership
-from agencies.selectors import agency_price_grid, price_history
-from agencies.services import agency_update, price_set
-from agencies.tables import PriceGridTable, PriceHistoryTable, amount_text, change_text
+from agencies.services import agency_update
+from agencies.tenancy import agency_member_required, is_admin
 from hoopbilling.errors import InvalidInput
 from hoopbilling.exports import csv_download
-from subaccounts.tenancy import agency_member_required
-
-
-def is_admin(request) -> bool:
-    return request.agency_membership.role == AgencyMembership.Role.ADMIN
+from subaccounts.pricing.forms import PriceGridForm, RebillingForm
+from subaccounts.pricing.selectors import agency_price_grid, price_history
+from subaccounts.pricing.tables import PriceGridTable, PriceHistoryTable, amount_text, change_text
 
 
 @agency_member_required
@@ -58,9 +52,10 @@ def rebilling(request):
 def prices_edit(request):
     agency = request.agency
     rows = agency_price_grid(agency=agency)
-    form = PriceGridForm(request.POST if request.method == "POST" else None, rows=rows)
+    form = PriceGridForm(request.POST if request.method == "POST" else None, rows=rows,
+                         agency=agency)
     if request.method == "POST" and form.is_valid():
-        changed = _grid_save(request, form, rows)
+        changed = form.save(actor=request.user)
         if changed is not None:
             if changed:
                 messages.success(request, f"Saved {len(changed)} price"
@@ -70,27 +65,6 @@ def prices_edit(request):
             return redirect("agencies:rebilling")
         messages.error(request, "Nothing was saved: fix the prices marked below.")
     return render(request, "agencies/prices_edit.html", {"agency": agency, "form": form})
-
-
-def _grid_save(request, form, rows) -> list[str] | None:
-    """Save every changed row, all or nothing. The names saved, or None after errors."""
-    changed, failed = [], False
-    with transaction.atomic():
-        for row in rows:
-            code = row.item.code
-            try:
-                wanted = price_input(form, code)
-                if same_price(row, wanted):
-                    continue
-                price_set(agency=request.agency, item=row.item, actor=request.user, **wanted)
-                changed.append(row.item.name)
-            except InvalidInput as exc:
-                form.add_error(field_for_error(exc, code), exc.message)
-                failed = True
-        if failed:
-            # every row was checked so the form shows all errors; none of them is kept
-            transaction.set_rollback(True)
-    return None if failed else changed
 
 
 @agency_member_required

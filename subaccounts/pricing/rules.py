@@ -18,9 +18,9 @@ has a margin per tier and no single margin.
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from agencies.models import BillableItem
 from hoopbilling.errors import CurrencyMismatch, InvalidInput
 from hoopbilling.money import decimal_input, fits_amount
+from subaccounts.pricing.models import BillableItem
 
 MAX_TIERS = 20
 PERCENT = Decimal("0.01")

@@ -1,6 +1,9 @@
+"""The agency's price pages. Their URL names (`agencies:…`) are older than this package and
+kept; a client's price pages are routed with its other pages (`subaccounts.urls`)."""
+
 from django.urls import path
 
-from agencies import views
+from subaccounts.pricing import views
 
 app_name = "agencies"
 

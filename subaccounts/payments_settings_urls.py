@@ -1,6 +1,6 @@
 from django.urls import path
 
-from agencies import payments_settings_views as views
+from subaccounts import payments_settings_views as views
 
 app_name = "agency_payments"
 

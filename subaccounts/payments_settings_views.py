@@ -1,14 +1,17 @@
-"""Settings > Payments: the agency's Stripe connection and what a suspension blocks.
-Agency admins only; everything is the caller's own agency (`request.agency`)."""
+"""Settings > Payments: the agency's Stripe connection and what a suspension of its clients
+blocks. Agency admins only; everything is the caller's own agency (`request.agency`).
+
+Here rather than in `agencies` because the items to choose from are the catalog's."""
 
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 
-from agencies.models import SUSPENDED_CATEGORIES_BY_DEFAULT, BillableItem
-from agencies.payment_settings import agency_stripe_connect, agency_suspension_items_set, key_masked
+from agencies.payment_settings import agency_stripe_connect, key_masked
+from agencies.tenancy import agency_member_required
 from hoopbilling.errors import DomainError
-from subaccounts.tenancy import agency_member_required
+from subaccounts.pricing.models import BillableItem
+from subaccounts.suspension import SUSPENDED_CATEGORIES_BY_DEFAULT, agency_suspension_items_set
 
 
 class StripeConnectionForm(forms.Form):

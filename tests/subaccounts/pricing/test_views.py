@@ -1,17 +1,18 @@
-"""Settings > Rebilling, Sub-accounts > Billing settings and the price histories."""
+"""The price pages: Settings > Rebilling (`subaccounts.pricing.views`), a client's Billing
+settings (`subaccounts.views`, whose prices are this package's forms, tables and services)
+and the price histories."""
 
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-from agencies.models import AgencyMembership, AgencyPrice, BillableItem
-from agencies.selectors import agency_price_grid
-from agencies.services import price_set
+from agencies.models import AgencyMembership
 from hoopbilling.models import AuditLog
-from subaccounts.models import PriceOverride
-from subaccounts.pricing import price_resolve
-from subaccounts.services import override_set
+from subaccounts.pricing.book import price_resolve
+from subaccounts.pricing.models import AgencyPrice, BillableItem, PriceOverride
+from subaccounts.pricing.selectors import agency_price_grid
+from subaccounts.pricing.services import price_set
 from tests.factories import AgencyMembershipFactory, SubAccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -144,7 +145,7 @@ def test_client_settings_toggles(client, admin):
 def test_choosing_agency_price_in_the_form_ends_an_override(client, admin):
     sub_account = SubAccountFactory(agency=admin.agency)
     sms = BillableItem.objects.get(code="sms_outbound")
-    override_set(sub_account=sub_account, item=sms, price="0.0300")
+    price_set(sub_account=sub_account, item=sms, price="0.0300")
     client.post(f"/agency/clients/{sub_account.pk}/billing/",
                 client_form(sub_account, mode_sms_outbound="inherit"))
     assert price_resolve(sub_account=sub_account, item=sms,
@@ -157,18 +158,9 @@ def test_empty_states(client, admin):
         "/agency/settings/rebilling/history/").content.decode()
 
 
-def test_subaccount_list_and_csv(client, admin):
-    SubAccountFactory(agency=admin.agency, name="Acme Dental")
-    SubAccountFactory(name="Someone Else's")
-    html = client.get("/agency/clients/").content.decode()
-    assert "Acme Dental" in html and "Someone Else" not in html
-    csv_text = client.get("/agency/clients/?export=csv").content.decode()
-    assert "Acme Dental" in csv_text and "Someone Else" not in csv_text
-
-
 def test_another_agencys_pages_are_404(client, admin):
     other = SubAccountFactory(name="Other agency's client")
-    override_set(sub_account=other, item=BillableItem.objects.get(code="sms_outbound"),
+    price_set(sub_account=other, item=BillableItem.objects.get(code="sms_outbound"),
                  price="0.0300")
     base = f"/agency/clients/{other.pk}/billing/"
     for url in (base, f"{base}history/", f"{base}reset/sms_outbound/"):

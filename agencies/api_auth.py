@@ -1,5 +1,9 @@
-"""API-key authentication. Kept apart from `hoopbilling.api` because DRF imports the
-authentication classes while `rest_framework.views` is still loading."""
+"""API-key authentication: every API request acts for the one agency its key belongs to.
+
+`ApiKeyAuthentication` is DRF's DEFAULT_AUTHENTICATION_CLASSES (hoopbilling/settings.py names
+it), so every API view uses it. Kept apart from the API views because DRF imports the
+authentication classes while `rest_framework.views` is still loading.
+"""
 
 from datetime import timedelta
 
@@ -36,7 +40,7 @@ _AGENCY_FIELDS = [field.attname for field in Agency._meta.concrete_fields
                   if field.attname != "stripe_restricted_key"]
 
 
-def _active_key(key_hash: str) -> ApiKey | None:
+def active_api_key(key_hash: str) -> ApiKey | None:
     """The active key of that hash with its agency: one prepared statement, as it runs on
     every API request (the ORM's compilation of the same join costs more than the query)."""
     with prepared_cursor() as cursor:
@@ -63,7 +67,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("Authorization: Bearer <api key>")
         raw_key = header[1].decode("latin-1")
-        key = _active_key(hash_api_key(raw_key))
+        key = active_api_key(hash_api_key(raw_key))
         if key is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
         now = timezone.now()

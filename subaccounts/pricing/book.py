@@ -4,6 +4,9 @@ Order: the client's override → the agency's price → the platform's base cost
 All three are effective-dated; the row in force at the moment of the usage applies.
 A price is either flat (`price`) or graduated tiers applied to the client's cumulative
 quantity in the billing period (docs/api.md#pricing).
+
+A client is a `subaccounts.models.SubAccount` the caller passes in (its `pk` and `agency`);
+this package does not import the rest of its app.
 """
 
 import json
@@ -17,11 +20,10 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import JSONField, UUIDField
 
-from agencies.models import BillableItem
 from hoopbilling.db import prepared_cursor, where_in
 from hoopbilling.errors import InvalidInput
 from hoopbilling.money import quantize_amount
-from subaccounts.models import SubAccount
+from subaccounts.pricing.models import BillableItem
 
 
 class PriceSource:
@@ -149,8 +151,7 @@ class PriceBook:
     def _in_force(rows, moment: datetime) -> _Row | None:
         return next((row for row in rows if row.effective_from <= moment), None)
 
-    def resolve(self, *, sub_account: SubAccount, item: BillableItem,
-                moment: datetime) -> ResolvedPrice:
+    def resolve(self, *, sub_account, item: BillableItem, moment: datetime) -> ResolvedPrice:
         costs = self.costs.get(item.code, ())
         base = self._in_force(costs, moment)
         if base is None and costs:  # the item has a cost, from a later moment on
@@ -180,7 +181,7 @@ _books: OrderedDict[tuple, tuple[datetime, PriceBook]] = OrderedDict()
 _books_lock = threading.Lock()
 
 
-def price_book_cached(*, agency, prices_version: int, sub_account: SubAccount,
+def price_book_cached(*, agency, prices_version: int, sub_account,
                       until: datetime) -> PriceBook:
     """The book of one client that resolves any moment up to `until`. `prices_version` must
     be read from the database in the caller's request, not taken from an agency loaded
@@ -201,8 +202,7 @@ def price_book_cached(*, agency, prices_version: int, sub_account: SubAccount,
     return book
 
 
-def price_resolve(*, sub_account: SubAccount, item: BillableItem, moment: datetime,
-                  ) -> ResolvedPrice:
+def price_resolve(*, sub_account, item: BillableItem, moment: datetime) -> ResolvedPrice:
     book = PriceBook(agency=sub_account.agency, sub_accounts=[sub_account], until=moment)
     return book.resolve(sub_account=sub_account, item=item, moment=moment)
 
@@ -218,8 +218,7 @@ def _resolved(*, item, currency, base, row: _Row | None, source) -> ResolvedPric
     )
 
 
-def prices_resolve_all(*, sub_account: SubAccount, moment: datetime,
-                       ) -> dict[str, ResolvedPrice]:
+def prices_resolve_all(*, sub_account, moment: datetime) -> dict[str, ResolvedPrice]:
     """`price_resolve` for every item at once (one query), by item code, for grids.
 
     Items without a base cost in the agency's currency are left out.

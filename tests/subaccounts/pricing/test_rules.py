@@ -6,19 +6,18 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from agencies.models import AgencyPrice, BillableItem
-from agencies.price_rules import margin_percent, tiers_from_text, tiers_to_text
-from agencies.selectors import agency_price_grid
-from agencies.services import price_set
 from hoopbilling.errors import InvalidInput
 from hoopbilling.models import AuditLog
-from subaccounts.pricing import PriceSource, Tier, price_resolve, prices_resolve_all
-from subaccounts.services import override_clear, override_set
+from subaccounts.pricing.book import PriceSource, Tier, price_resolve, prices_resolve_all
+from subaccounts.pricing.models import AgencyPrice, BillableItem
+from subaccounts.pricing.rules import margin_percent, tiers_from_text, tiers_to_text
+from subaccounts.pricing.selectors import agency_price_grid
+from subaccounts.pricing.services import price_clear, price_set
 from tests.factories import AgencyFactory, SubAccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-SMS_BASE = Decimal("0.0079")  # launch USD base cost of sms_outbound (agencies.catalog)
+SMS_BASE = Decimal("0.0079")  # launch USD base cost of sms_outbound (agencies 0002_catalog)
 
 
 @pytest.fixture
@@ -46,12 +45,12 @@ def test_resolution_order_override_then_agency_then_base_cost(sms):
     assert (resolved().source, resolved().price) == (PriceSource.BASE_COST, SMS_BASE)
     price_set(agency=agency, item=sms, price="0.0150")
     assert (resolved().source, resolved().price) == (PriceSource.AGENCY, Decimal("0.0150"))
-    override_set(sub_account=sub_account, item=sms, price="0.0120")
+    price_set(sub_account=sub_account, item=sms, price="0.0120")
     assert (resolved().source, resolved().price) == (PriceSource.OVERRIDE, Decimal("0.0120"))
     # a later agency price does not beat the override
     price_set(agency=agency, item=sms, price="0.0180")
     assert resolved().price == Decimal("0.0120")
-    override_clear(sub_account=sub_account, item=sms)
+    price_clear(sub_account=sub_account, item=sms)
     assert (resolved().source, resolved().price) == (PriceSource.AGENCY, Decimal("0.0180"))
 
 
@@ -123,7 +122,7 @@ def test_bad_prices_are_refused_naming_the_field_and_nothing_is_saved(sms, body,
         price_set(agency=sub_account.agency, item=sms, **body)
     assert (excinfo.value.field, excinfo.value.code) == (field, code)
     with pytest.raises(InvalidInput) as excinfo:
-        override_set(sub_account=sub_account, item=sms, **body)
+        price_set(sub_account=sub_account, item=sms, **body)
     assert (excinfo.value.field, excinfo.value.code) == (field, code)
     assert not AgencyPrice.objects.exists() and not sub_account.price_overrides.exists()
     assert not AuditLog.objects.filter(action__in=["price.set", "override.set"]).exists()
@@ -133,7 +132,7 @@ def test_below_base_cost_is_a_subsidy_only_when_asked(sms):
     sub_account = SubAccountFactory()
     row = price_set(agency=sub_account.agency, item=sms, price="0.0050", subsidize=True)
     assert row.subsidize and row.price.amount == Decimal("0.0050")
-    override = override_set(sub_account=sub_account, item=sms, subsidize=True,
+    override = price_set(sub_account=sub_account, item=sms, subsidize=True,
                             tiers=[{"up_to": "10", "price": "0.0100"},
                                    {"up_to": None, "price": "0"}])
     assert override.tiers[1] == {"up_to": None, "price": "0"}
@@ -164,7 +163,7 @@ def test_bulk_resolution_agrees_with_price_resolve(sms):
     email = BillableItem.objects.get(code="email_send")
     price_set(agency=sub_account.agency, item=sms, price="0.0150")
     price_set(agency=sub_account.agency, item=email, price="1.00")
-    override_set(sub_account=sub_account, item=email, price="0.90")
+    price_set(sub_account=sub_account, item=email, price="0.90")
     now = timezone.now()
     everything = prices_resolve_all(sub_account=sub_account, moment=now)
     assert len(everything) == 9

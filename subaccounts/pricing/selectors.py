@@ -1,12 +1,15 @@
-"""Reads of agencies and the catalog, for services, pages and the API."""
+"""Reads of the price tables for services, pages and the API: what is in force at a moment,
+the agency's grid and one client's, and the price history."""
 
 from datetime import datetime
 
 from django.utils import timezone
 
-from agencies.models import Agency, AgencyPrice, BaseCost, BillableItem
-from agencies.price_rules import PriceRow
+from agencies.models import Agency
 from hoopbilling.models import AuditLog
+from subaccounts.pricing.book import PriceSource, ResolvedPrice, prices_resolve_all, tiers_to_json
+from subaccounts.pricing.models import AgencyPrice, BaseCost, BillableItem, PriceOverride
+from subaccounts.pricing.rules import PriceRow
 
 
 def base_cost_at(*, item: BillableItem, currency: str, moment: datetime) -> BaseCost | None:
@@ -37,6 +40,16 @@ def agency_prices_at(*, agency: Agency, moment: datetime) -> dict[str, AgencyPri
                             .order_by("item_id", "-effective_from", "-id"))
 
 
+def price_in_force(*, item: BillableItem, moment: datetime, agency: Agency | None = None,
+                   sub_account=None) -> AgencyPrice | PriceOverride | None:
+    """The row of the price list in force for `item` at `moment`: the agency's price, or with
+    `sub_account` that client's override (possibly a `cleared` one). None: never set."""
+    rows = (AgencyPrice.objects.filter(agency=agency) if sub_account is None
+            else PriceOverride.objects.filter(sub_account=sub_account))
+    return (rows.filter(item=item, effective_from__lte=moment)
+            .order_by("-effective_from", "-id").first())
+
+
 def agency_price_row(*, agency: Agency, item: BillableItem, base_cost: BaseCost,
                      agency_price: AgencyPrice | None) -> PriceRow:
     if agency_price is None:
@@ -57,6 +70,24 @@ def agency_price_grid(*, agency: Agency, moment: datetime | None = None) -> list
     return [agency_price_row(agency=agency, item=item, base_cost=costs[item.code],
                              agency_price=prices.get(item.code))
             for item in BillableItem.objects.all() if item.code in costs]
+
+
+def client_price_row(resolved: ResolvedPrice) -> PriceRow:
+    """A resolved client price as a grid row; `source` is `override` or `agency` (the client
+    inherits the agency's grid, which is the base cost where the agency set no price)."""
+    source = (PriceSource.OVERRIDE if resolved.source == PriceSource.OVERRIDE
+              else PriceSource.AGENCY)
+    return PriceRow(item=resolved.item, currency=resolved.currency,
+                    base_cost=resolved.base_cost, price=resolved.price,
+                    tiers=tiers_to_json(resolved.tiers) if resolved.tiers else None,
+                    source=source)
+
+
+def client_price_grid(*, sub_account, moment: datetime) -> list[PriceRow]:
+    """Every item the client may be charged for, in catalog order, at the price it pays."""
+    resolved = prices_resolve_all(sub_account=sub_account, moment=moment)
+    rows = [client_price_row(price) for price in resolved.values()]
+    return sorted(rows, key=lambda row: (row.item.position, row.item.code))
 
 
 PRICE_ACTIONS = ("price.set", "override.set", "override.clear")

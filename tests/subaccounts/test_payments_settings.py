@@ -2,8 +2,9 @@
 
 import pytest
 
-from agencies.models import AgencyMembership, BillableItem
+from agencies.models import AgencyMembership
 from hoopbilling.models import AuditLog
+from subaccounts.pricing.models import BillableItem
 from subaccounts.services import subaccount_suspend
 from subaccounts.suspension import item_blocked
 from tests.factories import AgencyMembershipFactory, SubAccountFactory

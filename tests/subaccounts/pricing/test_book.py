@@ -1,4 +1,4 @@
-"""Single events reuse their client's price book across requests (subaccounts.pricing.
+"""Single events reuse their client's price book across requests (subaccounts.pricing.book.
 price_book_cached): every price write must still reach the next event, whatever wrote it."""
 
 from datetime import timedelta
@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from moneyed import Money
 
-from agencies.models import Agency, BillableItem
+from agencies.models import Agency
+from subaccounts.pricing.models import BillableItem
 from tests.factories import (
     AgencyFactory,
     AgencyPriceFactory,
