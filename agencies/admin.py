@@ -261,7 +261,7 @@ class AuditLogAdmin(ReadOnlyAdmin):
             apps.get_model(app_label, model_name)
         except LookupError:
             # Written before its model moved to another app under the same name (the price
-            # tables: agencies -> subaccounts, docs/architecture.md#pricing).
+            # tables: agencies -> subaccounts, docs/internals.md#pricing).
             app_label = next((model._meta.app_label for model in apps.get_models()
                               if model._meta.model_name == model_name), app_label)
         try:
