@@ -28,21 +28,23 @@ def price_cell(row: PriceRow):
          for t in row.tier_rows))
 
 
-class PriceGridTable(tables.Table):
-    """The agency's grid: one row per billable item (`PriceRow`)."""
+class PriceListTable(tables.Table):
+    """What both price grids show of a row of the agency's price list (`PriceRow`): the item,
+    its base cost, the price (flagged when subsidised) and the agency's margin."""
 
     item = tables.Column(accessor="item__name", verbose_name="Item", orderable=False)
     unit = tables.Column(accessor="item__priced_per_label", verbose_name="Priced per",
                          orderable=False)
     base_cost = tables.Column(verbose_name="Base cost", orderable=False)
-    price = tables.Column(verbose_name="Your price", orderable=False, empty_values=())
+    price = tables.Column(verbose_name="Price", orderable=False, empty_values=())
     margin = tables.Column(verbose_name="Margin", orderable=False, empty_values=())
     margin_percent = tables.Column(verbose_name="Margin %", orderable=False, empty_values=())
 
     class Meta:
-        attrs = {"class": "grid", "id": "price-grid"}
+        attrs = {"class": "grid"}
         row_attrs = {"data-item": lambda record: record.item.code,
                      "class": lambda record: "subsidized" if record.subsidized else ""}
+        sequence = ("item", "unit", "base_cost", "price", "...", "margin", "margin_percent")
 
     def render_base_cost(self, value):
         return amount_text(value)
@@ -52,8 +54,6 @@ class PriceGridTable(tables.Table):
         if record.subsidized:
             cell = format_html("{} <strong class=\"warning\">Subsidised: below base cost</strong>",
                                cell)
-        if record.source == "base_cost":
-            cell = format_html("{} <span class=\"muted\">(base cost, no price set)</span>", cell)
         return cell
 
     def render_margin(self, record):
@@ -63,37 +63,34 @@ class PriceGridTable(tables.Table):
         return percent_text(record.margin_percent) if record.tiers is None else "per tier"
 
 
-class ClientPriceTable(tables.Table):
+class PriceGridTable(PriceListTable):
+    """The agency's grid: one row per billable item, its price for every client."""
+
+    price = tables.Column(verbose_name="Your price", orderable=False, empty_values=())
+
+    class Meta(PriceListTable.Meta):
+        attrs = {"class": "grid", "id": "price-grid"}
+
+    def render_price(self, record):
+        cell = super().render_price(record)
+        if record.source == "base_cost":
+            cell = format_html("{} <span class=\"muted\">(base cost, no price set)</span>", cell)
+        return cell
+
+
+class ClientPriceTable(PriceListTable):
     """A client's prices: what it pays, where that comes from, the agency's margin."""
 
-    item = tables.Column(accessor="item__name", verbose_name="Item", orderable=False)
-    unit = tables.Column(accessor="item__priced_per_label", verbose_name="Priced per",
-                         orderable=False)
-    base_cost = tables.Column(verbose_name="Base cost", orderable=False)
     price = tables.Column(verbose_name="Client pays", orderable=False, empty_values=())
     source = tables.Column(verbose_name="Source", orderable=False)
-    margin = tables.Column(verbose_name="Margin", orderable=False, empty_values=())
-    margin_percent = tables.Column(verbose_name="Margin %", orderable=False, empty_values=())
 
-    class Meta:
+    class Meta(PriceListTable.Meta):
         attrs = {"class": "grid", "id": "client-price-grid"}
-        row_attrs = {"data-item": lambda record: record.item.code,
-                     "class": lambda record: "subsidized" if record.subsidized else ""}
 
     def __init__(self, *args, sub_account, is_admin: bool, **kwargs):
         self.sub_account = sub_account
         self.is_admin = is_admin
         super().__init__(*args, **kwargs)
-
-    def render_base_cost(self, value):
-        return amount_text(value)
-
-    def render_price(self, record):
-        cell = price_cell(record)
-        if record.subsidized:
-            cell = format_html("{} <strong class=\"warning\">Subsidised: below base cost</strong>",
-                               cell)
-        return cell
 
     def render_source(self, record):
         if record.source != "override":
@@ -103,12 +100,6 @@ class ClientPriceTable(tables.Table):
         return format_html(
             'Own price · <a class="reset" href="{}">Reset to agency price</a>',
             reverse("subaccounts:price-reset", args=[self.sub_account.pk, record.item.code]))
-
-    def render_margin(self, record):
-        return amount_text(record.margin) if record.tiers is None else "per tier"
-
-    def render_margin_percent(self, record):
-        return percent_text(record.margin_percent) if record.tiers is None else "per tier"
 
 
 def change_text(value) -> str:
