@@ -25,8 +25,7 @@ def ledger_post_one(*, wallet_id: int, posting: Posting) -> tuple[Entry, bool]:
     """One posting through the ledger's front door in a transaction of its own:
     (entry, replayed)."""
     with ledger_transaction(wallet_ids=[wallet_id]) as ledger:
-        [pair] = ledger.post({wallet_id: [posting]})[wallet_id]
-    return pair
+        return ledger.post_one(wallet_id, posting)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

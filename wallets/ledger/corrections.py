@@ -56,10 +56,10 @@ def wallet_credit(*, wallet_id: int, amount, reason: str, token: str, actor=None
     label = operator_label(actor, actor_label)
     with ledger_transaction(wallet_ids=[wallet_id]) as ledger:
         wallet = ledger.wallets[wallet_id]
-        [(entry, _)] = ledger.post({wallet_id: [Posting(
+        entry, _ = ledger.post_one(wallet_id, Posting(
             kind=Entry.Kind.ADJUSTMENT, amount=amount, currency=wallet.currency,
             idempotency_key=f"adjustment:{token}", reference_type="operator",
-            memo=reason[:255], actor_label=label)]}, audit=Audit(
+            memo=reason[:255], actor_label=label), audit=Audit(
             action="wallet.adjust", obj=wallet, reason=reason, actor=actor, actor_label=label,
-            after={"amount": str(amount)}))[wallet_id]
+            after={"amount": str(amount)}))
     return entry

@@ -15,7 +15,7 @@ the block, the reads and writes that must happen under the same locks:
 
     with ledger_transaction(wallet_ids=[wallet_id]) as ledger:
         topup = TopUp.objects.select_for_update().get(pk=topup_id)  # after the wallet
-        [(entry, replayed)] = ledger.post({wallet_id: [Posting(...)]})[wallet_id]
+        entry, replayed = ledger.post_one(wallet_id, Posting(...))
         topup.entry = entry
         ...
 """
@@ -83,6 +83,12 @@ class LedgerTransaction:
             if any(posting.amount < 0 for posting in new):
                 wallet_debited_after_commit(sender=Entry, wallet=self.wallets[wallet_id])
         return appended
+
+    def post_one(self, wallet_id: int, posting: Posting, *,
+                 audit: Audit | None = None) -> tuple[Entry, bool]:
+        """`post` for one posting to one wallet: its (entry, replayed)."""
+        [pair] = self.post({wallet_id: [posting]}, audit=audit)[wallet_id]
+        return pair
 
     @staticmethod
     def _audit(audit: Audit, wallet: Wallet, before: Money, entry: Entry | NewEntry) -> None:

@@ -62,14 +62,14 @@ def topup_refund(*, topup_id, amount, reason: str, actor=None, actor_label: str 
     with ledger_transaction(wallet_ids=[topup.wallet_id]) as ledger:
         if Entry.objects.filter(idempotency_key=key).exists():
             raise AlreadyRefunded("This top-up was already refunded.", field="topup")
-        [(entry, _)] = ledger.post({topup.wallet_id: [Posting(
+        entry, _ = ledger.post_one(topup.wallet_id, Posting(
             kind=Entry.Kind.REFUND, amount=-amount, currency=currency, idempotency_key=key,
             reference_type="topup_refund", reference_id=str(topup.pk),
             corrects_id=topup.entry_id, memo=f"{result.refund_id} {reason}"[:255],
-            actor_label=label)]}, audit=Audit(
+            actor_label=label), audit=Audit(
             action="topup.refund", obj=topup, reason=reason, actor=actor, actor_label=label,
             after={"amount": str(amount), "refund_id": result.refund_id,
-                   "refund_status": result.status}))[topup.wallet_id]
+                   "refund_status": result.status}))
     return entry
 
 

@@ -223,12 +223,12 @@ def topup_settle(*, topup_id, charge_id: str = "", now: datetime | None = None) 
                  .select_related("sub_account__agency").get(pk=topup_id))
         if topup.status == TopUp.Status.SUCCEEDED:
             return topup
-        [(entry, _)] = ledger.post({wallet_id: [Posting(
+        entry, _ = ledger.post_one(wallet_id, Posting(
             kind="topup", amount=topup.amount.amount, currency=topup.amount.currency.code,
             idempotency_key=topup.idempotency_key, reference_type="topup",
             reference_id=str(topup.pk), memo=f"{topup.get_trigger_display()} top-up",
             actor_label="payments",
-        )]})[wallet_id]
+        ))
         topup.status = TopUp.Status.SUCCEEDED
         topup.entry = entry
         topup.settled_at = now

@@ -34,12 +34,12 @@ def usage_reverse(*, entry_id: int, reason: str, actor=None, actor_label: str = 
                                   field="entry")
         charge = UsageCharge.objects.filter(entry=usage).values_list("pk", flat=True).first()
         amount = -usage.amount.amount
-        [(entry, _)] = ledger.post({wallet_id: [Posting(
+        entry, _ = ledger.post_one(wallet_id, Posting(
             kind=Entry.Kind.REVERSAL, amount=amount, currency=ledger.wallets[wallet_id].currency,
             idempotency_key=key, reference_type="usage_charge" if charge else "",
             reference_id=str(charge or ""), corrects_id=usage.pk, memo=reason[:255],
-            actor_label=label)]}, audit=Audit(
+            actor_label=label), audit=Audit(
             action="usage.reverse", obj=usage, reason=reason, actor=actor, actor_label=label,
             after={"amount": str(amount),
-                   "usage_charge": str(charge) if charge else None}))[wallet_id]
+                   "usage_charge": str(charge) if charge else None}))
     return entry
