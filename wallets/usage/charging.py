@@ -3,8 +3,9 @@ client's count for the period so far), its base cost, and who pays (the client's
 the agency when it absorbs the client's usage). `usage_quote` answers with it without
 recording anything; `services` (recording) prices the same way under the wallet locks.
 
-- Graduated tiers: each tier's share is itself quantity × price, kept to 6 places, and the
-  charge is the sum of the shares, so the breakdown adds up to the amount shown.
+- Graduated tiers: the charge is the exact sum of every tier's quantity × price, rounded to
+  6 places once; each tier's row is the rounded running total less the one before, so the
+  breakdown adds up to the amount shown.
 - A zero amount (0 seconds, 0 words, a free tier, a zero price) is still a charge; it posts
   no ledger entry (entries never move zero).
 """
