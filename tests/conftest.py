@@ -84,3 +84,22 @@ def stripe_on(settings, fake_stripe, monkeypatch):
     settings.STRIPE_API_BASE = fake_stripe.api_base
     monkeypatch.setattr(stripe, "api_base", fake_stripe.api_base)
     return fake_stripe
+
+
+@pytest.fixture
+def key():
+    """A new agency's API key (`key.raw_key`, `key.agency`)."""
+    from tests.factories import ApiKeyFactory
+
+    return ApiKeyFactory()
+
+
+@pytest.fixture
+def api(key):
+    """A REST client authenticated with `key`; `api.agency` is its agency."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.raw_key}")
+    client.agency = key.agency
+    return client

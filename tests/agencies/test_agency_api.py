@@ -9,18 +9,6 @@ from tests.factories import AgencyFactory, ApiKeyFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def key():
-    return ApiKeyFactory()
-
-
-@pytest.fixture
-def api(key):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.raw_key}")
-    return client
-
-
 def test_patch_agency_changes_toggles_and_name(api, key):
     response = api.patch("/api/v1/agency", {"rebilling_enabled": False, "name": "Renamed",
                                             "retry_schedule_hours": [0, 12]}, format="json")

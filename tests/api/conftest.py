@@ -1,18 +1,8 @@
-"""An API client authenticated with a new agency's key (`api.agency`), and a client of it."""
+"""A client of the agency whose key the `api` fixture (tests/conftest.py) uses."""
 
 import pytest
-from rest_framework.test import APIClient
 
-from tests.factories import ApiKeyFactory, SubAccountFactory
-
-
-@pytest.fixture
-def api():
-    key = ApiKeyFactory()
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.raw_key}")
-    client.agency = key.agency
-    return client
+from tests.factories import SubAccountFactory
 
 
 @pytest.fixture

@@ -2,10 +2,9 @@
 
 
 import pytest
-from rest_framework.test import APIClient
 
 from hoopbilling.celery import app as celery_app
-from tests.factories import ApiKeyFactory, SubAccountFactory
+from tests.factories import SubAccountFactory
 from wallets.ledger.models import Entry
 
 pytestmark = pytest.mark.django_db
@@ -17,18 +16,6 @@ def _eager():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
-
-
-@pytest.fixture
-def key():
-    return ApiKeyFactory()
-
-
-@pytest.fixture
-def api(key):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.raw_key}")
-    return client
 
 
 @pytest.fixture

@@ -5,21 +5,9 @@ from rest_framework.test import APIClient
 
 from hoopbilling.models import AuditLog
 from subaccounts.pricing.models import AgencyPrice, PriceOverride
-from tests.factories import ApiKeyFactory, SubAccountFactory
+from tests.factories import SubAccountFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def key():
-    return ApiKeyFactory()
-
-
-@pytest.fixture
-def api(key):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.raw_key}")
-    return client
 
 
 def test_grid_lists_every_item_at_base_cost_with_zero_margin(api):
