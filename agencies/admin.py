@@ -16,7 +16,6 @@ from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote
-from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
@@ -31,6 +30,7 @@ from agencies.services import (
 from hoopbilling.admin import (
     ReadOnlyAdmin,
     ReasonForm,
+    ServiceSaveAdmin,
     changelist_link,
     form_action,
     formset_audit,
@@ -77,7 +77,7 @@ def stripe_key_masked(key: str) -> str:
 
 
 @admin.register(Agency)
-class AgencyAdmin(admin.ModelAdmin):
+class AgencyAdmin(ServiceSaveAdmin):
     list_display = ["name", "currency", "plan_rebilling_allowed", "rebilling_enabled",
                     "stripe_connection", "sub_accounts_link", "created_at"]
     list_filter = ["plan_rebilling_allowed", "rebilling_enabled", "currency"]
@@ -155,16 +155,6 @@ class AgencyAdmin(admin.ModelAdmin):
             agency_operator_update(agency=obj, actor=request.user, **operator)
         if own:
             agency_update(agency=obj, changes=own, actor=request.user)
-
-    def _changeform_view(self, request, object_id, form_url, extra_context):
-        try:
-            return super()._changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as exc:
-            # A service refused the change after the form validated: nothing was written.
-            transaction.set_rollback(True)
-            self.message_user(request, exc.message, messages.ERROR)
-            return self.response_post_save_change(request, None) if object_id else \
-                self.response_post_save_add(request, None)
 
     def save_formset(self, request, form, formset, change):
         formset_audit(request, formset, agency_id=form.instance.pk)

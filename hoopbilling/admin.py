@@ -17,6 +17,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import quote
+from django.db import transaction
 from django.db.models import Model
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -38,6 +39,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ServiceSaveAdmin(admin.ModelAdmin):
+    """An admin whose saves go through services: a `DomainError` a service raises after the
+    form validated rolls the save back (nothing written) and shows as an error message."""
+
+    def refusal_message(self, exc: DomainError) -> str:
+        return exc.message
+
+    def _changeform_view(self, request, object_id, form_url, extra_context):
+        try:
+            return super()._changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            transaction.set_rollback(True)
+            self.message_user(request, self.refusal_message(exc), messages.ERROR)
+            return self.response_post_save_change(request, None) if object_id else \
+                self.response_post_save_add(request, None)
 
 
 def admin_url(obj: Model) -> str:

@@ -11,8 +11,7 @@ checked against the catalog, which `agencies` cannot see.
 """
 
 from django import forms
-from django.contrib import admin, messages
-from django.db import transaction
+from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html_join
 
@@ -21,6 +20,7 @@ from agencies.models import Agency
 from hoopbilling.admin import (
     ReadOnlyAdmin,
     ReasonForm,
+    ServiceSaveAdmin,
     admin_link,
     form_action,
     formset_audit,
@@ -66,7 +66,7 @@ class SubAccountAddForm(forms.ModelForm):
 
 
 @admin.register(SubAccount)
-class SubAccountAdmin(admin.ModelAdmin):
+class SubAccountAdmin(ServiceSaveAdmin):
     list_display = ["name", "agency_link", "external_id", "rebilling_enabled",
                     "itemised_usage_visible", "suspended_at", "suspension_reason",
                     "card", "created_at"]
@@ -144,14 +144,6 @@ class SubAccountAdmin(admin.ModelAdmin):
 
     def save_formset(self, request, form, formset, change):
         formset_audit(request, formset, agency_id=form.instance.agency_id)
-
-    def _changeform_view(self, request, object_id, form_url, extra_context):
-        try:
-            return super()._changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as exc:
-            transaction.set_rollback(True)
-            self.message_user(request, exc.message, messages.ERROR)
-            return self.response_post_save_change(request, None)
 
     @admin.action(description="Suspend the selected sub-accounts…", permissions=["change"])
     def suspend(self, request, queryset):

@@ -7,21 +7,20 @@ and the API) and are read-only here.
 """
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.widgets import AdminSplitDateTime
-from django.db import transaction
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from agencies.models import CURRENCY_CHOICES
 from hoopbilling.admin import (
     ReadOnlyAdmin,
+    ServiceSaveAdmin,
     changelist_link,
     changes_audit,
     money_column,
     money_text,
 )
-from hoopbilling.errors import DomainError
 from hoopbilling.forms import PlainDecimalField
 from subaccounts.pricing.models import AgencyPrice, BaseCost, BillableItem, PriceOverride
 from subaccounts.pricing.services import base_cost_set
@@ -139,7 +138,7 @@ class CostStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(BaseCost)
-class BaseCostAdmin(admin.ModelAdmin):
+class BaseCostAdmin(ServiceSaveAdmin):
     """Base costs are effective-dated: adding one schedules it (`base_cost_set`, audited);
     past and current costs stay as they were, so every past charge keeps its explanation."""
 
@@ -183,14 +182,6 @@ class BaseCostAdmin(admin.ModelAdmin):
                             effective_from=data.get("effective_from"), actor=request.user)
         obj.pk, obj.cost, obj.effective_from = row.pk, row.cost, row.effective_from
         obj._state.adding = False
-
-    def _changeform_view(self, request, object_id, form_url, extra_context):
-        try:
-            return super()._changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as exc:
-            transaction.set_rollback(True)
-            self.message_user(request, exc.message, messages.ERROR)
-            return self.response_post_save_add(request, None)
 
 
 @admin.register(AgencyPrice)

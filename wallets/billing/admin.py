@@ -5,20 +5,19 @@ billing periods (the base cost of all its usage, rebilled and absorbed)."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from agencies.models import Agency
 from hoopbilling.admin import (
     ReasonForm,
+    ServiceSaveAdmin,
     admin_link,
     changelist_link,
     form_action,
     may_correct,
     money_column,
 )
-from hoopbilling.errors import DomainError
 from subaccounts.admin import AgencyAdmin
 from wallets.billing.platform_bill import agency_platform_bills
 from wallets.ledger.corrections import wallet_credit
@@ -113,7 +112,7 @@ def _entries_link(wallet, text="ledger"):
 
 
 @admin.register(Wallet)
-class WalletAdmin(admin.ModelAdmin):
+class WalletAdmin(ServiceSaveAdmin):
     list_display = ["sub_account_link", "agency", "balance_text", "auto_topup_enabled",
                     "threshold_text", "amount_text", "cap_text",
                     "last_seq", "related", "updated_at"]
@@ -167,14 +166,8 @@ class WalletAdmin(admin.ModelAdmin):
                                 amount=data["topup_amount"], max_balance=data["max_balance"],
                                 actor=request.user)
 
-    def _changeform_view(self, request, object_id, form_url, extra_context):
-        try:
-            return super()._changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as exc:
-            transaction.set_rollback(True)
-            self.message_user(request, f"{exc.field or 'wallet'}: {exc.message}",
-                              messages.ERROR)
-            return self.response_post_save_change(request, None)
+    def refusal_message(self, exc):
+        return f"{exc.field or 'wallet'}: {exc.message}"
 
     @admin.action(description="Credit or debit the selected wallets…",
                   permissions=["correct"])
