@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from hoopbilling.errors import DomainError
 from hoopbilling.money import decimal_input
+from hoopbilling.outages import database_unavailable, is_database_unavailable
 
 
 class AgencyApiView(APIView):
@@ -95,4 +96,8 @@ def exception_handler(exc, context):
         return Response(error_body("method_not_allowed", str(exc.detail)), status=405)
     if isinstance(exc, exceptions.PermissionDenied):
         return Response(error_body("forbidden", str(exc.detail)), status=403)
+    if is_database_unavailable(exc):
+        # 503 with Retry-After: nothing was written (every write is one transaction); the
+        # client retries, with the same idempotency key for usage.
+        return database_unavailable(context["request"], exc)
     return None

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A view that cannot reach the database answers 503 with Retry-After, not 500.
+    "hoopbilling.outages.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -125,6 +127,31 @@ if CELERY_BROKER_URL == "filesystem://":
         "processed_folder": str(_queue_dir),
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith("redis"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A task taken but not acknowledged (acks late) is handed to another worker after
+        # this long: longer than any task runs, and longer than a top-up attempt's lease
+        # (ATTEMPT_LEASE, 5 minutes, in wallets/payments/topups.py), so a redelivered
+        # attempt arrives once the lease is over and takes the attempt over.
+        "visibility_timeout": 10 * 60,
+        # A web process sending a task gives up quickly when Redis is down (the billing jobs
+        # find that work from rows); the worker keeps reconnecting (below).
+        "socket_connect_timeout": 2,
+        "socket_timeout": 10,
+        "retry_on_timeout": True,
+        "health_check_interval": 25,
+    }
+# The worker survives a broker outage: it keeps reconnecting, at start-up too, and never
+# gives up; a task it was running when the connection dropped runs to its end and its message
+# is delivered again later (every task is safe to run twice).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# A web request publishing a task while the broker is down: a few quick tries, then it is
+# left to the billing jobs (hoopbilling.outages.task_enqueue).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0,
+                                    "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -226,8 +253,11 @@ CONTENT_SECURITY_POLICY = {
 REDIS_URL = env("REDIS_URL", default="")
 _cache_redis = REDIS_URL or (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
 if _cache_redis:
+    # Short timeouts: a Redis that does not answer within them counts as down and the cache
+    # fails open (hoopbilling.cache) instead of holding the request.
     CACHES = {"default": {"BACKEND": "hoopbilling.cache.SharedClientRedisCache",
-                          "LOCATION": _cache_redis, "KEY_PREFIX": "hb"}}
+                          "LOCATION": _cache_redis, "KEY_PREFIX": "hb",
+                          "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

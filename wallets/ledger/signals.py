@@ -16,5 +16,7 @@ def wallet_debited_after_commit(*, sender, wallet) -> None:
     left `wallet` (the instance locked for it, with its new balance) below its threshold."""
     balance = wallet.balance.amount
     if balance < wallet.auto_topup_threshold.amount:
+        # Robust: the debit is committed whatever its follow-up does; a failure is logged
+        # (django.db.backends) and never reaches the request nor skips other callbacks.
         transaction.on_commit(lambda: wallet_debited.send(
-            sender=sender, wallet_id=wallet.pk, balance=balance, wallet=wallet))
+            sender=sender, wallet_id=wallet.pk, balance=balance, wallet=wallet), robust=True)

@@ -1,11 +1,16 @@
 """Payments' receivers: what it does when the ledger debits a wallet below its threshold, when
 Stripe sends an event (through dj-stripe), and, once the transaction commits, the Celery task
-each of its own `signals` asks for."""
+each of its own `signals` asks for.
+
+Each task is enqueued with `task_enqueue` in a robust on-commit callback: a broker that is down
+(or a callback that fails) never turns the committed request into an error nor skips the
+other callbacks; the billing jobs find the work from rows at their next run."""
 
 from django.db import transaction
 from django.dispatch import receiver
 from djstripe.event_handlers import djstripe_receiver
 
+from hoopbilling.outages import task_enqueue
 from wallets.ledger.signals import wallet_debited
 from wallets.payments.autotopup import debit_followup
 from wallets.payments.signals import payment_event_recorded, topup_due, wallet_below_threshold
@@ -33,14 +38,15 @@ def stripe_event_record(sender, event, **kwargs):
 
 @receiver(topup_due)
 def attempt_after_commit(sender, topup_id, **kwargs):
-    transaction.on_commit(lambda: topup_attempt_task.delay(str(topup_id)))
+    transaction.on_commit(lambda: task_enqueue(topup_attempt_task, str(topup_id)), robust=True)
 
 
 @receiver(wallet_below_threshold)
 def auto_topup_check_after_commit(sender, wallet_id, **kwargs):
-    transaction.on_commit(lambda: auto_topup_check_task.delay(wallet_id))
+    transaction.on_commit(lambda: task_enqueue(auto_topup_check_task, wallet_id), robust=True)
 
 
 @receiver(payment_event_recorded)
 def payment_event_process_after_commit(sender, event_id, **kwargs):
-    transaction.on_commit(lambda: payment_event_process_task.delay(event_id))
+    transaction.on_commit(lambda: task_enqueue(payment_event_process_task, event_id),
+                          robust=True)
