@@ -16,7 +16,7 @@ run: $(STAMP)
 	mkdir -p var
 	$(PY) manage.py migrate --noinput --run-syncdb
 	$(PY) manage.py seed_demo
-	$(VENV)/bin/honcho start -f Procfile
+	$(VENV)/bin/supervisord -c supervisord.conf
 
 test: $(STAMP)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
