@@ -203,10 +203,11 @@ class TcpProxy:
         self.listener.close()
 
 
-def http(method: str, url: str, *, body=None, key: str | None = None):
+def http(method: str, url: str, *, body=None, key: str | None = None,
+         headers: dict | None = None):
     """(status, headers, JSON body or None), whatever the status."""
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method)
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     request.add_header("Content-Type", "application/json")
     if key:
         request.add_header("Authorization", f"Bearer {key}")
