@@ -8,6 +8,10 @@
 - `WindowCounter`: fixed-window counters, for the API keys and for failed logins per account
   and per address (`hoopbilling.security`). Kept apart from DRF's settings because
   `rest_framework.views` imports this module while it loads (it is a default throttle class).
+
+With Redis down the limits fail open: the cache (`hoopbilling.cache`) counts nothing and reads
+nothing, so every request is let through (logged and counted, `hoopbilling.outages`) rather
+than refused: a rate limit protects the service, and is never worth an outage of its own.
 """
 
 import hashlib
