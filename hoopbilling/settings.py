@@ -136,7 +136,7 @@ elif CELERY_BROKER_URL.startswith("redis"):
         "visibility_timeout": 10 * 60,
         # A web process sending a task gives up quickly when Redis is down (the billing jobs
         # find that work from rows); the worker keeps reconnecting (below).
-        "socket_connect_timeout": 2,
+        "socket_connect_timeout": 1,
         "socket_timeout": 10,
         "retry_on_timeout": True,
         "health_check_interval": 25,
