@@ -1,4 +1,5 @@
-"""Login rate limits, failed-login records and the API's request-size limit.
+"""Login rate limits, failed-login records, the caller's address and the API's request-size
+limit.
 
 Failed logins are counted per account (the normalised username) and per address in
 fixed windows (`settings.LOGIN_RATE_WINDOW`). Once either count reaches its limit, a login
@@ -16,6 +17,7 @@ from django.dispatch import receiver
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from python_ipware import IpWare
 
 from hoopbilling.models import FailedLogin
 from hoopbilling.ratelimit import WindowCounter
@@ -32,13 +34,27 @@ def address_counter() -> WindowCounter:
 
 
 def client_address(request) -> str | None:
-    """The caller's address: REMOTE_ADDR, or the header a trusted proxy sets
-    (`CLIENT_IP_HEADER`, e.g. HTTP_X_REAL_IP) when the deployment names one."""
+    """The caller's address, taken only from what our own proxies wrote.
+
+    With no trusted proxy configured: REMOTE_ADDR, whatever headers the caller sent. Behind
+    proxies (`TRUSTED_PROXY_COUNT` of them, or the `TRUSTED_PROXIES` list): each proxy
+    appends the address it was reached from to X-Forwarded-For, so the hops are that header
+    followed by REMOTE_ADDR, and the caller is the hop just before our proxies, counted from
+    the right (python-ipware does the parsing and the proxy matching). Whatever the caller
+    wrote into the header itself sits further left and is never taken. A request that did not
+    come through the listed proxies has its REMOTE_ADDR taken."""
     if request is None:
         return None
-    header = settings.CLIENT_IP_HEADER
-    value = (request.META.get(header) if header else None) or request.META.get("REMOTE_ADDR")
-    return value.split(",")[0].strip() if value else None
+    remote = request.META.get("REMOTE_ADDR") or None
+    count, proxies = settings.TRUSTED_PROXY_COUNT, settings.TRUSTED_PROXIES
+    if remote is None or not (count or proxies):
+        return remote
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    hops = f"{forwarded}, {remote}" if forwarded.strip() else remote
+    ipware = IpWare(precedence=("HTTP_X_FORWARDED_FOR",), proxy_count=count or None,
+                    proxy_list=list(proxies) or None)
+    address, _trusted = ipware.get_client_ip({"HTTP_X_FORWARDED_FOR": hops})
+    return str(address) if address is not None else remote
 
 
 def normalised_username(username) -> str:

@@ -237,8 +237,11 @@ API_RATE_LIMIT = env("API_RATE_LIMIT", default="1200/min")
 LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
 LOGIN_RATE_WINDOW = env.int("LOGIN_RATE_WINDOW", default=15 * 60)
-# Behind a proxy, the request header carrying the caller's address (e.g. HTTP_X_REAL_IP).
-CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", default="")
+# The caller's address (hoopbilling.security.client_address): REMOTE_ADDR, unless the app is
+# reached through reverse proxies that append to X-Forwarded-For: then how many there are, or
+# their addresses / networks (the one nearest the app last).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # Production (DJANGO_DEBUG=0): HTTPS only, behind a proxy that sets X-Forwarded-Proto.
 # `manage.py check --deploy --fail-level WARNING` passes with these (tests/security).
