@@ -1,5 +1,5 @@
-"""Login rate limits, failed-login records, the caller's address and the API's request-size
-limit.
+"""Login rate limits, failed-login records, the caller's address, the API's request-size
+limit and the no-store rule for private answers.
 
 Failed logins are counted per account (the normalised username) and per address in
 fixed windows (`settings.LOGIN_RATE_WINDOW`). Once either count reaches its limit, a login
@@ -17,6 +17,7 @@ from django.dispatch import receiver
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from python_ipware import IpWare
 
 from hoopbilling.models import FailedLogin
@@ -138,3 +139,30 @@ class ApiBodySizeMiddleware:
                 return HttpResponse(json.dumps(body), status=413,
                                     content_type="application/json")
         return self.get_response(request)
+
+
+class PrivateNoStoreMiddleware:
+    """Whatever a signed-in person or an API key is answered (pages, CSV and PDF exports,
+    API answers, errors too) carries balances or account data: it is marked as Django's
+    `never_cache` marks a view (`Cache-Control: max-age=0, no-cache, no-store,
+    must-revalidate, private`), so neither the browser's history nor a shared cache keeps it.
+    Anonymous pages (login, static files, /healthz) keep their own caching."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.private(request):
+            add_never_cache_headers(response)
+        return response
+
+    @staticmethod
+    def private(request) -> bool:
+        if request.path.startswith("/api/") or "HTTP_AUTHORIZATION" in request.META:
+            return True
+        # Without a session cookie nobody is signed in: the session is not even read.
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return False
+        user = getattr(request, "user", None)
+        return bool(user is not None and user.is_authenticated)

@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "hoopbilling.security.PrivateNoStoreMiddleware",
     "hoopbilling.security.LoginRateLimitMiddleware",
     "hoopbilling.security.ApiBodySizeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
