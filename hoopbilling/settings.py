@@ -115,7 +115,8 @@ CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD")
 DEFAULT_CURRENCY = "USD"
 
 # Celery: Redis in production; with no broker configured, kombu's filesystem transport under
-# var/ so `make run` needs no server.
+# var/ so `make run` needs no server. Its exchange tables (`control_folder`, else a `control/`
+# folder in whatever directory the process starts in) live there too.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
     _queue_dir = VAR_DIR / "celery-broker"
@@ -124,6 +125,7 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_queue_dir),
+        "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
     }
 CELERY_TASK_ACKS_LATE = True
