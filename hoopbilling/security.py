@@ -13,6 +13,7 @@ import json
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.core.checks import Error, Tags, register
 from django.dispatch import receiver
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -47,15 +48,31 @@ def client_address(request) -> str | None:
     if request is None:
         return None
     remote = request.META.get("REMOTE_ADDR") or None
-    count, proxies = settings.TRUSTED_PROXY_COUNT, settings.TRUSTED_PROXIES
-    if remote is None or not (count or proxies):
+    if remote is None or not (settings.TRUSTED_PROXY_COUNT or settings.TRUSTED_PROXIES):
         return remote
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     hops = f"{forwarded}, {remote}" if forwarded.strip() else remote
-    ipware = IpWare(precedence=("HTTP_X_FORWARDED_FOR",), proxy_count=count or None,
-                    proxy_list=list(proxies) or None)
-    address, _trusted = ipware.get_client_ip({"HTTP_X_FORWARDED_FOR": hops})
+    address, _trusted = _proxies().get_client_ip({"HTTP_X_FORWARDED_FOR": hops})
     return str(address) if address is not None else remote
+
+
+def _proxies() -> IpWare:
+    """The trusted proxies as python-ipware reads them (a bad entry raises ValueError)."""
+    return IpWare(precedence=("HTTP_X_FORWARDED_FOR",),
+                  proxy_count=settings.TRUSTED_PROXY_COUNT or None,
+                  proxy_list=list(settings.TRUSTED_PROXIES) or None)
+
+
+@register(Tags.security)
+def trusted_proxies_check(app_configs, **kwargs):
+    """`manage.py check` names a TRUSTED_PROXY_COUNT / TRUSTED_PROXIES that cannot be read,
+    rather than every login answering 500."""
+    try:
+        _proxies()
+    except ValueError as exc:
+        return [Error(f"TRUSTED_PROXY_COUNT / TRUSTED_PROXIES: {exc}",
+                      id="hoopbilling.E001")]
+    return []
 
 
 def normalised_username(username) -> str:
@@ -146,7 +163,7 @@ class PrivateNoStoreMiddleware:
     API answers, errors too) carries balances or account data: it is marked as Django's
     `never_cache` marks a view (`Cache-Control: max-age=0, no-cache, no-store,
     must-revalidate, private`), so neither the browser's history nor a shared cache keeps it.
-    Anonymous pages (login, static files, /healthz) keep their own caching."""
+    Anonymous answers (static files, /healthz) are left as their views make them."""
 
     def __init__(self, get_response):
         self.get_response = get_response

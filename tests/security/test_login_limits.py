@@ -8,7 +8,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from hoopbilling.models import FailedLogin
-from hoopbilling.security import client_address
+from hoopbilling.security import client_address, trusted_proxies_check
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -156,3 +156,11 @@ def test_address_limit_cannot_be_dodged_with_a_made_up_forwarded_header(settings
     user = UserFactory(username=unique("spoof-victim@example.com"))
     assert attempt(user.username, PASSWORD).status_code == 429
     assert set(FailedLogin.objects.values_list("ip_address", flat=True)) == {caller}
+
+
+def test_a_trusted_proxy_entry_that_is_no_address_fails_the_system_check(settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8", "proxy.internal"]
+    [error] = trusted_proxies_check(None)
+    assert error.id == "hoopbilling.E001" and "proxy.internal" in error.msg
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    assert trusted_proxies_check(None) == []
