@@ -1,4 +1,5 @@
-"""Login rate limits, failed-login records and the API's request-size limit.
+"""Login rate limits, failed-login records, the caller's address, the API's request-size
+limit and the no-store rule for private answers.
 
 Failed logins are counted per account (the normalised username) and per address in
 fixed windows (`settings.LOGIN_RATE_WINDOW`). Once either count reaches its limit, a login
@@ -12,10 +13,13 @@ import json
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.core.checks import Error, Tags, register
 from django.dispatch import receiver
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from python_ipware import IpWare
 
 from hoopbilling.models import FailedLogin
 from hoopbilling.ratelimit import WindowCounter
@@ -32,13 +36,43 @@ def address_counter() -> WindowCounter:
 
 
 def client_address(request) -> str | None:
-    """The caller's address: REMOTE_ADDR, or the header a trusted proxy sets
-    (`CLIENT_IP_HEADER`, e.g. HTTP_X_REAL_IP) when the deployment names one."""
+    """The caller's address, taken only from what our own proxies wrote.
+
+    With no trusted proxy configured: REMOTE_ADDR, whatever headers the caller sent. Behind
+    proxies (`TRUSTED_PROXY_COUNT` of them, or the `TRUSTED_PROXIES` list): each proxy
+    appends the address it was reached from to X-Forwarded-For, so the hops are that header
+    followed by REMOTE_ADDR, and the caller is the hop just before our proxies, counted from
+    the right (python-ipware does the parsing and the proxy matching). Whatever the caller
+    wrote into the header itself sits further left and is never taken. A request that did not
+    come through the listed proxies has its REMOTE_ADDR taken."""
     if request is None:
         return None
-    header = settings.CLIENT_IP_HEADER
-    value = (request.META.get(header) if header else None) or request.META.get("REMOTE_ADDR")
-    return value.split(",")[0].strip() if value else None
+    remote = request.META.get("REMOTE_ADDR") or None
+    if remote is None or not (settings.TRUSTED_PROXY_COUNT or settings.TRUSTED_PROXIES):
+        return remote
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    hops = f"{forwarded}, {remote}" if forwarded.strip() else remote
+    address, _trusted = _proxies().get_client_ip({"HTTP_X_FORWARDED_FOR": hops})
+    return str(address) if address is not None else remote
+
+
+def _proxies() -> IpWare:
+    """The trusted proxies as python-ipware reads them (a bad entry raises ValueError)."""
+    return IpWare(precedence=("HTTP_X_FORWARDED_FOR",),
+                  proxy_count=settings.TRUSTED_PROXY_COUNT or None,
+                  proxy_list=list(settings.TRUSTED_PROXIES) or None)
+
+
+@register(Tags.security)
+def trusted_proxies_check(app_configs, **kwargs):
+    """`manage.py check` names a TRUSTED_PROXY_COUNT / TRUSTED_PROXIES that cannot be read,
+    rather than every login answering 500."""
+    try:
+        _proxies()
+    except ValueError as exc:
+        return [Error(f"TRUSTED_PROXY_COUNT / TRUSTED_PROXIES: {exc}",
+                      id="hoopbilling.E001")]
+    return []
 
 
 def normalised_username(username) -> str:
@@ -122,3 +156,30 @@ class ApiBodySizeMiddleware:
                 return HttpResponse(json.dumps(body), status=413,
                                     content_type="application/json")
         return self.get_response(request)
+
+
+class PrivateNoStoreMiddleware:
+    """Whatever a signed-in person or an API key is answered (pages, CSV and PDF exports,
+    API answers, errors too) carries balances or account data: it is marked as Django's
+    `never_cache` marks a view (`Cache-Control: max-age=0, no-cache, no-store,
+    must-revalidate, private`), so neither the browser's history nor a shared cache keeps it.
+    Anonymous answers (static files, /healthz) are left as their views make them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.private(request):
+            add_never_cache_headers(response)
+        return response
+
+    @staticmethod
+    def private(request) -> bool:
+        if request.path.startswith("/api/") or "HTTP_AUTHORIZATION" in request.META:
+            return True
+        # Without a session cookie nobody is signed in: the session is not even read.
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return False
+        user = getattr(request, "user", None)
+        return bool(user is not None and user.is_authenticated)

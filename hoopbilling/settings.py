@@ -47,6 +47,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "hoopbilling.security.PrivateNoStoreMiddleware",
     "hoopbilling.security.LoginRateLimitMiddleware",
     "hoopbilling.security.ApiBodySizeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -116,7 +117,8 @@ CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD")
 DEFAULT_CURRENCY = "USD"
 
 # Celery: Redis in production; with no broker configured, kombu's filesystem transport under
-# var/ so `make run` needs no server.
+# var/ so `make run` needs no server. Its exchange tables (`control_folder`, else a `control/`
+# folder in whatever directory the process starts in) live there too.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
     _queue_dir = VAR_DIR / "celery-broker"
@@ -125,6 +127,7 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_queue_dir),
+        "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
     }
 elif CELERY_BROKER_URL.startswith("redis"):
@@ -267,8 +270,11 @@ API_RATE_LIMIT = env("API_RATE_LIMIT", default="1200/min")
 LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
 LOGIN_RATE_WINDOW = env.int("LOGIN_RATE_WINDOW", default=15 * 60)
-# Behind a proxy, the request header carrying the caller's address (e.g. HTTP_X_REAL_IP).
-CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", default="")
+# The caller's address (hoopbilling.security.client_address): REMOTE_ADDR, unless the app is
+# reached through reverse proxies that append to X-Forwarded-For: then how many there are, or
+# their addresses / networks (the one nearest the app last).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # Production (DJANGO_DEBUG=0): HTTPS only, behind a proxy that sets X-Forwarded-Proto.
 # `manage.py check --deploy --fail-level WARNING` passes with these (tests/security).

@@ -4,10 +4,11 @@ is checked), and the record of every failed login."""
 import uuid
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from hoopbilling.models import FailedLogin
+from hoopbilling.security import client_address, trusted_proxies_check
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +98,69 @@ def test_a_failed_login_keeps_the_email_typed_and_not_the_password():
     html = response.content.decode()
     assert "didn't match" in html
     assert f'value="{username}"' in html and "wrong-password" not in html
+
+
+def _request(remote: str, forwarded: str | None = None):
+    extra = {"REMOTE_ADDR": remote}
+    if forwarded is not None:
+        extra["HTTP_X_FORWARDED_FOR"] = forwarded
+    return RequestFactory().get("/", **extra)
+
+
+def test_with_no_trusted_proxy_a_forwarded_header_never_changes_the_address(settings):
+    settings.TRUSTED_PROXY_COUNT, settings.TRUSTED_PROXIES = 0, []
+    assert client_address(_request("198.51.100.7", "203.0.113.9")) == "198.51.100.7"
+    assert client_address(_request("198.51.100.7", "garbage, 10.0.0.1")) == "198.51.100.7"
+    assert client_address(_request("198.51.100.7")) == "198.51.100.7"
+
+
+def test_behind_one_trusted_proxy_the_address_it_appended_is_taken(settings):
+    settings.TRUSTED_PROXY_COUNT, settings.TRUSTED_PROXIES = 1, []
+    proxy = "10.0.0.2"
+    # the proxy appended the address it was reached from; what the caller wrote is left of it
+    assert client_address(_request(proxy, "203.0.113.9")) == "203.0.113.9"
+    assert client_address(_request(proxy, "1.2.3.4, 203.0.113.9")) == "203.0.113.9"
+    assert client_address(_request(proxy, "not-an-address, 203.0.113.9")) == "203.0.113.9"
+    settings.TRUSTED_PROXY_COUNT = 2  # a CDN in front of the proxy
+    assert client_address(_request(proxy, "1.2.3.4, 203.0.113.9, 192.0.2.50")) == "203.0.113.9"
+
+
+def test_trusted_proxy_list_takes_the_header_only_from_those_proxies(settings):
+    settings.TRUSTED_PROXY_COUNT, settings.TRUSTED_PROXIES = 0, ["10.0.0.0/8"]
+    assert client_address(_request("10.0.0.2", "1.2.3.4, 203.0.113.9")) == "203.0.113.9"
+    # reached directly, not through the proxy: the header is the caller's own writing
+    assert client_address(_request("198.51.100.7", "203.0.113.9")) == "198.51.100.7"
+
+
+@pytest.mark.parametrize("proxies", [{"TRUSTED_PROXY_COUNT": 0, "TRUSTED_PROXIES": []},
+                                     {"TRUSTED_PROXY_COUNT": 1, "TRUSTED_PROXIES": []},
+                                     {"TRUSTED_PROXY_COUNT": 0,
+                                      "TRUSTED_PROXIES": ["10.0.0.0/8"]}])
+def test_address_limit_cannot_be_dodged_with_a_made_up_forwarded_header(settings, proxies):
+    for name, value in proxies.items():
+        setattr(settings, name, value)
+    # behind the proxy the caller's real address is the one the proxy appends last
+    caller = f"203.0.{uuid.uuid4().bytes[0]}.{uuid.uuid4().bytes[1] or 1}"
+    proxy = "10.0.0.2" if proxies["TRUSTED_PROXY_COUNT"] or proxies["TRUSTED_PROXIES"] else None
+
+    def attempt(username, password):
+        spoofed = f"{address()}, {address()}"
+        if proxy is None:  # straight to the app
+            client = Client(REMOTE_ADDR=caller, HTTP_X_FORWARDED_FOR=spoofed)
+        else:
+            client = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=f"{spoofed}, {caller}")
+        return client.post(reverse("login"), {"username": username, "password": password})
+
+    for _ in range(5):
+        attempt(unique("nobody@example.com"), "wrong")
+    user = UserFactory(username=unique("spoof-victim@example.com"))
+    assert attempt(user.username, PASSWORD).status_code == 429
+    assert set(FailedLogin.objects.values_list("ip_address", flat=True)) == {caller}
+
+
+def test_a_trusted_proxy_entry_that_is_no_address_fails_the_system_check(settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8", "proxy.internal"]
+    [error] = trusted_proxies_check(None)
+    assert error.id == "hoopbilling.E001" and "proxy.internal" in error.msg
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    assert trusted_proxies_check(None) == []

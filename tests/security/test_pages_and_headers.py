@@ -7,7 +7,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import UserFactory
+from tests.factories import AgencyMembershipFactory, EntryFactory, UserFactory, wallet_with_card
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +100,35 @@ def test_password_change_needs_the_old_password():
     assert b"Password changed" in right.content
     user.refresh_from_db()
     assert user.check_password("another-long-phrase")
+
+
+NEVER_CACHE = {"max-age=0", "no-cache", "no-store", "must-revalidate", "private"}
+
+
+def _cache_control(response) -> set[str]:
+    return {part.strip() for part in response.get("Cache-Control", "").split(",") if part}
+
+
+def test_signed_in_pages_and_exports_are_never_stored(client):
+    membership = AgencyMembershipFactory()
+    wallet = wallet_with_card(agency=membership.agency, balance="12.00")
+    EntryFactory(wallet=wallet, amount="1.00")
+    client.force_login(membership.user)
+    for url in ("/", "/agency/clients/", "/agency/clients/?export=csv", "/billing/",
+                f"/billing/clients/{wallet.sub_account_id}/ledger/",
+                f"/billing/clients/{wallet.sub_account_id}/ledger.csv",  # streamed
+                "/agency/notifications/?format=csv", "/no-such-page/"):
+        response = client.get(url)
+        assert _cache_control(response) >= NEVER_CACHE, url
+
+
+def test_api_answers_are_never_stored(api, client):
+    assert _cache_control(api.get("/api/v1/agency")) >= NEVER_CACHE
+    assert _cache_control(api.get("/api/v1/subaccounts")) >= NEVER_CACHE
+    # refusals too: the key's bearer learns nothing a cache could replay
+    assert _cache_control(client.get("/api/v1/agency")) >= NEVER_CACHE
+
+
+def test_deciding_about_an_anonymous_request_leaves_the_session_unread():
+    # no session cookie, nobody signed in: the answer does not start varying on Cookie
+    assert "Cookie" not in Client().get(reverse("healthz")).get("Vary", "")

@@ -1,11 +1,11 @@
 """An issued invoice as data (API), CSV rows and a PDF (fpdf2: pure Python, no system
 libraries). All three read the stored invoice and lines only, so they never disagree."""
 
-import csv
 import io
 
 from fpdf import FPDF
 
+from hoopbilling.exports import SafeCsvWriter
 from wallets.billing.models import Invoice, InvoiceLine
 
 
@@ -51,7 +51,7 @@ def _price_text(line: InvoiceLine) -> str:
 
 def invoice_csv(invoice: Invoice, lines: list[InvoiceLine]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeCsvWriter(out)
     writer.writerow(["invoice", invoice.display_number])
     writer.writerow(["client", invoice.sub_account.name])
     writer.writerow(["period_start", invoice.period_start.date().isoformat()])

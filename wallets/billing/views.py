@@ -3,17 +3,16 @@ the client admin's billing page. Agency pages resolve the agency and client thro
 `subaccounts.tenancy`; client pages through `client_member_required`, so another tenant's
 objects are 404."""
 
-import csv
 from datetime import timedelta
 from decimal import Decimal
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from agencies.tenancy import agency_member_required
-from hoopbilling.exports import csv_download
+from hoopbilling.exports import csv_download, csv_stream
 from hoopbilling.money import quantize_amount
 from subaccounts.tenancy import agency_subaccount, client_member_required
 from wallets.billing import selectors
@@ -87,29 +86,21 @@ def _ledger_csv(wallet, form, filename):
         return HttpResponseBadRequest(f"Fix the filters: {problems}",
                                       content_type="text/plain; charset=utf-8")
 
-    class Echo:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Echo())
-
     def rows():
-        yield writer.writerow(["seq", "created_at", "kind", "item", "quantity", "unit_price",
-                               "amount", "balance_after", "currency", "memo"])
+        yield ["seq", "created_at", "kind", "item", "quantity", "unit_price", "amount",
+               "balance_after", "currency", "memo"]
         for entry in selectors.ledger_iter(wallet=wallet, filters=filters):
             charge = getattr(entry, "usage_charge", None)
-            yield writer.writerow([
+            yield [
                 entry.seq, entry.created_at.isoformat(), entry.kind,
                 charge.item_id if charge else "",
                 f"{charge.quantity.normalize():f}" if charge else "",
                 f"{charge.unit_price.amount}" if charge and charge.unit_price else "",
                 f"{entry.amount.amount}", f"{entry.balance_after.amount}", wallet.currency,
                 entry.memo,
-            ])
+            ]
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_stream(filename, rows())
 
 
 @agency_member_required

@@ -58,6 +58,9 @@ class TopUp(models.Model):
                                  on_delete=models.PROTECT, related_name="topup")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
+    # The request that asked for it (an Add funds form's token): the same request sent twice
+    # makes one top-up. Empty for automatic top-ups.
+    request_key = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
     settled_at = models.DateTimeField(null=True, blank=True)
@@ -70,6 +73,10 @@ class TopUp(models.Model):
                     "pending", "processing", "requires_action", "retrying"]),
                 name="topup_one_in_flight_per_wallet",
                 violation_error_message="A top-up is already in progress for this wallet.",
+            ),
+            models.UniqueConstraint(
+                fields=["wallet", "request_key"], condition=~Q(request_key=""),
+                name="topup_request_key_unique_per_wallet",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="topup_amount_positive"),
             models.CheckConstraint(

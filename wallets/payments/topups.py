@@ -30,7 +30,7 @@ from django.utils import timezone
 from moneyed import Money
 
 from hoopbilling.audit import audit_record
-from hoopbilling.errors import DomainError, InvalidInput
+from hoopbilling.errors import DomainError, IdempotencyConflict, InvalidInput
 from hoopbilling.money import ensure_decimal, fits_amount, to_minor_units
 from subaccounts.models import SubAccount
 from subaccounts.services import subaccount_lift, subaccount_suspend
@@ -67,13 +67,19 @@ def _above_cap(wallet: Wallet, amount: Decimal) -> bool:
 
 def topup_request(*, wallet_id: int, trigger: str, amount=None, actor=None,
                   actor_label: str = "", now: datetime | None = None,
-                  enqueue: bool = True) -> TopUp | None:
+                  enqueue: bool = True, request_key: str = "") -> TopUp | None:
     """Ask for a top-up. Automatic: only when due (see module docstring), else None.
-    Manual (`amount`): refused while another is in flight, without a card, or above the cap."""
+    Manual (`amount`): refused while another is in flight, without a card, or above the cap.
+    `request_key` names the request asking (an Add funds form's token): asked again with the
+    same key, the answer is the top-up that request made, and nothing is charged again."""
     now = now or timezone.now()
     try:
         with ledger_transaction(wallet_ids=[wallet_id]) as ledger:
             wallet = ledger.wallets[wallet_id]
+            if request_key:
+                earlier = TopUp.objects.filter(wallet=wallet, request_key=request_key).first()
+                if earlier is not None:
+                    return _same_request(earlier, amount)
             sub_account = SubAccount.objects.select_related("agency").get(
                 pk=wallet.sub_account_id)
             in_flight = TopUp.objects.filter(wallet=wallet, status__in=TopUp.IN_FLIGHT).exists()
@@ -88,6 +94,7 @@ def topup_request(*, wallet_id: int, trigger: str, amount=None, actor=None,
                 trigger=trigger, status=TopUp.Status.PENDING, next_attempt_at=now,
                 gateway=gateway_for(sub_account.agency).name, created_at=now,
                 created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                request_key=request_key,
             )
             topup.save()
             if trigger == TopUp.Trigger.MANUAL:
@@ -103,6 +110,15 @@ def topup_request(*, wallet_id: int, trigger: str, amount=None, actor=None,
             return None
         raise TopUpInFlight("A top-up is already in progress for this wallet.",
                             field="amount") from exc
+
+
+def _same_request(earlier: TopUp, amount) -> TopUp:
+    """The top-up a request already made, when it is asked for again with the same key."""
+    if amount is None or ensure_decimal(amount, field="amount") != earlier.amount.amount:
+        raise IdempotencyConflict(
+            f"This request already asked for {earlier.amount}; start a new one to add a "
+            "different amount.", field="amount")
+    return earlier
 
 
 def _manual_amount(wallet, sub_account, amount, in_flight) -> Decimal:

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from agencies.tenancy import agency_member_required, is_admin
 from hoopbilling.errors import DomainError
 from hoopbilling.exports import csv_download
-from hoopbilling.forms import PlainDecimalField
+from hoopbilling.forms import PlainDecimalField, RequestTokenField
 from subaccounts.tenancy import agency_subaccount, client_member_required
 from wallets.payments.autotopup import wallet_settings_set
 from wallets.payments.cards import payment_method_attach, payment_method_confirmed
@@ -39,6 +39,7 @@ def _stripe_elements_policy() -> dict:
 
 class AddFundsForm(forms.Form):
     amount = PlainDecimalField(max_digits=18, decimal_places=2, min_value=1)
+    token = RequestTokenField()  # the top-up's request key: sent twice, charged once
 
 
 class SandboxCardForm(forms.Form):
@@ -93,18 +94,30 @@ def billing_home(request, sub_account_id):
             raise Http404
         if form.is_valid():
             try:
-                topup_request(wallet_id=sub_account.wallet.pk, trigger=TopUp.Trigger.MANUAL,
-                              amount=form.cleaned_data["amount"], actor=request.user)
+                topup = topup_request(
+                    wallet_id=sub_account.wallet.pk, trigger=TopUp.Trigger.MANUAL,
+                    amount=form.cleaned_data["amount"], actor=request.user,
+                    request_key=f"add-funds:{form.cleaned_data['token']}")
             except DomainError as exc:
                 _form_errors(form, exc)
             else:
-                messages.success(request, "Your payment is on its way: the balance updates "
-                                          "as soon as the card is charged.")
+                _topup_message(request, topup)
                 return redirect("payments:billing", sub_account_id=sub_account.pk)
     return render(request, "wallets/payments/billing.html", {
         "sub_account": sub_account, "wallet": sub_account.wallet, "form": form,
         "can_bill": can_bill, "topups": _topups_page(request, sub_account) if can_bill else None,
     })
+
+
+def _topup_message(request, topup: TopUp) -> None:
+    """Where the asked-for top-up stands (a form sent twice gets the one top-up it made)."""
+    if topup.status == TopUp.Status.SUCCEEDED:
+        messages.success(request, "Payment received: your balance is updated.")
+    elif topup.in_flight:
+        messages.success(request, "Your payment is on its way: the balance updates as soon "
+                                  "as the card is charged.")
+    else:
+        messages.error(request, "This payment was not taken: see Top-ups below.")
 
 
 @client_member_required(billing=True)

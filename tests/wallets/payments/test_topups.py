@@ -8,6 +8,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
+from hoopbilling.errors import IdempotencyConflict
 from subaccounts.pricing.models import BillableItem
 from subaccounts.suspension import item_blocked
 from tests.factories import EntryFactory, ledger_post_one, wallet_with_card
@@ -85,6 +86,41 @@ def test_only_one_topup_in_flight_per_wallet():
     with pytest.raises(TopUpInFlight):
         topup_request(wallet_id=wallet.pk, trigger="manual", amount=Decimal("5"))
     assert TopUp.objects.filter(wallet=wallet).count() == 1
+
+
+def test_manual_topup_asked_twice_with_one_request_key_is_made_and_charged_once(
+        django_capture_on_commit_callbacks):
+    wallet = wallet_with_card(balance="5")
+    with django_capture_on_commit_callbacks(execute=True):
+        first = topup_request(wallet_id=wallet.pk, trigger="manual", amount=Decimal("20"),
+                              request_key="add-funds:one")
+    first.refresh_from_db()
+    assert first.status == "succeeded"
+    # asked again after it settled: no "in flight" refusal, no second charge, same top-up
+    with django_capture_on_commit_callbacks(execute=True):
+        again = topup_request(wallet_id=wallet.pk, trigger="manual", amount=Decimal("20.00"),
+                              request_key="add-funds:one")
+    assert again.pk == first.pk
+    assert TopUp.objects.filter(wallet=wallet).count() == 1
+    assert SandboxCharge.objects.count() == 1 and len(topup_entries(wallet)) == 1
+    wallet.refresh_from_db()
+    assert wallet.balance.amount == Decimal("25")
+    # the key is the request's, not the wallet's: another request is another top-up
+    with django_capture_on_commit_callbacks(execute=True):
+        other = topup_request(wallet_id=wallet.pk, trigger="manual", amount=Decimal("20"),
+                              request_key="add-funds:two")
+    assert other.pk != first.pk and SandboxCharge.objects.count() == 2
+
+
+def test_a_request_key_reused_for_another_amount_is_refused():
+    wallet = wallet_with_card(balance="5")
+    first = topup_request(wallet_id=wallet.pk, trigger="manual", amount=Decimal("20"),
+                          request_key="add-funds:one", enqueue=False)
+    with pytest.raises(IdempotencyConflict) as exc:
+        topup_request(wallet_id=wallet.pk, trigger="manual", amount=Decimal("30"),
+                      request_key="add-funds:one", enqueue=False)
+    assert exc.value.field == "amount"
+    assert list(TopUp.objects.filter(wallet=wallet)) == [first]
 
 
 def test_manual_topup_needs_whole_cents_a_card_and_respects_the_cap():

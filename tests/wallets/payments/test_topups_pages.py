@@ -1,5 +1,6 @@
 """Payment pages: the client's billing page and card, the agency's settings and alerts."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,7 @@ from tests.factories import (
     SubAccountFactory,
     wallet_with_card,
 )
-from wallets.payments.models import Notification, TopUp
+from wallets.payments.models import Notification, SandboxCharge, TopUp
 from wallets.payments.topups import PAYMENT_SUSPENSION_REASON
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +26,12 @@ def _eager():
     celery_app.conf.task_always_eager = previous
 
 
+def add_funds_token(client, sub_account) -> str:
+    """The token of the Add funds form as the billing page renders it."""
+    page = client.get(f"/client/{sub_account.pk}/payments/").content.decode()
+    return re.search(r'name="token" value="([0-9a-f-]+)"', page).group(1)
+
+
 def test_client_admin_adds_card_and_funds(client, django_capture_on_commit_callbacks):
     membership = ClientMembershipFactory()
     sub_account = membership.sub_account
@@ -36,7 +43,8 @@ def test_client_admin_adds_card_and_funds(client, django_capture_on_commit_callb
                            {"payment_method": "pm_card_visa"}, follow=True)
     assert "ending 4242" in response.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/client/{sub_account.pk}/payments/", {"amount": "20"})
+        client.post(f"/client/{sub_account.pk}/payments/",
+                    {"amount": "20", "token": add_funds_token(client, sub_account)})
     page = client.get(f"/client/{sub_account.pk}/payments/").content.decode()
     assert "20.00" in page and "Succeeded" in page
     csv = client.get(f"/client/{sub_account.pk}/payments/?format=csv").content.decode()
@@ -124,4 +132,47 @@ def test_add_funds_takes_an_amount_as_people_write_it(client, amount):
     response = client.post(f"/client/{sub_account.pk}/payments/", {"amount": amount})
     assert response.status_code == 200
     assert "Enter a number such as 12.50." in response.content.decode()
+    assert not TopUp.objects.exists()
+
+
+def test_add_funds_sent_twice_makes_one_topup_and_one_charge(
+        client, django_capture_on_commit_callbacks):
+    wallet = wallet_with_card(balance="5")
+    sub_account = wallet.sub_account
+    client.force_login(ClientMembershipFactory(sub_account=sub_account).user)
+    form = {"amount": "20", "token": add_funds_token(client, sub_account)}
+    url = f"/client/{sub_account.pk}/payments/"
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(url, form)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = client.post(url, form, follow=True)  # a double click, or a resent POST
+    assert first.status_code == 302 and second.redirect_chain == [(url, 302)]
+    assert "Payment received: your balance is updated." in second.content.decode()
+    [topup] = TopUp.objects.filter(wallet=wallet)
+    assert topup.status == "succeeded"
+    assert SandboxCharge.objects.filter(customer=sub_account.payment_customer_id).count() == 1
+    wallet.refresh_from_db()
+    assert wallet.balance.amount == Decimal("25")
+
+
+def test_each_rendering_of_add_funds_carries_a_new_token(client):
+    membership = ClientMembershipFactory()
+    client.force_login(membership.user)
+    sub_account = membership.sub_account
+    first, second = add_funds_token(client, sub_account), add_funds_token(client, sub_account)
+    assert first != second
+    # shown again after an error (no card yet), the form has a new token too
+    page = client.post(f"/client/{sub_account.pk}/payments/",
+                       {"amount": "20", "token": first}).content.decode()
+    assert "Add a card before adding funds." in page
+    assert re.search(r'name="token" value="([0-9a-f-]+)"', page).group(1) not in (first,
+                                                                                    second)
+
+
+def test_add_funds_without_its_token_charges_nothing(client):
+    wallet = wallet_with_card(balance="5")
+    client.force_login(ClientMembershipFactory(sub_account=wallet.sub_account).user)
+    page = client.post(f"/client/{wallet.sub_account_id}/payments/", {"amount": "20"})
+    assert page.status_code == 200
+    assert "This form was out of date: check it and send it again." in page.content.decode()
     assert not TopUp.objects.exists()
