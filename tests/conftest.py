@@ -61,6 +61,17 @@ def _fresh_cache(settings):
                                    "LOCATION": f"test-{uuid.uuid4()}"}}
 
 
+@pytest.fixture
+def eager_celery():
+    """Celery runs each task inline where it is queued."""
+    from hoopbilling.celery import app as celery_app
+
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
 @pytest.fixture(scope="module")
 def fake_stripe():
     """The fake Stripe HTTP server (tests/fakestripe), one per test module, on a free port;
