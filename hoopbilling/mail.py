@@ -115,30 +115,34 @@ def outgoing_email_send(*, email_id: int, due_by: datetime | None = None,
         message.send()
     except Exception as exc:
         return _failed(email, exc)
-    email.status = OutgoingEmail.Status.SENT
-    email.sent_at = timezone.now()
-    email.last_error = ""
     # django-anymail backends give the provider's id of the message (its webhooks name it)
     provider_id = getattr(getattr(message, "anymail_status", None), "message_id", None)
-    email.provider_message_id = "" if provider_id is None else str(provider_id)
-    email.save(update_fields=["status", "sent_at", "last_error", "provider_message_id"])
+    return _record(email, status=OutgoingEmail.Status.SENT, sent_at=timezone.now(),
+                   last_error="", provider_message_id="" if provider_id is None
+                   else str(provider_id))
+
+
+def _record(email: OutgoingEmail, **outcome) -> OutgoingEmail:
+    """Write this try's outcome, unless the row was taken back meanwhile (this worker
+    outlived its lease and another claimed the row: that one's outcome stands)."""
+    OutgoingEmail.objects.filter(pk=email.pk, status=OutgoingEmail.Status.SENDING,
+                                 claimed_at=email.claimed_at).update(**outcome)
+    for field, value in outcome.items():
+        setattr(email, field, value)
     return email
 
 
 def _failed(email: OutgoingEmail, exc: Exception) -> OutgoingEmail:
-    email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    error = f"{type(exc).__name__}: {exc}"[:2000]
     if email.attempts >= MAX_ATTEMPTS:
-        email.status = OutgoingEmail.Status.FAILED
         logger.error("Gave up on outgoing email %s to %s after %s tries: %s",
-                     email.pk, email.to, email.attempts, email.last_error)
-    else:
-        email.status = OutgoingEmail.Status.PENDING
-        email.next_attempt_at = timezone.now() + timedelta(seconds=retry_delay(email.attempts))
-        logger.warning("Outgoing email %s to %s failed (try %s), next try at %s: %s",
-                       email.pk, email.to, email.attempts, email.next_attempt_at,
-                       email.last_error)
-    email.save(update_fields=["status", "next_attempt_at", "last_error"])
-    return email
+                     email.pk, email.to, email.attempts, error)
+        return _record(email, status=OutgoingEmail.Status.FAILED, last_error=error)
+    next_attempt_at = timezone.now() + timedelta(seconds=retry_delay(email.attempts))
+    logger.warning("Outgoing email %s to %s failed (try %s), next try at %s: %s",
+                   email.pk, email.to, email.attempts, next_attempt_at, error)
+    return _record(email, status=OutgoingEmail.Status.PENDING, last_error=error,
+                   next_attempt_at=next_attempt_at)
 
 
 def outgoing_emails_due(now: datetime) -> dict:

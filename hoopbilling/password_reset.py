@@ -11,6 +11,7 @@ was limited.
 """
 
 import logging
+import uuid
 
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
@@ -55,7 +56,8 @@ class OutboxPasswordResetForm(PasswordResetForm):
         body = loader.render_to_string(email_template_name, context)
         outgoing_emails_queue(recipients=[to_email], subject=subject, body=body,
                               from_email=from_email,
-                              dedupe_key=f"password_reset:{context['uid']}:{context['token']}")
+                              # each request it accepted is one message
+                              dedupe_key=f"password_reset:{uuid.uuid4()}")
 
 
 class ThrottledPasswordResetView(PasswordResetView):

@@ -66,14 +66,28 @@ def test_the_same_key_mails_a_recipient_once(
 
 def test_nothing_is_sent_before_the_commit_and_a_rollback_mails_nobody(
         mail_server, eager_celery, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(RuntimeError), transaction.atomic():
-            queue("a@example.com")
-            assert OutgoingEmail.objects.count() == 1 and not mail.outbox
-            raise RuntimeError("the change failed")
+    with (django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError),
+          transaction.atomic()):
+        queue("a@example.com")
+        assert OutgoingEmail.objects.count() == 1 and not mail.outbox
+        raise RuntimeError("the change failed")
     assert not OutgoingEmail.objects.exists()
     assert outgoing_emails_due(later(60)) == {"emails_sent": 0, "emails_failed": 0}
     assert not mail.outbox
+
+
+def test_a_broker_that_is_down_fails_nothing_and_the_sweep_sends_the_mail(
+        mail_server, broker_down, django_capture_on_commit_callbacks, caplog):
+    # when the change commits and its email's task cannot be queued
+    with django_capture_on_commit_callbacks(execute=True):
+        [email] = queue("a@example.com")
+    # then nothing raised; the row waits, untried, and the loss is logged
+    email.refresh_from_db()
+    assert email.status == "pending" and email.attempts == 0
+    assert "was not queued" in caplog.text
+    # and the billing jobs' sweep sends it
+    assert outgoing_emails_due(later(2))["emails_sent"] == 1
+    assert [m.to for m in mail.outbox] == [["a@example.com"]]
 
 
 def test_a_failed_send_waits_and_is_delivered_once_the_server_is_back(
