@@ -7,6 +7,9 @@
 - `changes_audit` / `formset_audit`: the audit row for an admin edit that no service
   writes (catalog names, memberships), in the admin's own transaction.
 
+Outgoing emails (the outbox of `hoopbilling.mail`) are listed read-only: what was sent,
+what is waiting for its next try and why, what was given up.
+
 The audit log's own page filters by agency, so it is registered by `agencies.admin`.
 """
 
@@ -25,7 +28,7 @@ from django.utils.html import format_html
 
 from hoopbilling.audit import audit_record
 from hoopbilling.errors import DomainError
-from hoopbilling.models import FailedLogin
+from hoopbilling.models import FailedLogin, OutgoingEmail
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -171,4 +174,13 @@ def formset_audit(request, formset, *, agency_id=None) -> None:
 class FailedLoginAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "username", "ip_address", "user", "path"]
     search_fields = ["username", "ip_address"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "to", "subject", "status", "attempts", "sent_at",
+                    "delivery_event"]
+    list_filter = ["status", "delivery_event"]
+    search_fields = ["to", "subject", "dedupe_key"]
     date_hierarchy = "created_at"

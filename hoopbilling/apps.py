@@ -6,4 +6,7 @@ class HoopbillingConfig(AppConfig):
     verbose_name = "Platform"
 
     def ready(self):
-        from hoopbilling import security  # noqa: F401  (failed-login receivers)
+        from hoopbilling import (  # noqa: F401
+            mail,  # the email service provider's delivery events (django-anymail)
+            security,  # failed-login receivers
+        )

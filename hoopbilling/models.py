@@ -57,3 +57,44 @@ class FailedLogin(models.Model):
 
     def __str__(self):
         return f"{self.username} from {self.ip_address} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class OutgoingEmail(models.Model):
+    """One email to one recipient, written in the transaction of the change it reports (the
+    outbox of `hoopbilling.mail`): a rollback leaves no row and so mails nobody; a commit
+    leaves a row that a worker sends, retries with backoff, and the sweep picks up when its
+    task was never queued."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (gave up)"
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    # What made it (a notification, a password reset): with the recipient, once only.
+    dedupe_key = models.CharField(max_length=200)
+    to = models.EmailField(max_length=254)
+    from_email = models.CharField(max_length=254)
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    # When a pending row may be tried again; when a worker claimed a sending one.
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    # The email service provider's id for the message (django-anymail backends), and the
+    # latest delivery event its webhook reported (delivered, bounced, complained, ...).
+    provider_message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    delivery_event = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["dedupe_key", "to"],
+                                               name="outgoing_email_once_per_recipient")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self):
+        return f"{self.subject} to {self.to} ({self.status})"

@@ -4,6 +4,7 @@ With nothing set, the project needs no server: SQLite and Celery's filesystem br
 `var/`. Production sets DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis).
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "subaccounts",
     "wallets",
     "djstripe",
+    "anymail",
 ]
 
 MIDDLEWARE = [
@@ -161,8 +163,21 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
+# Mail: EMAIL_URL is an SMTP (or console, file...) URL, or `anymail://<esp>` for an email
+# service provider's API through django-anymail (`anymail://postmark`, `anymail://mailgun`,
+# `anymail://amazon_ses`), configured by ANYMAIL_* variables: ANYMAIL_POSTMARK_SERVER_TOKEN
+# becomes ANYMAIL["POSTMARK_SERVER_TOKEN"], ANYMAIL_WEBHOOK_SECRET ANYMAIL["WEBHOOK_SECRET"].
+# Every mail goes through the outbox (hoopbilling.mail), sent by the workers.
+_email_url = env("EMAIL_URL", default="consolemail://")
+if _email_url.startswith("anymail://"):
+    _esp = _email_url.removeprefix("anymail://").strip("/")
+    EMAIL_BACKEND = f"anymail.backends.{_esp}.EmailBackend"
+else:
+    vars().update(env.email_url_config(_email_url))
+ANYMAIL = {name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items()
+           if name.startswith("ANYMAIL_")}
+# Seconds one SMTP exchange may take before the worker gives up on that try.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="billing@hoopbilling.localhost")
 
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
@@ -275,6 +290,11 @@ LOGIN_RATE_WINDOW = env.int("LOGIN_RATE_WINDOW", default=15 * 60)
 # their addresses / networks (the one nearest the app last).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# Password-reset requests (hoopbilling.password_reset): per address asked about and per
+# caller's address within the window; over either, the same page answers and nothing is mailed.
+PASSWORD_RESETS_PER_ACCOUNT = env.int("PASSWORD_RESETS_PER_ACCOUNT", default=3)
+PASSWORD_RESETS_PER_ADDRESS = env.int("PASSWORD_RESETS_PER_ADDRESS", default=10)
+PASSWORD_RESET_RATE_WINDOW = env.int("PASSWORD_RESET_RATE_WINDOW", default=60 * 60)
 
 # Production (DJANGO_DEBUG=0): HTTPS only, behind a proxy that sets X-Forwarded-Proto.
 # `manage.py check --deploy --fail-level WARNING` passes with these (tests/security).

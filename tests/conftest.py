@@ -61,6 +61,35 @@ def _fresh_cache(settings):
                                    "LOCATION": f"test-{uuid.uuid4()}"}}
 
 
+@pytest.fixture
+def eager_celery():
+    """Celery runs each task inline where it is queued."""
+    from hoopbilling.celery import app as celery_app
+
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    """Celery's broker does not answer (nothing listens on its port): queuing a task raises
+    after kombu's few quick retries."""
+    from hoopbilling.celery import app as celery_app
+    from tests.wallets.payments.test_topups_celery import _reset_producers
+
+    previous = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
+    # Celery reads CELERY_BROKER_URL before its own setting: both must name the broker.
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
+    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
+    celery_app.conf.task_always_eager = False
+    _reset_producers()
+    yield
+    celery_app.conf.broker_url, celery_app.conf.task_always_eager = previous
+    _reset_producers()
+
+
 @pytest.fixture(scope="module")
 def fake_stripe():
     """The fake Stripe HTTP server (tests/fakestripe), one per test module, on a free port;

@@ -60,10 +60,11 @@ def test_csrf_is_enforced_on_login():
     assert response.status_code == 403
 
 
-def test_password_reset_by_email_link():
+def test_password_reset_by_email_link(eager_celery, django_capture_on_commit_callbacks):
     user = UserFactory(username="forgot@example.com")
     client = Client()
-    response = client.post(reverse("password_reset"), {"email": "forgot@example.com"})
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox's task, inline
+        response = client.post(reverse("password_reset"), {"email": "forgot@example.com"})
     assert response.status_code == 302
     assert b"Check your email" in client.get(response["Location"]).content
     [message] = mail.outbox

@@ -1,17 +1,7 @@
-"""Fixtures for the payment tests: Celery runs tasks inline, every test ends with a clean
-ledger (`verify_ledger`)."""
+"""Fixtures for the wallet tests: every test that asks ends with a clean ledger
+(`verify_ledger`). Celery's inline mode (`eager_celery`) is in tests/conftest.py."""
 
 import pytest
-
-from hoopbilling.celery import app as celery_app
-
-
-@pytest.fixture
-def eager_celery():
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture

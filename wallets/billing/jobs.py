@@ -5,6 +5,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 
+from hoopbilling.mail import outgoing_emails_due
 from wallets.billing.invoicing import periods_close_due
 from wallets.payments.jobs import (
     auto_topups_request,
@@ -19,6 +20,7 @@ BILLING_JOBS: list[Callable[[datetime], dict]] = [
     topups_due,
     suspensions_lift_settled,
     periods_close_due,
+    outgoing_emails_due,
 ]
 
 

@@ -1,15 +1,14 @@
 """Alerts: an in-app notification for the agency's users and an email, once per event.
 
 `notification_send` runs inside the transaction of the change it reports; the row is unique
-by `dedupe_key` (a retried job or a duplicate webhook alerts once) and the email goes out
-only after commit, so a rollback never mails anyone.
+by `dedupe_key` (a retried job or a duplicate webhook alerts once). Its emails go through the
+outbox (`hoopbilling.mail`): one message per recipient, written in the same transaction (a
+rollback mails nobody) and sent by a worker after the commit, with retries, so a mail server
+that is down never fails the change that caused the mail.
 """
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
-
 from agencies.models import AgencyMembership
+from hoopbilling.mail import outgoing_emails_queue
 from subaccounts.models import ClientMembership
 from wallets.payments.models import Notification
 
@@ -30,7 +29,8 @@ def client_billing_emails(sub_account) -> list[str]:
 def notification_send(*, agency, kind: str, message: str, dedupe_key: str, sub_account=None,
                       email_agency: bool = True, email_client: bool = False,
                       email_body: str = "") -> Notification | None:
-    """Record the alert and mail it after commit. None when it was already sent."""
+    """Record the alert and queue its email, one message per recipient. None when it was
+    already sent."""
     notification, created = Notification.objects.get_or_create(
         dedupe_key=dedupe_key,
         defaults={"agency": agency, "sub_account": sub_account, "kind": kind,
@@ -47,8 +47,7 @@ def notification_send(*, agency, kind: str, message: str, dedupe_key: str, sub_a
         subject = f"[HoopBilling] {notification.get_kind_display()}"
         if sub_account is not None:
             subject += f": {sub_account.name}"
-        body = email_body or message
-        transaction.on_commit(lambda: send_mail(
-            subject, body, settings.DEFAULT_FROM_EMAIL, sorted(set(recipients)),
-            fail_silently=False))
+        outgoing_emails_queue(recipients=recipients, subject=subject,
+                              body=email_body or message,
+                              dedupe_key=f"notification:{notification.pk}")
     return notification
