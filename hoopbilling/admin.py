@@ -6,6 +6,10 @@
   that calls a service per selected object and turns typed domain errors into messages.
 - `changes_audit` / `formset_audit`: the audit row for an admin edit that no service
   writes (catalog names, memberships), in the admin's own transaction.
+- `DatabaseHistoryAdmin`: the database history (`hoopbilling.history`), every tracked
+  table's events in one read-only list, by model or object, with what changed, who and where.
+  pghistory's admin app registers it (settings `PGHISTORY_ADMIN_CLASS`) and adds an "Events"
+  link to each tracked model's admin pages.
 
 The audit log's own page filters by agency, so it is registered by `agencies.admin`.
 """
@@ -17,11 +21,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import quote
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Model
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from pghistory.admin import EventsAdmin
 
 from hoopbilling.audit import audit_record
 from hoopbilling.errors import DomainError
@@ -172,3 +177,24 @@ class FailedLoginAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "username", "ip_address", "user", "path"]
     search_fields = ["username", "ip_address"]
     date_hierarchy = "created_at"
+
+
+class DatabaseHistoryAdmin(EventsAdmin):
+    """pghistory's events list: read-only (no add, change or delete), filtered by event label
+    and model, or one object's events (`?obj=<app.Model>:<pk>&method=tracks`, the "Events"
+    link of its page). Its query is PostgreSQL's (JSONB, the diff with the object's previous
+    event); on SQLite, which records no history, the list is empty."""
+
+    list_display = ["pgh_created_at", "pgh_label", "pgh_obj_model", "pgh_obj_id", "pgh_diff",
+                    "user", "url"]
+
+    def get_list_display(self, request):
+        return self.list_display
+
+    def get_list_filter(self, request):
+        return super().get_list_filter(request) if connection.vendor == "postgresql" else []
+
+    def get_queryset(self, request):
+        if connection.vendor != "postgresql":
+            return self.model.no_objects.all()
+        return super().get_queryset(request)
