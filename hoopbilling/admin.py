@@ -198,3 +198,10 @@ class DatabaseHistoryAdmin(EventsAdmin):
         if connection.vendor != "postgresql":
             return self.model.no_objects.all()
         return super().get_queryset(request)
+
+    def changelist_view(self, request, extra_context=None):
+        if connection.vendor != "postgresql":
+            self.message_user(request, f"The database history is recorded on PostgreSQL only: "
+                              f"this {connection.display_name} database has none.",
+                              messages.INFO)
+        return super().changelist_view(request, extra_context)
