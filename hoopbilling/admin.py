@@ -185,11 +185,32 @@ class DatabaseHistoryAdmin(EventsAdmin):
     link of its page). Its query is PostgreSQL's (JSONB, the diff with the object's previous
     event); on SQLite, which records no history, the list is empty."""
 
-    list_display = ["pgh_created_at", "pgh_label", "pgh_obj_model", "pgh_obj_id", "pgh_diff",
-                    "user", "url"]
+    list_display = ["when", "event", "tracked_model", "object_id", "changes", "user", "url"]
 
     def get_list_display(self, request):
         return self.list_display
+
+    @admin.display(description="when", ordering="pgh_created_at")
+    def when(self, event):
+        return event.pgh_created_at
+
+    @admin.display(description="event", ordering="pgh_label")
+    def event(self, event):
+        return event.pgh_label
+
+    @admin.display(description="model", ordering="pgh_obj_model")
+    def tracked_model(self, event):
+        return event.pgh_obj_model
+
+    @admin.display(description="object")
+    def object_id(self, event):
+        return event.pgh_obj_id
+
+    @admin.display(description="changes (old → new)")
+    def changes(self, event):
+        """The fields that differ from the object's previous event; "—" for its first."""
+        return "; ".join(f"{field}: {old} → {new}"
+                         for field, (old, new) in (event.pgh_diff or {}).items()) or "—"
 
     def get_list_filter(self, request):
         return super().get_list_filter(request) if connection.vendor == "postgresql" else []
