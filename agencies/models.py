@@ -7,8 +7,11 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from pghistory import UpdateEvent
+from pgtrigger import AnyChange
 
 from hoopbilling.encryption import EncryptedTextField
+from hoopbilling.history import tracked
 
 CURRENCY_CHOICES = [(code, code) for code in settings.CURRENCIES]
 
@@ -17,6 +20,12 @@ def default_retry_schedule():
     return [1, 6, 24]
 
 
+# The database history of the agency's settings (`AgencyEvent`). Not `prices_version`: the
+# price triggers raise it on every price write, which is the prices' own history. Not the
+# restricted key: it stays out of the history (a copy there would outlive its rotation); its
+# change is an event of its own, `stripe_key.update`, with the other settings as they are.
+@tracked(UpdateEvent("stripe_key.update", condition=AnyChange("stripe_restricted_key")),
+         exclude=["prices_version", "stripe_restricted_key"])
 class Agency(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)

@@ -6,6 +6,10 @@
   that calls a service per selected object and turns typed domain errors into messages.
 - `changes_audit` / `formset_audit`: the audit row for an admin edit that no service
   writes (catalog names, memberships), in the admin's own transaction.
+- `DatabaseHistoryAdmin`: the database history (`hoopbilling.history`), every tracked
+  table's events in one read-only list, by model or object, with what changed, who and where.
+  pghistory's admin app registers it (settings `PGHISTORY_ADMIN_CLASS`) and adds an "Events"
+  link to each tracked model's admin pages.
 
 Outgoing emails (the outbox of `hoopbilling.mail`) are listed read-only: what was sent,
 what is waiting for its next try and why, what was given up.
@@ -20,11 +24,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import quote
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Model
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from pghistory.admin import EventsAdmin
 
 from hoopbilling.audit import audit_record
 from hoopbilling.errors import DomainError
@@ -184,3 +189,52 @@ class OutgoingEmailAdmin(ReadOnlyAdmin):
     list_filter = ["status", "delivery_event"]
     search_fields = ["to", "subject", "dedupe_key"]
     date_hierarchy = "created_at"
+
+
+class DatabaseHistoryAdmin(EventsAdmin):
+    """pghistory's events list: read-only (no add, change or delete), filtered by event label
+    and model, or one object's events (`?obj=<app.Model>:<pk>&method=tracks`, the "Events"
+    link of its page). Its query is PostgreSQL's (JSONB, the diff with the object's previous
+    event); on SQLite, which records no history, the list is empty."""
+
+    list_display = ["when", "event", "tracked_model", "object_id", "changes", "user", "url"]
+
+    def get_list_display(self, request):
+        return self.list_display
+
+    @admin.display(description="when", ordering="pgh_created_at")
+    def when(self, event):
+        return event.pgh_created_at
+
+    @admin.display(description="event", ordering="pgh_label")
+    def event(self, event):
+        return event.pgh_label
+
+    @admin.display(description="model", ordering="pgh_obj_model")
+    def tracked_model(self, event):
+        return event.pgh_obj_model
+
+    @admin.display(description="object")
+    def object_id(self, event):
+        return event.pgh_obj_id
+
+    @admin.display(description="changes (old → new)")
+    def changes(self, event):
+        """The fields that differ from the object's previous event; "—" for its first."""
+        return "; ".join(f"{field}: {old} → {new}"
+                         for field, (old, new) in (event.pgh_diff or {}).items()) or "—"
+
+    def get_list_filter(self, request):
+        return super().get_list_filter(request) if connection.vendor == "postgresql" else []
+
+    def get_queryset(self, request):
+        if connection.vendor != "postgresql":
+            return self.model.no_objects.all()
+        return super().get_queryset(request)
+
+    def changelist_view(self, request, extra_context=None):
+        if connection.vendor != "postgresql":
+            self.message_user(request, f"The database history is recorded on PostgreSQL only: "
+                              f"this {connection.display_name} database has none.",
+                              messages.INFO)
+        return super().changelist_view(request, extra_context)

@@ -21,6 +21,9 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me-i
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
+    # Before django.contrib.admin: its change-page and list templates add the "Events" link
+    # (the database history) to every tracked model's admin pages.
+    "pghistory.admin",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -32,6 +35,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "csp",
+    "pgtrigger",
+    "pghistory",
     "hoopbilling",
     "agencies",
     "subaccounts",
@@ -50,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "hoopbilling.security.PrivateNoStoreMiddleware",
+    "hoopbilling.history.HistoryMiddleware",
     "hoopbilling.security.LoginRateLimitMiddleware",
     "hoopbilling.security.ApiBodySizeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -315,6 +321,12 @@ if not DEBUG:
         from django.core.exceptions import ImproperlyConfigured
 
         raise ImproperlyConfigured("Set DJANGO_SECRET_KEY when DJANGO_DEBUG=0.")
+
+# Database history (django-pghistory, hoopbilling/history.py): the triggers come with the
+# apps' migrations (django-pgtrigger's default), never installed apart from them.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"
+PGHISTORY_ADMIN_CLASS = "hoopbilling.admin.DatabaseHistoryAdmin"
 
 LOGGING = {
     "version": 1,

@@ -11,9 +11,12 @@ from django.db import models
 from django.db.models import Q
 
 from agencies.models import Agency
+from hoopbilling.history import tracked
 from subaccounts.pricing import models as pricing_models  # noqa: F401  (registers them)
 
 
+# The database history of the client's settings, suspension and card (`SubAccountEvent`).
+@tracked()
 class SubAccount(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="sub_accounts")

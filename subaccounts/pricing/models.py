@@ -6,7 +6,9 @@ Base costs, prices and overrides are effective-dated: a change is a new row that
 
 The catalog, base costs and agency prices kept the tables they had in the `agencies` app
 (`db_table`); PostgreSQL triggers on the three price tables raise the agency's
-`prices_version` on every write (migrations agencies 0005, subaccounts 0003).
+`prices_version` on every write (migrations agencies 0005, subaccounts 0003). Every write to
+the four tables is also kept in the database history (`hoopbilling.history.tracked`: the
+`<Model>Event` tables).
 """
 
 from django.conf import settings
@@ -15,9 +17,11 @@ from django.db.models import Q
 from djmoney.models.fields import MoneyField
 
 from agencies.models import CURRENCY_CHOICES, Agency
+from hoopbilling.history import tracked
 from hoopbilling.money import DECIMAL_PLACES, MAX_DIGITS
 
 
+@tracked()
 class BillableItem(models.Model):
     """One of the nine fixed items (docs/api.md#item-codes-and-measurement); `price_per` units
     share one price."""
@@ -52,6 +56,7 @@ class BillableItem(models.Model):
         return self.unit if self.price_per == 1 else f"{self.price_per:,} {self.unit}s"
 
 
+@tracked()
 class BaseCost(models.Model):
     """What the platform charges an agency per `price_per` units of an item, from a moment on."""
 
@@ -113,6 +118,7 @@ class ListPrice(models.Model):
         return f"{self.owner} {self.item_id} from {self.effective_from:%Y-%m-%d %H:%M}"
 
 
+@tracked()
 class AgencyPrice(ListPrice):
     """The agency's retail price for an item, for every client without an override."""
 
@@ -132,6 +138,7 @@ class AgencyPrice(ListPrice):
         return self.agency
 
 
+@tracked()
 class PriceOverride(ListPrice):
     """A client's own price for an item.
 

@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from djmoney.models.fields import MoneyField
 
 from agencies.models import CURRENCY_CHOICES
+from hoopbilling.history import tracked
 from hoopbilling.money import DECIMAL_PLACES, MAX_DIGITS
 from subaccounts.models import SubAccount
 
@@ -23,6 +24,13 @@ def money_field(**kwargs):
                       currency_choices=CURRENCY_CHOICES, **kwargs)
 
 
+# The database history of the auto top-up settings only (`WalletSettingsEvent`): its update
+# trigger fires when one of these columns changes, so the balance and chain head that every
+# posting moves write no history (the ledger is their history).
+@tracked(model_name="WalletSettingsEvent", fields=[
+    "id", "sub_account", "auto_topup_enabled", "auto_topup_threshold",
+    "auto_topup_threshold_currency", "auto_topup_amount", "auto_topup_amount_currency",
+    "auto_topup_max_balance", "auto_topup_max_balance_currency"])
 class Wallet(models.Model):
     sub_account = models.OneToOneField(SubAccount, on_delete=models.PROTECT,
                                        related_name="wallet")
