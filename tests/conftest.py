@@ -72,6 +72,19 @@ def eager_celery():
     celery_app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def circuit_breakers_closed():
+    """Each test starts with Redis trusted again: a test that took the cache or the broker
+    away leaves its breaker open for a few seconds (hoopbilling.outages)."""
+    from hoopbilling.outages import broker_breaker, cache_breaker
+
+    cache_breaker.reset()
+    broker_breaker.reset()
+    yield
+    cache_breaker.reset()
+    broker_breaker.reset()
+
+
 @pytest.fixture
 def broker_down(monkeypatch):
     """Celery's broker does not answer (nothing listens on its port): queuing a task raises

@@ -84,7 +84,7 @@ def test_a_broker_that_is_down_fails_nothing_and_the_sweep_sends_the_mail(
     # then nothing raised; the row waits, untried, and the loss is logged
     email.refresh_from_db()
     assert email.status == "pending" and email.attempts == 0
-    assert "was not queued" in caplog.text
+    assert "not enqueued (broker down)" in caplog.text
     # and the billing jobs' sweep sends it
     assert outgoing_emails_due(later(2))["emails_sent"] == 1
     assert [m.to for m in mail.outbox] == [["a@example.com"]]

@@ -19,7 +19,6 @@ import pytest
 from django.db import connection
 
 from hoopbilling.celery import app as celery_app
-from hoopbilling.outages import broker_breaker, cache_breaker
 from tests.wallets.payments.test_topups_celery import _reset_producers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,14 +68,10 @@ def private_redis(tmp_path):
         pytest.skip("needs redis-server")
     server = RedisServer(tmp_path)
     server.start()
-    cache_breaker.reset()
-    broker_breaker.reset()
     try:
         yield server
     finally:
         server.kill()
-        cache_breaker.reset()
-        broker_breaker.reset()
 
 
 @pytest.fixture
