@@ -24,6 +24,10 @@ EXAMPLES = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])
 
+# Text the JSON parser refuses for the whole body (a NUL, an unpaired surrogate: tests in
+# test_bad_input.py) is left out: these tests are about numbers and dates.
+storable = st.text(alphabet=st.characters(blacklist_categories=("Cs",),
+                                          blacklist_characters="\x00"), max_size=40)
 NUMBER_TEXT = st.sampled_from([
     "1e999", "1E-999", "-1e999", "NaN", "-NaN", "sNaN", "Infinity", "-Infinity", "inf", "-0",
     "0e0", "0", "0.0000001", "0." + "0" * 80 + "1", "9" * 400, "-" + "9" * 40, "1_000",
@@ -36,7 +40,7 @@ numbers = st.one_of(
     st.integers(min_value=-10 ** 40, max_value=10 ** 40),
     st.integers(min_value=-10 ** 40, max_value=10 ** 40).map(str),
     st.floats(allow_nan=False, allow_infinity=False),
-    st.booleans(), st.none(), st.lists(st.integers(), max_size=2), st.text(max_size=20))
+    st.booleans(), st.none(), st.lists(st.integers(), max_size=2), storable)
 offsets = st.builds(timezone, st.timedeltas(min_value=-timedelta(hours=23, minutes=59),
                                             max_value=timedelta(hours=23, minutes=59)))
 moments = st.one_of(
@@ -46,7 +50,7 @@ moments = st.one_of(
                      "2026-03-01T00:00:00+25:00", "now", "", "2026-03-01", "T"]),
     st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
                  timezones=st.one_of(st.none(), offsets)).map(datetime.isoformat),
-    st.integers(), st.floats(allow_nan=False), st.text(max_size=25))
+    st.integers(), st.floats(allow_nan=False, allow_infinity=False), storable)
 
 
 @st.composite
@@ -55,7 +59,7 @@ def events(draw, sub_account):
     item = draw(st.sampled_from(ITEMS))
     measure = draw(st.sampled_from(["quantity", "duration_seconds", "text", "message_body"]))
     if measure == "text" or measure == "message_body":
-        value = draw(st.one_of(st.text(max_size=40), st.just("word " * 5_000),
+        value = draw(st.one_of(storable, st.just("word " * 5_000),
                                st.just("x" * 20_001), numbers))
     else:
         value = draw(numbers)
