@@ -5,7 +5,9 @@ them (and none can forget):
   body is refused with the field that carries it (PostgreSQL cannot store either, and they
   are never meant);
 - a body nested too deeply for the parser answers 400 instead of crashing.
-Right-to-left and other Unicode text is kept as sent.
+Right-to-left and other Unicode text is kept as sent. A view that answers the items of a list
+one by one (`/usage/batch`) names that list in `items_checked_each`: the parser leaves its
+items to the view, which refuses the one item with such text alone (`unstorable_field`).
 
 And the bounds of the dates and cursors every edge takes (API, pages, exports;
 docs/api.md#limits), so each refuses the same way, naming the field, before a date that
@@ -34,9 +36,10 @@ SEQ_MAX = 2 ** 63 - 1
 _SEQ = re.compile(r"[1-9][0-9]{0,18}", re.ASCII)
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_TEXT = "Text may not contain NUL characters or unpaired surrogates."
 
 
-def _unstorable_field(value, path: str) -> str | None:
+def unstorable_field(value, path: str = "") -> str | None:
     """The dotted path of the first string (or key) that cannot be stored, or None."""
     if isinstance(value, str):
         return (path or "body") if _UNSTORABLE.search(value) else None
@@ -45,12 +48,12 @@ def _unstorable_field(value, path: str) -> str | None:
             inner_path = f"{path}.{key}" if path else str(key)
             if _UNSTORABLE.search(str(key)):
                 return path or "body"
-            found = _unstorable_field(inner, inner_path)
+            found = unstorable_field(inner, inner_path)
             if found:
                 return found
     if isinstance(value, list):
         for index, inner in enumerate(value):
-            found = _unstorable_field(inner, f"{path}.{index}" if path else str(index))
+            found = unstorable_field(inner, f"{path}.{index}" if path else str(index))
             if found:
                 return found
     return None
@@ -62,10 +65,13 @@ class StrictJSONParser(JSONParser):
             data = super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
             raise exceptions.ParseError("JSON parse error - nested too deeply.") from exc
-        field = _unstorable_field(data, "")
+        each = getattr((parser_context or {}).get("view"), "items_checked_each", None)
+        checked = data
+        if each and isinstance(data, dict) and isinstance(data.get(each), list):
+            checked = {key: None if key == each else value for key, value in data.items()}
+        field = unstorable_field(checked)
         if field:
-            raise exceptions.ValidationError(
-                {field: ["Text may not contain NUL characters or unpaired surrogates."]})
+            raise exceptions.ValidationError({field: [UNSTORABLE_TEXT]})
         return data
 
 

@@ -3,6 +3,7 @@ range is a 400 `invalid` naming the field, never a database error, and one event
 be recorded never sinks the others of its batch."""
 
 import base64
+import json
 from decimal import Decimal
 
 import pytest
@@ -66,6 +67,19 @@ def test_the_largest_quantity_twice_fits_the_period_counter_and_the_roll_up(api,
         assert response.status_code == 201, response.content
     assert UsageCounter.objects.get(sub_account=sub_account).quantity == 2 * QUANTITY_MAX
     assert UsageDaily.objects.get(sub_account=sub_account).quantity == 2 * QUANTITY_MAX
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "\ud800"])
+def test_a_batch_event_with_text_no_column_holds_is_its_error_alone(api, sub_account, text):
+    response = api.post("/api/v1/usage/batch", json.dumps({"events": [  # "\\ud800" escaped
+        event(sub_account, "good-1"), event(sub_account, "bad", quantity=None, text=text),
+        event(sub_account, "good-2")]}), content_type="application/json")
+    assert response.status_code == 200, response.content
+    results = response.json()["results"]
+    assert [result["status"] for result in results] == [201, 400, 201]
+    assert "text" in results[1]["error"]["fields"]
+    refused(api.post("/api/v1/usage/batch", {"events": [event(sub_account, "good-3")],
+                                             "\x00": 1}, format="json"), "body")
 
 
 @pytest.mark.postgres

@@ -24,8 +24,8 @@ EXAMPLES = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])
 
-# Text the JSON parser refuses for the whole body (a NUL, an unpaired surrogate: tests in
-# test_bad_input.py) is left out: these tests are about numbers and dates.
+# Text no column holds (a NUL, an unpaired surrogate) is left out: /usage and /quote refuse
+# the whole body for it (tests in test_bad_input.py); these tests are about numbers and dates.
 storable = st.text(alphabet=st.characters(blacklist_categories=("Cs",),
                                           blacklist_characters="\x00"), max_size=40)
 NUMBER_TEXT = st.sampled_from([

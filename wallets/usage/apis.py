@@ -158,6 +158,8 @@ class UsageView(AgencyApiView):
 
 
 class UsageBatchView(AgencyApiView):
+    items_checked_each = "events"  # text no column can hold is that event's error alone
+
     @extend_schema(
         request=inline_serializer("UsageBatch", {"events": UsageEventSerializer(many=True)}),
         responses={200: inline_serializer("UsageBatchResults", {

@@ -24,7 +24,7 @@ from agencies.models import Agency
 from hoopbilling.db import model_columns, models_from_rows, prepared_cursor, where_in
 from hoopbilling.errors import DomainError, InvalidInput, NotFound
 from hoopbilling.money import QUANTITY_MAX, bounded_decimal, decimal_input
-from hoopbilling.parsers import moment_in_window
+from hoopbilling.parsers import UNSTORABLE_TEXT, moment_in_window, unstorable_field
 from subaccounts.models import SubAccount
 from subaccounts.pricing.book import PriceBook, ResolvedPrice, price_book_cached
 from subaccounts.pricing.models import BillableItem
@@ -199,6 +199,9 @@ def usage_event_clean(*, data, references: EventReferences, now: datetime,
     """Validate and measure one raw event; raises a DomainError naming the field."""
     if not isinstance(data, dict):
         raise InvalidInput("An event is a JSON object.", field="event")
+    unstorable = unstorable_field(data)  # a batch's events are left to us by the parser
+    if unstorable:
+        raise InvalidInput(UNSTORABLE_TEXT, field=unstorable)
     unknown = set(data) - {"sub_account", "item", "idempotency_key", "occurred_at", *MEASURES}
     if unknown:
         name = sorted(unknown)[0]
