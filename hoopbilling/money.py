@@ -10,12 +10,13 @@ The bounds are chosen so that no column is ever reached, however many events com
 - one event's charge is at most QUANTITY_MAX × PRICE_MAX = 10^9 × 100 = 10^11 (a tenth of
   its column); a top-up, a threshold, a cap or an operator's credit at most AMOUNT_MAX = 10^9;
 - the columns that add events up (a client's period counter, the daily roll-ups, invoice
-  lines and statements) are NUMERIC(TOTAL_DIGITS, …): below 10^24. PostgreSQL keeps at most
-  32 TB in a table and a usage charge row takes well over 100 bytes, so there are never 10^12
-  charges: any sum of quantities stays below 10^12 × QUANTITY_MAX = 10^21, any sum of charges
-  below 10^12 × 10^11 = 10^23, and any count of events below 10^12 (a bigint);
-- a wallet's balance is kept in its amount column by the ledger, which refuses the one
-  posting that would leave it (`wallets.ledger.posting`): usage refuses that event alone.
+  lines and totals, statements) are NUMERIC(TOTAL_DIGITS, …): below 10^24. PostgreSQL keeps
+  at most 32 TB in a table and a usage charge row takes well over 100 bytes, so there are
+  never 10^12 charges: any sum of quantities stays below 10^12 × QUANTITY_MAX = 10^21, any
+  sum of charges below 10^12 × 10^11 = 10^23, and any count of events below 10^12 (a bigint);
+- a wallet's balance stays in its amount column: a manual top-up may not take it above
+  AMOUNT_MAX, and the ledger refuses the one posting that would leave the column
+  (`wallets.ledger.posting`; usage checks first and refuses that event alone).
 """
 
 import re

@@ -8,7 +8,9 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
+from agencies.periods import period_bounds
 from hoopbilling.money import AMOUNT_MAX, PRICE_MAX, QUANTITY_MAX
 from tests.factories import EntryFactory, SubAccountFactory
 from wallets.ledger.models import Entry, Wallet
@@ -105,6 +107,26 @@ def test_an_event_the_database_cannot_hold_is_that_events_error_alone(api, sub_a
     single = api.post("/api/v1/usage", event(sub_account, "overflow-again", quantity="1000000"),
                       format="json")
     refused(single, "quantity")
+
+
+@pytest.mark.postgres
+def test_a_database_error_for_one_event_is_that_events_error_alone(api, sub_account):
+    # given a period counter at the top of its column (as no bounded input can bring it)
+    start = period_bounds(anchor_day=api.agency.billing_anchor_day, moment=timezone.now())[0]
+    UsageCounter.objects.create(sub_account=sub_account, item_id="content_ai",
+                                period_start=start, quantity=Decimal(10) ** 24 - 1)
+    other = SubAccountFactory(agency=api.agency)
+    # when a batch adds to it, among another client's events
+    response = api.post("/api/v1/usage/batch", {"events": [
+        event(other, "good-1"), event(sub_account, "overflow"), event(other, "good-2")]},
+        format="json")
+    # then the database's refusal is that event's 400 alone; the others are recorded
+    assert response.status_code == 200, response.content
+    results = response.json()["results"]
+    assert [result["status"] for result in results] == [201, 400, 201]
+    assert "quantity" in results[1]["error"]["fields"]
+    assert not UsageCharge.objects.filter(sub_account=sub_account).exists()
+    assert UsageCharge.objects.filter(sub_account=other).count() == 2
 
 
 @pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "0001-01-01T00:00:00Z",

@@ -25,6 +25,7 @@ ledger. Cleaning an event is `events`, pricing it `charging`.
   no bounded input can reach.
 """
 
+import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ from wallets.usage.models import UsageCharge, UsageCounter
 from wallets.usage.signals import UsageFacts, usage_recorded
 
 BATCH_MAX = 1000
+logger = logging.getLogger(__name__)
 
 
 class EventOutOfRange(InvalidInput):
@@ -296,7 +298,11 @@ def _record_isolated(agency, pending, prices) -> dict[int, UsageResult | DomainE
     except (DomainError, DataError) as exc:
         if len(pending) == 1:
             [(index, _)] = pending
-            return {index: exc if isinstance(exc, DomainError) else _out_of_range()}
+            if isinstance(exc, DomainError):
+                return {index: exc}
+            logger.warning("usage event refused by the database for agency %s: %s",
+                           agency.pk, exc)
+            return {index: _out_of_range()}
     results: dict[int, UsageResult | DomainError] = {}
     for one in pending:
         results.update(_record_isolated(agency, [one], prices))
