@@ -215,3 +215,11 @@ def test_no_numeric_column_overflows_in_the_ledger_within_bounds(api, sub_accoun
     assert Entry.objects.get(wallet=sub_account.wallet).amount.amount < 0
     if connection.vendor == "postgresql":
         assert UsageDaily.objects.get(sub_account=sub_account).amount > 0
+
+
+@pytest.mark.parametrize("query", [{"page": "²"}, {"page": "9" * 30}, {"page": "9" * 5000},
+                                   {"page": "-1"}, {"page_size": "9" * 5000},
+                                   {"page_size": "1e99"}, {"page_size": "-5"}])
+def test_page_numbers_out_of_range_are_never_a_server_error(api, sub_account, query):
+    response = api.get("/api/v1/subaccounts", query)
+    assert response.status_code in (200, 400, 404), response.content
