@@ -5,13 +5,15 @@ Every error answers `{"error": {"code", "message", "fields"}}`
 (docs/api.md#authentication-and-errors).
 """
 
+from decimal import Decimal
+
 from django.http import Http404
 from rest_framework import exceptions, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hoopbilling.errors import DomainError
-from hoopbilling.money import decimal_input
+from hoopbilling.errors import DomainError, InvalidInput
+from hoopbilling.money import DECIMAL_PLACES, bounded_decimal, decimal_input
 from hoopbilling.outages import database_unavailable, is_database_unavailable
 
 
@@ -50,6 +52,27 @@ class StrictSerializer(serializers.Serializer):
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
+
+
+class BoundedDecimalField(serializers.DecimalField):
+    """A decimal string held to the kernel's bounds (`hoopbilling.money.bounded_decimal`, the
+    same check the forms and services make): too large, too small or too precise is refused
+    saying which, with the limit, naming the field."""
+
+    def __init__(self, *, maximum: Decimal, minimum: Decimal = Decimal(0),
+                 places: int = DECIMAL_PLACES, what: str = "An amount", **kwargs):
+        self.bounds = {"maximum": maximum, "minimum": minimum, "places": places, "what": what}
+        super().__init__(max_digits=None, decimal_places=places, min_value=minimum,
+                         max_value=maximum, **kwargs)
+
+    def to_internal_value(self, data):
+        value = decimal_input(data)
+        if value is None:
+            raise serializers.ValidationError('A decimal string such as "10.00".')
+        try:
+            return bounded_decimal(value, field=self.field_name, **self.bounds)
+        except InvalidInput as exc:
+            raise serializers.ValidationError(exc.message) from exc
 
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:

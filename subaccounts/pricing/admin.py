@@ -22,14 +22,15 @@ from hoopbilling.admin import (
     money_text,
 )
 from hoopbilling.forms import PlainDecimalField
+from hoopbilling.money import PRICE_MAX
 from subaccounts.pricing.models import AgencyPrice, BaseCost, BillableItem, PriceOverride
 from subaccounts.pricing.services import base_cost_set
 
 
 class BaseCostAddForm(forms.ModelForm):
     currency = forms.ChoiceField(choices=CURRENCY_CHOICES)
-    amount = PlainDecimalField(max_digits=18, decimal_places=6, min_value=0,
-                                label="cost per priced unit")
+    amount = PlainDecimalField(maximum=PRICE_MAX, decimal_places=6,
+                               label="cost per priced unit")
     effective_from = forms.SplitDateTimeField(
         required=False, widget=AdminSplitDateTime,
         help_text="Blank: from now. A future moment schedules the change.")

@@ -166,7 +166,7 @@ class ClientPriceForm(PriceListForm):
 
 class BulkMarkupForm(forms.Form):
     multiplier = PlainDecimalField(
-        label="Set every price to base cost ×", min_value=0, max_digits=8, decimal_places=4,
+        label="Set every price to base cost ×", maximum=Decimal(1000), decimal_places=4,
         initial=2, widget=forms.NumberInput(attrs={"step": "0.01"}))
     subsidize = forms.BooleanField(
         required=False, label="Allow prices below the base cost (× less than 1: a subsidy)")

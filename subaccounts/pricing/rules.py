@@ -1,9 +1,10 @@
 """The price rules (docs/api.md#pricing), shared by agency prices and per-client overrides.
 
 A price is flat (`price`) or graduated tiers (`tiers`), per `item.price_per` units, in the
-agency's currency. It is never negative, has at most six decimal places, and is below the
-base cost only as an explicit subsidy (`subsidize: true`). Tiers have strictly increasing
-`up_to` and end with an open tier (`up_to: null`); every tier price is checked like a flat one.
+agency's currency. It is never negative, at most PRICE_MAX (docs/api.md#limits), has at most
+six decimal places, and is below the base cost only as an explicit subsidy (`subsidize:
+true`). Tiers have strictly increasing `up_to` and end with an open tier (`up_to: null`);
+every tier price is checked like a flat one.
 
 Amounts arrive as decimal strings (or `Decimal`); floats are refused because they have
 already lost the digits we are asked to keep. Every violation raises `InvalidInput` naming
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from hoopbilling.errors import CurrencyMismatch, InvalidInput
-from hoopbilling.money import decimal_input, fits_amount
+from hoopbilling.money import COLUMN_MAX, PRICE_MAX, bounded_decimal, decimal_input
 from subaccounts.pricing.models import BillableItem
 
 MAX_TIERS = 20
@@ -49,10 +50,7 @@ def parse_amount(value, *, field: str, what: str = "A price") -> Decimal:
 def _check_amount(amount: Decimal, *, field: str, base_cost: Decimal, subsidize: bool,
                   item: BillableItem) -> bool:
     """Apply the rules to one price; True when it is a (permitted) subsidy."""
-    if amount < 0:
-        raise InvalidInput("A price is never negative.", field=field)
-    if not fits_amount(amount):
-        raise InvalidInput("A price has at most 6 decimal places.", field=field)
+    bounded_decimal(amount, field=field, maximum=PRICE_MAX, what="A price")
     if amount < base_cost:
         if not subsidize:
             raise InvalidInput(
@@ -107,9 +105,10 @@ def _tiers_validate(tiers, *, item, base_cost, subsidize) -> tuple[list[dict], b
                 raise InvalidInput("The last tier is open: its up_to is null.",
                                    field=f"{prefix}.up_to")
             up_to = parse_amount(tier["up_to"], field=f"{prefix}.up_to", what="up_to")
-            if up_to <= 0 or not fits_amount(up_to):
-                raise InvalidInput("up_to is a positive quantity with at most 6 decimal places.",
-                                   field=f"{prefix}.up_to")
+            if up_to <= 0:
+                raise InvalidInput("up_to is a positive quantity.", field=f"{prefix}.up_to")
+            up_to = bounded_decimal(up_to, field=f"{prefix}.up_to", maximum=COLUMN_MAX,
+                                    what="up_to")
             if previous is not None and up_to <= previous:
                 raise InvalidInput("Tiers' up_to strictly increase.", field=f"{prefix}.up_to")
             previous = up_to

@@ -16,7 +16,7 @@ from agencies.models import Agency
 from agencies.services import currency_check
 from hoopbilling.audit import audit_record
 from hoopbilling.errors import InvalidInput
-from hoopbilling.money import ensure_decimal, fits_amount
+from hoopbilling.money import PRICE_MAX, bounded_decimal, ensure_decimal
 from subaccounts.pricing.models import (
     AgencyPrice,
     BaseCost,
@@ -36,10 +36,7 @@ def base_cost_set(
     """A new platform base cost for `item` in `currency`, in force from `effective_from`."""
     cost = ensure_decimal(cost, field="cost")
     currency_check(currency)
-    if cost < 0:
-        raise InvalidInput("A base cost is never negative.", field="cost")
-    if not fits_amount(cost):
-        raise InvalidInput("A base cost has at most 6 decimal places.", field="cost")
+    cost = bounded_decimal(cost, field="cost", maximum=PRICE_MAX, what="A base cost")
     effective_from = effective_from or timezone.now()
     previous = base_cost_at(item=item, currency=currency, moment=effective_from)
     row = BaseCost(item=item, cost=Money(cost, currency), effective_from=effective_from,

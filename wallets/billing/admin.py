@@ -18,6 +18,8 @@ from hoopbilling.admin import (
     may_correct,
     money_column,
 )
+from hoopbilling.forms import PlainDecimalField
+from hoopbilling.money import AMOUNT_MAX
 from subaccounts.admin import AgencyAdmin
 from wallets.billing.platform_bill import agency_platform_bills
 from wallets.ledger.corrections import wallet_credit
@@ -79,11 +81,11 @@ class NegativeBalanceFilter(admin.SimpleListFilter):
 
 class WalletSettingsForm(forms.ModelForm):
     enabled = forms.BooleanField(required=False, label="auto top-up enabled")
-    threshold = forms.DecimalField(max_digits=18, decimal_places=6, min_value=0)
-    topup_amount = forms.DecimalField(max_digits=18, decimal_places=6, min_value=0,
-                                      label="top-up amount")
-    max_balance = forms.DecimalField(max_digits=18, decimal_places=6, min_value=0,
-                                     required=False, help_text="Blank: no cap.")
+    threshold = PlainDecimalField(maximum=AMOUNT_MAX, decimal_places=6)
+    topup_amount = PlainDecimalField(maximum=AMOUNT_MAX, decimal_places=2,
+                                     label="top-up amount")
+    max_balance = PlainDecimalField(maximum=AMOUNT_MAX, decimal_places=6, required=False,
+                                    help_text="Blank: no cap.")
 
     class Meta:
         model = Wallet
@@ -102,8 +104,8 @@ class WalletSettingsForm(forms.ModelForm):
 
 
 class CreditForm(ReasonForm):
-    amount = forms.DecimalField(max_digits=18, decimal_places=6,
-                                help_text="Positive credits the wallet, negative debits it.")
+    amount = PlainDecimalField(maximum=AMOUNT_MAX, min_value=-AMOUNT_MAX, decimal_places=6,
+                               help_text="Positive credits the wallet, negative debits it.")
     field_order = ["amount", "reason"]
 
 

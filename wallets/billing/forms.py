@@ -1,7 +1,12 @@
-"""Forms of the wallets pages: the usage ledger's filters."""
+"""Forms of the wallets pages: the usage ledger's filters and its page cursor, bounded as
+every edge bounds them (`hoopbilling.parsers`: dates a page can add a day to, a cursor that
+is a sequence number)."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 
+from hoopbilling.errors import InvalidInput
+from hoopbilling.parsers import day_in_range, seq_cursor
 from subaccounts.pricing.models import BillableItem
 from wallets.billing.selectors import LedgerFilters
 from wallets.ledger.models import Entry
@@ -20,11 +25,34 @@ class LedgerFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["item"].choices = [("", "All items"), *BillableItem.objects.values_list(
             "code", "name")]
+        self.before: int | None = None  # the page's cursor: entries older than this seq
+
+    def _day(self, name):
+        day = self.cleaned_data.get(name)
+        if day is not None:
+            try:
+                day_in_range(day, field=name)
+            except InvalidInput as exc:
+                raise ValidationError(exc.message) from exc
+        return day
+
+    def clean_date_from(self):
+        return self._day("date_from")
+
+    def clean_date_to(self):
+        return self._day("date_to")
 
     def clean(self):
         data = super().clean()
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", "The end date is before the start date.")
+        before = self.data.get("before")
+        if before is not None:
+            try:
+                self.before = seq_cursor(before, field="before")
+            except InvalidInput:
+                self.add_error(None, "That page of the ledger does not exist: start again "
+                                     "from the newest entries.")
         return data
 
     def filters(self) -> LedgerFilters | None:

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from agencies.models import CURRENCY_CHOICES
-from hoopbilling.money import DECIMAL_PLACES, MAX_DIGITS
+from hoopbilling.money import DECIMAL_PLACES, MAX_DIGITS, TOTAL_DIGITS
 from subaccounts.models import SubAccount
 
 # --- Monitoring: billing periods, invoices, statements and daily usage roll-ups ------------
@@ -79,10 +79,12 @@ class Invoice(models.Model):
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
     opening_balance = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=2)
     closing_balance = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=2)
-    usage_total = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=2)
-    topups_total = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=2)
+    # The period's sums: TOTAL_DIGITS, like every column that adds events up
+    # (hoopbilling/money.py); the balances are one wallet's, within its column.
+    usage_total = models.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=2)
+    topups_total = models.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=2)
     # Adjustments, refunds and reversals of the period (signed), so the balances reconcile.
-    other_total = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=2)
+    other_total = models.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=2)
     issued_at = models.DateTimeField()
 
     class Meta:
@@ -116,13 +118,14 @@ class InvoiceLine(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
     position = models.PositiveSmallIntegerField()
     item = models.ForeignKey("subaccounts.BillableItem", on_delete=models.PROTECT, related_name="+")
-    quantity = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    # Sums over the period's charges: TOTAL_DIGITS and a bigint count (hoopbilling/money.py).
+    quantity = models.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=DECIMAL_PLACES)
     unit_price = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
                                      null=True, blank=True)
     # [{"up_to", "price", "quantity", "amount"}] summed over the period's charges.
     tiers = models.JSONField(null=True, blank=True)
-    amount = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
-    charges = models.PositiveIntegerField()
+    amount = models.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=DECIMAL_PLACES)
+    charges = models.PositiveBigIntegerField()
 
     class Meta:
         ordering = ["invoice", "position"]
@@ -144,9 +147,12 @@ class AgencyStatement(models.Model):
                                   related_name="statement")
     agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
-    base_cost_rebilled = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
-    base_cost_absorbed = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
-    revenue = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    # Sums over every client's charges of the period (hoopbilling/money.py).
+    base_cost_rebilled = models.DecimalField(max_digits=TOTAL_DIGITS,
+                                             decimal_places=DECIMAL_PLACES)
+    base_cost_absorbed = models.DecimalField(max_digits=TOTAL_DIGITS,
+                                             decimal_places=DECIMAL_PLACES)
+    revenue = models.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=DECIMAL_PLACES)
     created_at = models.DateTimeField()
 
     def __str__(self):

@@ -51,15 +51,12 @@ def dashboard(request):
 def _ledger_context(request, wallet):
     form = LedgerFilterForm(request.GET or None)
     filters = form.filters()
-    before = request.GET.get("before")
-    if before is not None and not before.isdigit():
-        raise Http404("Bad cursor.")
     query = request.GET.copy()
     query.pop("before", None)
     if filters is None:
         return form, [], None, query, "Fix the filters above to see entries."
-    rows, next_cursor = selectors.ledger_page(
-        wallet=wallet, filters=filters, before=int(before) if before else None)
+    rows, next_cursor = selectors.ledger_page(wallet=wallet, filters=filters,
+                                              before=form.before)
     empty = ("No entries match these filters." if filters != selectors.LedgerFilters() else
              "No entries yet: usage, top-ups and adjustments appear here as they happen.")
     return form, rows, next_cursor, query, empty

@@ -5,7 +5,7 @@ top-ups live with them (`wallets.usage.corrections`, `wallets.payments.correctio
 from decimal import Decimal
 
 from hoopbilling.errors import DomainError, InvalidInput
-from hoopbilling.money import ensure_decimal, fits_amount
+from hoopbilling.money import AMOUNT_MAX, bounded_decimal, ensure_decimal
 from wallets.ledger.models import Entry
 from wallets.ledger.posting import Posting
 from wallets.ledger.services import Audit, ledger_transaction
@@ -27,13 +27,15 @@ def correction_reason(reason: str) -> str:
 
 
 def correction_amount(value, *, field: str = "amount") -> Decimal:
-    """A non-zero amount of at most 6 places (floats are refused: `ensure_decimal`)."""
+    """A non-zero amount of at most 6 places, within ±AMOUNT_MAX (floats are refused:
+    `ensure_decimal`)."""
     try:
         amount = ensure_decimal(value, field=field)
     except ValueError as exc:
         raise InvalidInput(f"{value!r} is not an amount.", field=field) from exc
-    if amount == 0 or not fits_amount(amount):
-        raise InvalidInput("Use a non-zero amount with at most 6 decimal places.", field=field)
+    amount = bounded_decimal(amount, field=field, maximum=AMOUNT_MAX, minimum=-AMOUNT_MAX)
+    if amount == 0:
+        raise InvalidInput("Use a non-zero amount.", field=field)
     return amount
 
 

@@ -6,7 +6,8 @@ from django.shortcuts import get_object_or_404
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from hoopbilling.api import AgencyApiView, StrictSerializer
+from hoopbilling.api import AgencyApiView, BoundedDecimalField, StrictSerializer
+from hoopbilling.money import AMOUNT_MAX, TOPUP_MIN
 from subaccounts.models import SubAccount
 from wallets.ledger.models import Wallet
 from wallets.payments.autotopup import wallet_settings_set
@@ -51,13 +52,15 @@ def topup_data(topup: TopUp) -> dict:
 
 
 class AutoTopupSerializer(StrictSerializer):
+    """The settings form's rules (wallets.payments.views.AutoTopupForm): the amount a card is
+    charged is whole cents, and with auto top-up on at least TOPUP_MIN (`wallet_settings_set`
+    checks that for both)."""
+
     enabled = serializers.BooleanField(required=False)
-    threshold = serializers.DecimalField(max_digits=18, decimal_places=6, required=False,
-                                         min_value=0)
-    amount = serializers.DecimalField(max_digits=18, decimal_places=6, required=False,
-                                      min_value=0)
-    max_balance = serializers.DecimalField(max_digits=18, decimal_places=6, required=False,
-                                           allow_null=True, min_value=0)
+    threshold = BoundedDecimalField(maximum=AMOUNT_MAX, required=False, what="A threshold")
+    amount = BoundedDecimalField(maximum=AMOUNT_MAX, places=2, required=False)
+    max_balance = BoundedDecimalField(maximum=AMOUNT_MAX, required=False, allow_null=True,
+                                      what="A maximum balance")
 
 
 class WalletPatchSerializer(StrictSerializer):
@@ -69,7 +72,8 @@ class PaymentMethodSerializer(StrictSerializer):
 
 
 class TopUpCreateSerializer(StrictSerializer):
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0)
+    amount = BoundedDecimalField(maximum=AMOUNT_MAX, minimum=TOPUP_MIN, places=2,
+                                 what="An amount to add")
 
 
 class SubAccountScopedView(AgencyApiView):

@@ -13,7 +13,14 @@ from moneyed import Money
 
 from hoopbilling.audit import audit_record
 from hoopbilling.errors import InvalidInput
-from hoopbilling.money import CENT, ensure_decimal, fits_amount, to_minor_units
+from hoopbilling.money import (
+    AMOUNT_MAX,
+    CENT,
+    TOPUP_MIN,
+    bounded_decimal,
+    ensure_decimal,
+    to_minor_units,
+)
 from subaccounts.models import SubAccount
 from wallets.ledger.locks import wallet_lock
 from wallets.ledger.models import Wallet
@@ -74,15 +81,13 @@ def wallet_settings_set(*, wallet: Wallet, enabled: bool | None = None, threshol
     before = _settings_snapshot(wallet)
     currency = wallet.currency
 
-    def money(value, field):
+    def money(value, field, places=6):
         try:
             decimal = ensure_decimal(value, field=field)
         except (ValueError, TypeError) as exc:
             raise InvalidInput(f"{value!r} is not an amount.", field=field) from exc
-        if decimal < 0 or not fits_amount(decimal):
-            raise InvalidInput("Use a positive amount with at most 6 decimal places.",
-                               field=field)
-        return Money(decimal, currency)
+        return Money(bounded_decimal(decimal, field=field, maximum=AMOUNT_MAX, places=places),
+                     currency)
 
     if enabled is not None:
         if not isinstance(enabled, bool):
@@ -91,7 +96,7 @@ def wallet_settings_set(*, wallet: Wallet, enabled: bool | None = None, threshol
     if threshold is not None:
         wallet.auto_topup_threshold = money(threshold, "threshold")
     if amount is not None:
-        wallet.auto_topup_amount = money(amount, "amount")
+        wallet.auto_topup_amount = money(amount, "amount", places=2)  # a card charge
     if max_balance is not ...:
         wallet.auto_topup_max_balance = (None if max_balance is None
                                          else money(max_balance, "max_balance"))
@@ -99,8 +104,11 @@ def wallet_settings_set(*, wallet: Wallet, enabled: bool | None = None, threshol
     if cap is not None and cap.amount < wallet.auto_topup_threshold.amount:
         raise InvalidInput("The maximum balance cannot be below the threshold.",
                            field="max_balance")
-    if wallet.auto_topup_enabled and wallet.auto_topup_amount.amount <= 0:
-        raise InvalidInput("Auto top-up needs an amount above zero.", field="amount")
+    if wallet.auto_topup_enabled and wallet.auto_topup_amount.amount < TOPUP_MIN:
+        # Less is never charged: whole cents, and a card charge of TOPUP_MIN at least, the
+        # same as "Add funds".
+        raise InvalidInput(f"Auto top-up needs an amount of at least {TOPUP_MIN}.",
+                           field="amount")
     Wallet.objects.filter(pk=wallet.pk).update(
         auto_topup_enabled=wallet.auto_topup_enabled,
         auto_topup_threshold=wallet.auto_topup_threshold,

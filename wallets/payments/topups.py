@@ -31,7 +31,12 @@ from moneyed import Money
 
 from hoopbilling.audit import audit_record
 from hoopbilling.errors import DomainError, IdempotencyConflict, InvalidInput
-from hoopbilling.money import ensure_decimal, fits_amount, to_minor_units
+from hoopbilling.money import (
+    AMOUNT_MAX,
+    TOPUP_MIN,
+    bounded_decimal,
+    ensure_decimal,
+)
 from subaccounts.models import SubAccount
 from subaccounts.services import subaccount_lift, subaccount_suspend
 from wallets.ledger.models import Wallet
@@ -128,10 +133,12 @@ def _manual_amount(wallet, sub_account, amount, in_flight) -> Decimal:
         value = ensure_decimal(amount, field="amount")
     except ValueError as exc:
         raise InvalidInput(f"{amount!r} is not an amount.", field="amount") from exc
-    if value <= 0 or not fits_amount(value):
-        raise InvalidInput("An amount to add is a positive number.", field="amount")
-    if to_minor_units(value) != value:
-        raise InvalidInput("A card charge is in whole cents.", field="amount")
+    # Whole cents (a card charge), TOPUP_MIN to AMOUNT_MAX: the "Add funds" form's rule.
+    value = bounded_decimal(value, field="amount", maximum=AMOUNT_MAX, minimum=TOPUP_MIN,
+                            places=2, what="An amount to add")
+    if wallet.balance.amount + value > AMOUNT_MAX:
+        raise InvalidInput(f"That would take the balance above {AMOUNT_MAX:,}, the most a "
+                           "wallet holds.", field="amount")
     if _above_cap(wallet, value):
         cap = wallet.auto_topup_max_balance
         raise InvalidInput(

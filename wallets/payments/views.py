@@ -15,6 +15,7 @@ from agencies.tenancy import agency_member_required, is_admin
 from hoopbilling.errors import DomainError
 from hoopbilling.exports import csv_download
 from hoopbilling.forms import PlainDecimalField, RequestTokenField
+from hoopbilling.money import AMOUNT_MAX, TOPUP_MIN
 from subaccounts.tenancy import agency_subaccount, client_member_required
 from wallets.payments.autotopup import wallet_settings_set
 from wallets.payments.cards import payment_method_attach, payment_method_confirmed
@@ -38,7 +39,7 @@ def _stripe_elements_policy() -> dict:
 
 
 class AddFundsForm(forms.Form):
-    amount = PlainDecimalField(max_digits=18, decimal_places=2, min_value=1)
+    amount = PlainDecimalField(maximum=AMOUNT_MAX, min_value=TOPUP_MIN, decimal_places=2)
     token = RequestTokenField()  # the top-up's request key: sent twice, charged once
 
 
@@ -53,10 +54,11 @@ class StripeCardForm(forms.Form):
 
 class AutoTopupForm(forms.Form):
     enabled = forms.BooleanField(required=False, label="Auto top-up on")
-    threshold = PlainDecimalField(max_digits=18, decimal_places=2, min_value=0)
-    amount = PlainDecimalField(max_digits=18, decimal_places=2, min_value=0)
-    max_balance = PlainDecimalField(max_digits=18, decimal_places=2, min_value=0,
-                                     required=False, help_text="Empty: no cap.")
+    threshold = PlainDecimalField(maximum=AMOUNT_MAX, decimal_places=2)
+    # With auto top-up on, at least TOPUP_MIN: `wallet_settings_set`, the API's rule too.
+    amount = PlainDecimalField(maximum=AMOUNT_MAX, decimal_places=2)
+    max_balance = PlainDecimalField(maximum=AMOUNT_MAX, decimal_places=2, required=False,
+                                    help_text="Empty: no cap.")
 
 
 def _form_errors(form, exc: DomainError) -> None:

@@ -17,12 +17,15 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from hoopbilling.api import AgencyApiView, error_body
+from hoopbilling.api import AgencyApiView, BoundedDecimalField, error_body
 from hoopbilling.errors import DomainError, InvalidInput
+from hoopbilling.money import QUANTITY_MAX
+from hoopbilling.parsers import seq_cursor
 from hoopbilling.schema import ErrorSerializer
 from subaccounts.models import SubAccount
 from wallets.ledger.models import Entry
 from wallets.usage.charging import Quote, plain_quantity, usage_quote
+from wallets.usage.events import MAX_DURATION, MAX_TEXT
 from wallets.usage.services import (
     BATCH_MAX,
     UsageResult,
@@ -39,13 +42,16 @@ class UsageEventSerializer(serializers.Serializer):
     item = serializers.CharField()
     idempotency_key = serializers.CharField(min_length=1, max_length=255)
     occurred_at = serializers.DateTimeField(required=False)
-    quantity = serializers.DecimalField(max_digits=18, decimal_places=6, required=False,
-                                        help_text="Exactly one of quantity, message_body, "
-                                                  "duration_seconds, text.")
-    message_body = serializers.CharField(required=False, help_text="sms_outbound only.")
+    quantity = BoundedDecimalField(maximum=QUANTITY_MAX, required=False,
+                                   help_text="Exactly one of quantity, message_body, "
+                                             "duration_seconds, text.")
+    message_body = serializers.CharField(required=False, max_length=MAX_TEXT,
+                                         help_text="sms_outbound only.")
     duration_seconds = serializers.IntegerField(required=False, min_value=0,
+                                                max_value=MAX_DURATION,
                                                 help_text="call_inbound/call_outbound only.")
-    text = serializers.CharField(required=False, help_text="content_ai only.")
+    text = serializers.CharField(required=False, max_length=MAX_TEXT,
+                                 help_text="content_ai only.")
 
 
 class QuoteEventSerializer(UsageEventSerializer):
@@ -152,6 +158,8 @@ class UsageView(AgencyApiView):
 
 
 class UsageBatchView(AgencyApiView):
+    items_checked_each = "events"  # text no column can hold is that event's error alone
+
     @extend_schema(
         request=inline_serializer("UsageBatch", {"events": UsageEventSerializer(many=True)}),
         responses={200: inline_serializer("UsageBatchResults", {
@@ -210,13 +218,10 @@ def _cursor_encode(seq: int) -> str:
 def _cursor_decode(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, value = raw.partition(":")
-        if kind != "seq":
-            raise ValueError(cursor)
-        return int(value)
-    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-        raise InvalidInput("Unknown cursor; use next_cursor from the previous page.",
-                           field="cursor") from exc
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raw = ""
+    kind, _, value = raw.partition(":")
+    return seq_cursor(value if kind == "seq" else "", field="cursor")
 
 
 def entry_json(entry: Entry) -> dict:

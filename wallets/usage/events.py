@@ -3,25 +3,28 @@ checked one by one (an error names the field), its sub-account and item found, a
 checked, its quantity measured (`segments`) and its fingerprint taken; and `EventReferences`,
 what the events of one request refer to, read once.
 
-`occurred_at` without a UTC offset is read as UTC; more than 5 minutes in the future is
-refused. It is part of the fingerprint only when the caller sent it.
+`occurred_at` without a UTC offset is read as UTC; before 2000 or more than 5 minutes in the
+future is refused (`hoopbilling.parsers.moment_in_window`). It is part of the fingerprint only
+when the caller sent it. Every measure is bounded (docs/api.md#limits): a quantity by
+`QUANTITY_MAX`, a call by MAX_DURATION, a text by MAX_TEXT, so an event's charge always fits
+its column and a period's sum its counter (the arithmetic is in `hoopbilling.money`).
 """
 
 import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from agencies.models import Agency
 from hoopbilling.db import model_columns, models_from_rows, prepared_cursor, where_in
 from hoopbilling.errors import DomainError, InvalidInput, NotFound
-from hoopbilling.money import decimal_input, fits_amount
+from hoopbilling.money import QUANTITY_MAX, bounded_decimal, decimal_input
+from hoopbilling.parsers import UNSTORABLE_TEXT, moment_in_window, unstorable_field
 from subaccounts.models import SubAccount
 from subaccounts.pricing.book import PriceBook, ResolvedPrice, price_book_cached
 from subaccounts.pricing.models import BillableItem
@@ -38,7 +41,6 @@ MEASURE_ITEMS = {
 MAX_TEXT = 20_000
 MAX_DURATION = 10 * 24 * 3600
 FUTURE_SKEW = timedelta(minutes=5)
-QUANTITY_LIMIT = Decimal(10) ** 12
 
 
 class SubAccountSuspended(DomainError):
@@ -66,29 +68,13 @@ def _decimal_quantity(raw) -> Decimal:
     if value is None:
         raise InvalidInput(f"{raw!r} is not a decimal number such as \"12.5\".",
                            field="quantity")
-    if value.is_signed():  # "-0" too
-        raise InvalidInput("A quantity is never negative.", field="quantity")
-    if not fits_amount(value) or value >= QUANTITY_LIMIT:
-        raise InvalidInput("A quantity has at most 6 decimal places and 12 digits before "
-                           "the point.", field="quantity")
-    return value
+    return bounded_decimal(value, field="quantity", maximum=QUANTITY_MAX, what="A quantity")
 
 
 def _occurred_at(raw, now: datetime) -> datetime:
     if raw is None:
         return now
-    try:
-        moment = parse_datetime(raw) if isinstance(raw, str) else None
-    except (ValueError, OverflowError):  # well formed, but no such moment: "2026-02-30…"
-        moment = None
-    if moment is None:
-        raise InvalidInput("occurred_at is an ISO 8601 date and time, e.g. "
-                           "\"2026-03-01T12:00:00Z\".", field="occurred_at")
-    if timezone.is_naive(moment):
-        moment = moment.replace(tzinfo=UTC)
-    if moment > now + FUTURE_SKEW:
-        raise InvalidInput("occurred_at is in the future.", field="occurred_at")
-    return moment
+    return moment_in_window(raw, field="occurred_at", latest=now + FUTURE_SKEW)
 
 
 def _measure(item: BillableItem, data: dict) -> tuple[str, object, Decimal, dict]:
@@ -213,6 +199,9 @@ def usage_event_clean(*, data, references: EventReferences, now: datetime,
     """Validate and measure one raw event; raises a DomainError naming the field."""
     if not isinstance(data, dict):
         raise InvalidInput("An event is a JSON object.", field="event")
+    unstorable = unstorable_field(data)  # a batch's events are left to us by the parser
+    if unstorable:
+        raise InvalidInput(UNSTORABLE_TEXT, field=unstorable)
     unknown = set(data) - {"sub_account", "item", "idempotency_key", "occurred_at", *MEASURES}
     if unknown:
         name = sorted(unknown)[0]

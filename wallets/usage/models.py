@@ -6,7 +6,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-from hoopbilling.money import DECIMAL_PLACES, MAX_DIGITS
+from hoopbilling.money import DECIMAL_PLACES, MAX_DIGITS, TOTAL_DIGITS
 from subaccounts.models import SubAccount
 from wallets.ledger.models import Entry, money_field
 
@@ -90,10 +90,12 @@ class UsageDaily(models.Model):
     item = models.ForeignKey("subaccounts.BillableItem", on_delete=models.PROTECT, related_name="+")
     day = models.DateField()
     billed_to = models.CharField(max_length=6, choices=UsageCharge.BilledTo.choices)
-    quantity = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
-    amount = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
-    base_cost = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
-    count = models.PositiveIntegerField()
+    # Sums of a day's charges: TOTAL_DIGITS and a bigint count, wide enough for any number
+    # of events (the arithmetic is in hoopbilling/money.py).
+    quantity = models.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=DECIMAL_PLACES)
+    amount = models.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=DECIMAL_PLACES)
+    base_cost = models.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=DECIMAL_PLACES)
+    count = models.PositiveBigIntegerField()
 
     class Meta:
         constraints = [
@@ -118,7 +120,10 @@ class UsageCounter(models.Model):
                                     related_name="usage_counters")
     item = models.ForeignKey("subaccounts.BillableItem", on_delete=models.PROTECT, related_name="+")
     period_start = models.DateTimeField()
-    quantity = models.DecimalField(max_digits=24, decimal_places=DECIMAL_PLACES, default=0)
+    # The period's sum of the client's events of the item: TOTAL_DIGITS holds any number of
+    # them at QUANTITY_MAX each (hoopbilling/money.py).
+    quantity = models.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=DECIMAL_PLACES,
+                                   default=0)
 
     class Meta:
         constraints = [

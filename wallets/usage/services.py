@@ -17,16 +17,22 @@ ledger. Cleaning an event is `events`, pricing it `charging`.
 - The wallet lock is taken for absorbed usage too: it serialises the client's counter.
 - A batch is validated and priced event by event (a bad event becomes that event's error),
   then every good event is recorded in one transaction: one bad event never sinks the
-  others.
+  others. Should that transaction still fail for one event (a wallet whose balance would
+  leave its column, a database error such as a value out of range), it is rolled back whole
+  and the events are recorded again one by one, each in its own transaction: the event that
+  fails alone answers its error (`EventOutOfRange` for the database's), the others are
+  recorded. The bounds at the edge (`events`, `hoopbilling.money`) keep this path for what
+  no bounded input can reach.
 """
 
+import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, connection
+from django.db import DataError, IntegrityError, connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from moneyed import Money
@@ -34,7 +40,7 @@ from moneyed import Money
 from agencies.models import Agency
 from hoopbilling.db import insert_rows, prepared_cursor, rows_source
 from hoopbilling.errors import DomainError, IdempotencyConflict, InvalidInput
-from hoopbilling.money import quantize_amount
+from hoopbilling.money import fits_amount, quantize_amount
 from subaccounts.pricing.book import ResolvedPrice
 from subaccounts.pricing.models import BillableItem
 from wallets.ledger.models import Entry
@@ -52,6 +58,18 @@ from wallets.usage.models import UsageCharge, UsageCounter
 from wallets.usage.signals import UsageFacts, usage_recorded
 
 BATCH_MAX = 1000
+logger = logging.getLogger(__name__)
+
+
+class EventOutOfRange(InvalidInput):
+    """Recording the event would take a stored total past what its column holds: the
+    wallet's balance (a client owing close to 10^12), or the database refused a value."""
+
+
+def _out_of_range() -> EventOutOfRange:
+    return EventOutOfRange(
+        "This event cannot be recorded: it would take the client's balance or usage totals "
+        "past the largest amount the ledger holds.", field="quantity")
 
 
 @dataclass
@@ -225,6 +243,11 @@ def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
                     idempotency_key=_entry_key(agency, event.idempotency_key),
                     reference_type="usage_charge", reference_id=str(row["id"]),
                     memo=f"{event.item.code} × {plain_quantity(event.quantity)}")))
+        for wallet_id, pairs in postings.items():
+            after = ledger.wallets[wallet_id].balance.amount + sum(
+                posting.amount for _, posting in pairs)
+            if not fits_amount(after):
+                raise _out_of_range()
         # The charges' lookup and unique key arbitrate replays: the ledger needs no lookup.
         appended = ledger.post({wallet_id: [posting for _, posting in pairs]
                                 for wallet_id, pairs in postings.items()},
@@ -264,10 +287,26 @@ def _record_optimistically(agency, pending, prices):
         return _record_events(agency, pending, prices, replays=True)
     except IntegrityError:
         pass
+    return _record_events(agency, pending, prices, replays=True)
+
+
+def _record_isolated(agency, pending, prices) -> dict[int, UsageResult | DomainError]:
+    """Record the events together (`_record_optimistically`); if that fails, one by one, so
+    only the event that fails alone answers an error (see the module docstring)."""
     try:
-        return _record_events(agency, pending, prices, replays=True)
-    except DomainError as exc:
-        return {index: exc for index, _ in pending}
+        return _record_optimistically(agency, pending, prices)
+    except (DomainError, DataError) as exc:
+        if len(pending) == 1:
+            [(index, _)] = pending
+            if isinstance(exc, DomainError):
+                return {index: exc}
+            logger.warning("usage event refused by the database for agency %s: %s",
+                           agency.pk, exc)
+            return {index: _out_of_range()}
+    results: dict[int, UsageResult | DomainError] = {}
+    for one in pending:
+        results.update(_record_isolated(agency, [one], prices))
+    return results
 
 
 def usage_record_batch(*, agency: Agency, events: list) -> list[UsageResult | DomainError]:
@@ -295,7 +334,7 @@ def usage_record_batch(*, agency: Agency, events: list) -> list[UsageResult | Do
         first_by_key[event.idempotency_key] = index
         pending.append((index, event))
     if pending:
-        for index, outcome in _record_optimistically(agency, pending, prices).items():
+        for index, outcome in _record_isolated(agency, pending, prices).items():
             results[index] = outcome
     for index, first, event in duplicates:
         outcome = results[first]
