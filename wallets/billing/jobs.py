@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from wallets.billing.invoicing import periods_close_due
+from wallets.ledger.checkpoints import ledger_checkpoints_due
 from wallets.payments.jobs import (
     auto_topups_request,
     payment_events_due,
@@ -19,6 +20,7 @@ BILLING_JOBS: list[Callable[[datetime], dict]] = [
     topups_due,
     suspensions_lift_settled,
     periods_close_due,
+    ledger_checkpoints_due,
 ]
 
 
