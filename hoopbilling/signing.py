@@ -41,6 +41,12 @@ def key_id_of(secret: bytes) -> str:
     return hashlib.sha256(b"hoopbilling ledger key id\0" + secret).hexdigest()[:8]
 
 
+def derived_secret(secret_key: str) -> str:
+    """The ledger key derived from a SECRET_KEY when LEDGER_HMAC_KEYS is unset, in the form
+    the setting takes (to list it behind a new key when moving to keys of one's own)."""
+    return hashlib.sha256(b"hoopbilling ledger signing\0" + secret_key.encode()).hexdigest()
+
+
 def _secrets() -> list[bytes]:
     configured = [key.encode() for key in settings.LEDGER_HMAC_KEYS]
     if configured:
@@ -49,7 +55,7 @@ def _secrets() -> list[bytes]:
                 f"LEDGER_HMAC_KEYS holds secrets of at least {KEY_MIN_LENGTH} characters "
                 "(`python -c 'import secrets; print(secrets.token_urlsafe(32))'`).")
         return configured
-    return [hashlib.sha256(b"hoopbilling ledger signing\0" + secret.encode()).digest()
+    return [derived_secret(secret).encode()
             for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]]
 
 

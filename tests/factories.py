@@ -239,8 +239,8 @@ class UsageChargeFactory(factory.django.DjangoModelFactory):
                 idempotency_key=f"usage:{charge_id}", reference_type="usage_charge",
                 reference_id=str(charge_id), binding=charge_binding(
                     charge_id=charge_id, sub_account_id=sub_account.pk, item_id=item.code,
-                    idempotency_key=idempotency_key, occurred_at=occurred_at,
-                    quantity=quantity, unit_price=unit_price, amount=amount,
+                    idempotency_key=idempotency_key, quantity=quantity,
+                    unit_price=unit_price, amount=amount,
                     base_cost_amount=base_cost_amount, currency=currency)))
         with transaction.atomic():
             period_start, _ = period_bounds(anchor_day=sub_account.agency.billing_anchor_day,

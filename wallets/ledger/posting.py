@@ -15,7 +15,6 @@ posted and changes nothing, provided it describes the same movement; otherwise i
 """
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
@@ -36,6 +35,10 @@ SIGN_RULES = {
     Entry.Kind.TOPUP: "positive",
     Entry.Kind.REFUND: "negative",
 }
+
+
+_TEXT_FIELDS = ("idempotency_key", "reference_type", "reference_id", "memo", "actor_label",
+                "binding")
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,9 @@ class Posting:
         if not 1 <= len(self.idempotency_key) <= 300:
             raise InvalidInput("An idempotency key has 1 to 300 characters.",
                                field="idempotency_key")
+        for name in _TEXT_FIELDS:
+            if "\0" in getattr(self, name):
+                raise InvalidInput("Ledger text holds no NUL character.", field=name)
 
     def matches(self, entry: Entry) -> bool:
         return (entry.kind == self.kind and entry.amount.amount == self.amount
@@ -98,14 +104,14 @@ def entry_material(*, prev_hash: str, wallet_id: int, seq: int, kind: str, amoun
                    currency: str, balance_after: Decimal, idempotency_key: str,
                    reference_type: str, reference_id: str, corrects_id: int | None, memo: str,
                    actor_label: str, created_at, binding: str, key_id: str) -> bytes:
-    """Every field of an entry and its predecessor's hash, as one unambiguous string (a JSON
-    list: no field can spill into the next, whatever a memo holds)."""
-    return json.dumps([
-        prev_hash, wallet_id, seq, kind, f"{quantize_amount(amount):f}", currency,
-        f"{quantize_amount(balance_after):f}", idempotency_key, reference_type, reference_id,
-        corrects_id, memo, actor_label, created_at.astimezone(UTC).isoformat(), binding,
-        key_id,
-    ], ensure_ascii=False, separators=(",", ":")).encode()
+    """Every field of an entry and its predecessor's hash, separated by NUL, which no field
+    holds (`Posting` refuses it, and PostgreSQL stores no NUL in text): no field can spill
+    into the next. Amounts have at most 6 places, so `.6f` writes them exactly."""
+    return "\0".join((
+        "entry-v2", prev_hash, str(wallet_id), str(seq), kind, f"{amount:.6f}", currency,
+        f"{balance_after:.6f}", idempotency_key, reference_type, reference_id,
+        "" if corrects_id is None else str(corrects_id), memo, actor_label,
+        created_at.astimezone(UTC).isoformat(), binding, key_id)).encode()
 
 
 def entry_hash(key: SigningKey, **fields) -> str:

@@ -11,9 +11,8 @@ recording anything; `services` (recording) prices the same way under the wallet 
 """
 
 import hashlib
-import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from django.utils import timezone
@@ -27,17 +26,19 @@ from wallets.usage.models import UsageCharge, UsageCounter
 
 
 def charge_binding(*, charge_id, sub_account_id, item_id: str, idempotency_key: str,
-                   occurred_at: datetime, quantity: Decimal, unit_price: Decimal | None,
+                   quantity: Decimal, unit_price: Decimal | None,
                    amount: Decimal, base_cost_amount: Decimal, currency: str) -> str:
     """The digest of what a charge bills (who, what, how much, at which price) that its ledger
     entry signs with itself (`Posting.binding`): a charge changed afterwards, or a second
-    charge made for the same entry, no longer matches the entry (`wallets.usage.integrity`)."""
-    return hashlib.sha256(json.dumps([
-        str(charge_id), str(sub_account_id), item_id, idempotency_key,
-        occurred_at.astimezone(UTC).isoformat(), f"{quantize_amount(quantity):f}",
+    charge made for the same entry, no longer matches the entry (`wallets.usage.integrity`).
+    NUL-separated with the one free text, the client's key, last: unambiguous whatever it
+    holds."""
+    return hashlib.sha256("\0".join((
+        "charge-v1", str(charge_id), str(sub_account_id), item_id,
+        f"{quantize_amount(quantity):f}",
         "" if unit_price is None else f"{quantize_amount(unit_price):f}",
         f"{quantize_amount(amount):f}", f"{quantize_amount(base_cost_amount):f}", currency,
-    ], ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+        idempotency_key)).encode()).hexdigest()
 
 
 @dataclass

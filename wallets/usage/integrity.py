@@ -29,16 +29,16 @@ from wallets.ledger.models import Entry
 from wallets.usage.charging import charge_binding
 from wallets.usage.models import UsageCharge, UsageCounter, UsageDaily
 
-CHARGE_FIELDS = ("id", "sub_account_id", "item_id", "idempotency_key", "occurred_at",
-                 "quantity", "unit_price", "amount", "base_cost_amount", "amount_currency",
-                 "entry__wallet__sub_account_id", "entry__kind", "entry__amount",
-                 "entry__reference_id", "entry__key_id", "entry__binding", "entry__seq")
+CHARGE_FIELDS = ("id", "sub_account_id", "item_id", "idempotency_key", "quantity", "unit_price",
+                 "amount", "base_cost_amount", "amount_currency", "entry__wallet__sub_account_id",
+                 "entry__kind", "entry__amount", "entry__reference_id", "entry__key_id",
+                 "entry__binding", "entry__seq")
 
 
 def _charges_against_entries(charges, problems: Callable[[object], list[str]]) -> None:
     rows = (charges.filter(entry__isnull=False).values_list(*CHARGE_FIELDS)
             .iterator(chunk_size=5000))
-    for (charge_id, sub_account_id, item_id, key, occurred_at, quantity, unit_price, amount,
+    for (charge_id, sub_account_id, item_id, key, quantity, unit_price, amount,
          base_cost, currency, entry_sub_account_id, kind, entry_amount, reference_id,
          key_id, binding, seq) in rows:
         found = problems(sub_account_id)
@@ -52,7 +52,7 @@ def _charges_against_entries(charges, problems: Callable[[object], list[str]]) -
                          f"for charge {reference_id} (a doubled charge)")
         if key_id and binding != charge_binding(
                 charge_id=charge_id, sub_account_id=sub_account_id, item_id=item_id,
-                idempotency_key=key, occurred_at=occurred_at, quantity=quantity,
+                idempotency_key=key, quantity=quantity,
                 unit_price=unit_price, amount=amount, base_cost_amount=base_cost,
                 currency=currency):
             found.append(f"usage charge {charge_id} is not what its entry seq {seq} signed "

@@ -229,7 +229,7 @@ def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
                     binding=charge_binding(
                         charge_id=row["id"], sub_account_id=row["sub_account_id"],
                         item_id=row["item_id"], idempotency_key=row["idempotency_key"],
-                        occurred_at=row["occurred_at"], quantity=row["quantity"],
+                        quantity=row["quantity"],
                         unit_price=row["unit_price"], amount=row["amount"],
                         base_cost_amount=row["base_cost_amount"], currency=currency))))
         # The charges' lookup and unique key arbitrate replays: the ledger needs no lookup.
