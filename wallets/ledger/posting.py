@@ -55,7 +55,7 @@ class Posting:
     memo: str = ""
     actor_label: str = ""
     # A digest of the record the entry pays for, signed with the entry: a usage charge's
-    # item, quantity, unit price and amount (`wallets.usage.services.charge_binding`).
+    # item, quantity, unit price and amount (`wallets.usage.charging.charge_binding`).
     binding: str = ""
 
     def __post_init__(self):

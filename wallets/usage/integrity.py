@@ -2,7 +2,7 @@
 (`wallets.ledger.integrity`): `books_verify` is what `manage.py verify_ledger` and the nightly
 task run.
 
-- Each charge billed to a wallet has its entry, in the client's wallet, a `usage` entry made
+- Each charge billing a wallet an amount has its entry, in the client's wallet, a `usage` entry made
   for that charge (its `reference_id`) debiting the charge's amount; a keyed entry signed the
   charge's digest (`charging.charge_binding`: item, quantity, unit price, amount, base cost),
   so the charge still matches it. Each entry made for a usage charge still has it.
@@ -65,6 +65,14 @@ def _usage_entries_without_charge(entries, problems) -> None:
             .values_list("wallet__sub_account_id", "seq", "reference_id")):
         problems(sub_account_id).append(
             f"usage entry seq {seq} was made for charge {charge_id}, which is gone")
+
+
+def _wallet_charges_without_entry(charges, problems) -> None:
+    for sub_account_id, charge_id, amount in (
+            charges.filter(billed_to=UsageCharge.BilledTo.WALLET, entry__isnull=True,
+                           amount__gt=0).values_list("sub_account_id", "id", "amount")):
+        problems(sub_account_id).append(
+            f"usage charge {charge_id} bills {amount} to the wallet but has no entry")
 
 
 def _rollups_against_charges(charges, rollups, problems) -> None:
@@ -141,6 +149,7 @@ def usage_verify(checks: list[WalletCheck], *, wallet_ids: Iterable[int] | None 
     anchors = dict(clients.values_list("pk", "agency__billing_anchor_day"))
     _charges_against_entries(charges, problems)
     _usage_entries_without_charge(entries, problems)
+    _wallet_charges_without_entry(charges, problems)
     _rollups_against_charges(charges, rollups, problems)
     _counters_against_charges(charges, counters, anchors, problems)
 
