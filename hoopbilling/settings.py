@@ -190,6 +190,9 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 # Fernet keys for secrets kept in the database (hoopbilling/encryption.py), comma-separated,
 # the newest first; unset, they are derived from SECRET_KEY and SECRET_KEY_FALLBACKS.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+# Secrets that sign the ledger's entries and checkpoints (hoopbilling/signing.py),
+# comma-separated, the newest first; unset, derived from SECRET_KEY and SECRET_KEY_FALLBACKS.
+LEDGER_HMAC_KEYS = env.list("LEDGER_HMAC_KEYS", default=[])
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")

@@ -35,6 +35,24 @@ def append_only(table: str) -> migrations.RunPython:
                       sqlite=_sqlite_append_only(table))
 
 
+def truncate_refused(table: str) -> migrations.RunPython:
+    """Refuse TRUNCATE on `table` (PostgreSQL: a statement-level trigger; a row trigger never
+    sees a TRUNCATE). With `append_only`, the table's rows can then only be added to: only
+    someone who may disable its triggers (its owner) can empty it. SQLite has no TRUNCATE."""
+    name = f"{table}_no_truncate"
+    forward = f"""
+        CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
+        BEGIN
+            RAISE EXCEPTION '{table} is append-only: TRUNCATE refused'
+                USING ERRCODE = 'insufficient_privilege';
+        END $$ LANGUAGE plpgsql;
+        CREATE TRIGGER {name} BEFORE TRUNCATE ON {table}
+            FOR EACH STATEMENT EXECUTE FUNCTION {name}();
+    """
+    backward = f"DROP TRIGGER IF EXISTS {name} ON {table}; DROP FUNCTION IF EXISTS {name}();"
+    return vendor_sql(postgresql=([forward], [backward]))
+
+
 def _sqlite_append_only(table: str) -> tuple[list[str], list[str]]:
     forward = [
         f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "

@@ -217,8 +217,12 @@ class UsageChargeFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, sub_account, item, quantity, unit_price, base_cost_unit,
                 billed_to, idempotency_key, amount=None, tier_breakdown=None, **kwargs):
         from django.db import transaction
+        from django.db.models import F
 
+        from agencies.periods import period_bounds
         from hoopbilling.money import quantize_amount
+        from wallets.usage.charging import charge_binding
+        from wallets.usage.models import UsageCounter
         from wallets.usage.signals import UsageFacts, usage_recorded
 
         currency = sub_account.agency.currency
@@ -226,19 +230,28 @@ class UsageChargeFactory(factory.django.DjangoModelFactory):
         if amount is None:
             amount = quantize_amount(quantity * unit_price / per)
         base_cost_amount = quantize_amount(quantity * base_cost_unit / per)
-        charge_id = uuid.uuid4()
+        charge_id, occurred_at = uuid.uuid4(), timezone.now()
         entry = None
         if billed_to == UsageCharge.BilledTo.WALLET and amount:
             wallet = Wallet.objects.get(sub_account=sub_account)
             entry, _ = ledger_post_one(wallet_id=wallet.pk, posting=Posting(
                 kind=Entry.Kind.USAGE, amount=-amount, currency=currency,
                 idempotency_key=f"usage:{charge_id}", reference_type="usage_charge",
-                reference_id=str(charge_id)))
+                reference_id=str(charge_id), binding=charge_binding(
+                    charge_id=charge_id, sub_account_id=sub_account.pk, item_id=item.code,
+                    idempotency_key=idempotency_key, quantity=quantity,
+                    unit_price=unit_price, amount=amount,
+                    base_cost_amount=base_cost_amount, currency=currency)))
         with transaction.atomic():
+            period_start, _ = period_bounds(anchor_day=sub_account.agency.billing_anchor_day,
+                                            moment=occurred_at)
+            counter, _ = UsageCounter.objects.get_or_create(
+                sub_account=sub_account, item=item, period_start=period_start)
+            UsageCounter.objects.filter(pk=counter.pk).update(quantity=F("quantity") + quantity)
             charge = model_class.objects.create(
                 id=charge_id, agency=sub_account.agency, sub_account=sub_account, item=item,
                 idempotency_key=idempotency_key, fingerprint="0" * 64,
-                occurred_at=timezone.now(), quantity=quantity,
+                occurred_at=occurred_at, quantity=quantity,
                 unit_price=None if unit_price is None else Money(unit_price, currency),
                 amount=Money(amount, currency), base_cost_unit=Money(base_cost_unit, currency),
                 base_cost_amount=Money(base_cost_amount, currency),

@@ -2,5 +2,5 @@
 here because Celery's autodiscovery looks for `<app>.tasks`."""
 
 from wallets.billing import tasks as billing_tasks  # noqa: F401
-from wallets.ledger import tasks as ledger_tasks  # noqa: F401
 from wallets.payments import tasks as payments_tasks  # noqa: F401
+from wallets.usage import tasks as usage_tasks  # noqa: F401

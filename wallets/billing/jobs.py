@@ -7,6 +7,7 @@ from datetime import datetime
 
 from hoopbilling.mail import outgoing_emails_due
 from wallets.billing.invoicing import periods_close_due
+from wallets.ledger.checkpoints import ledger_checkpoints_due
 from wallets.payments.jobs import (
     auto_topups_request,
     payment_events_due,
@@ -21,6 +22,7 @@ BILLING_JOBS: list[Callable[[datetime], dict]] = [
     suspensions_lift_settled,
     periods_close_due,
     outgoing_emails_due,
+    ledger_checkpoints_due,
 ]
 
 

@@ -2,9 +2,12 @@
 
 A wallet's `balance` is a cache of the sum of its entries. It changes only in the transaction
 that appends an entry, under the wallet's row lock (`wallets.ledger.services`). Entries are never
-updated or deleted: the database refuses it (triggers in migration 0002), and each entry
-carries a SHA-256 chained to the previous entry of its wallet so that a change made behind
-the database's back is still found by `verify_ledger`.
+updated, deleted or truncated: the database refuses it (triggers in migrations 0002 and
+0014), and each entry carries an HMAC-SHA256, under a key kept outside the database, of all
+its fields chained to the previous entry of its wallet, so that a change made behind the
+database's back is still found by `verify_ledger`. A daily `LedgerCheckpoint`, signed with the
+same keys, pins each wallet's head, so that a chain cut short or rewritten below it is found
+too.
 """
 
 from django.db import models
@@ -98,7 +101,13 @@ class Entry(models.Model):
     memo = models.CharField(max_length=255, blank=True)
     actor_label = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField()
+    # HMAC-SHA256 under the key `key_id` names (hoopbilling/signing.py); "" for the plain
+    # SHA-256 of entries written before the keyed chain, which their wallet's seal vouches for.
     hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=8, blank=True, default="", db_default="")
+    # The digest of the usage charge the entry pays for (its item, quantity, unit price and
+    # amount), signed with the entry; "" when it pays for no charge.
+    binding = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name_plural = "entries"
@@ -136,3 +145,34 @@ class Entry(models.Model):
 
     def __str__(self):
         return f"#{self.seq} {self.kind} {self.amount}"
+
+
+class LedgerCheckpoint(models.Model):
+    """A wallet's head (seq, hash, balance) at a moment, signed with the ledger's key: written
+    daily (`wallets.ledger.checkpoints.ledger_checkpoints_due`) outside the entries and the
+    wallet, so that `verify_ledger` finds a chain cut back below it or rewritten under it
+    (by whoever held an old key, or wrote the rows in bulk) even where each entry's own hash
+    looks right. Append-only, like the entries.
+
+    A seal is the checkpoint the keyed chain began with (migration 0014): `legacy_digest`
+    is then the SHA-256 over every field of the wallet's entries up to `seq`, which had only
+    a plain SHA-256 of part of their fields; those entries are accepted as the seal
+    describes them, and no unkeyed entry after it.
+    """
+
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="checkpoints",
+                               db_index=False)
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    balance = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    currency = models.CharField(max_length=3)
+    legacy_digest = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(db_index=True)
+    key_id = models.CharField(max_length=8)
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["wallet", "seq"], name="checkpoint_wallet_seq")]
+
+    def __str__(self):
+        return f"wallet {self.wallet_id} at #{self.seq}"

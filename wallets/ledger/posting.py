@@ -4,6 +4,11 @@
 only by the front door, `wallets.ledger.services.ledger_transaction`, which owns the
 transaction, the locks, the audit row and the after-commit signal around it.
 
+Signing: each new entry carries an HMAC-SHA256 (`entry_hash`) under the newest ledger key
+(`hoopbilling.signing`) over every one of its fields and its predecessor's hash, and records
+the key's id. Entries written before the keyed chain carry a plain SHA-256
+(`legacy_entry_hash`) and are vouched for by their wallet's seal (`wallets.ledger.checkpoints`).
+
 Idempotency: every entry has a unique key. Posting a key again returns the entry already
 posted and changes nothing, provided it describes the same movement; otherwise it is an
 `IdempotencyConflict`.
@@ -21,6 +26,7 @@ from moneyed import Money
 from hoopbilling.db import BULK_FROM, insert_rows, prepared_cursor, rows_source, where_in
 from hoopbilling.errors import CurrencyMismatch, IdempotencyConflict, InvalidInput
 from hoopbilling.money import ensure_decimal, fits_amount, quantize_amount
+from hoopbilling.signing import SigningKey, signing_key
 from wallets.ledger.models import Entry, Wallet
 
 _KINDS = frozenset(Entry.Kind.values)  # Kind.values builds a new list on every read
@@ -29,6 +35,10 @@ SIGN_RULES = {
     Entry.Kind.TOPUP: "positive",
     Entry.Kind.REFUND: "negative",
 }
+
+
+_TEXT_FIELDS = ("idempotency_key", "reference_type", "reference_id", "memo", "actor_label",
+                "binding")
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,9 @@ class Posting:
     corrects_id: int | None = None
     memo: str = ""
     actor_label: str = ""
+    # A digest of the record the entry pays for, signed with the entry: a usage charge's
+    # item, quantity, unit price and amount (`wallets.usage.charging.charge_binding`).
+    binding: str = ""
 
     def __post_init__(self):
         amount = ensure_decimal(self.amount, field="amount")
@@ -62,6 +75,9 @@ class Posting:
         if not 1 <= len(self.idempotency_key) <= 300:
             raise InvalidInput("An idempotency key has 1 to 300 characters.",
                                field="idempotency_key")
+        for name in _TEXT_FIELDS:
+            if "\0" in getattr(self, name):
+                raise InvalidInput("Ledger text holds no NUL character.", field=name)
 
     def matches(self, entry: Entry) -> bool:
         return (entry.kind == self.kind and entry.amount.amount == self.amount
@@ -70,17 +86,37 @@ class Posting:
                 and entry.reference_id == self.reference_id)
 
 
-def entry_hash(*, prev_hash: str, wallet_id: int, seq: int, kind: str, amount: Decimal,
-               currency: str, balance_after: Decimal, idempotency_key: str,
-               reference_type: str, reference_id: str, corrects_id: int | None,
-               created_at) -> str:
-    """SHA-256 over an entry's content and its predecessor's hash."""
+def legacy_entry_hash(*, prev_hash: str, wallet_id: int, seq: int, kind: str,
+                      amount: Decimal, currency: str, balance_after: Decimal,
+                      idempotency_key: str, reference_type: str, reference_id: str,
+                      corrects_id: int | None, created_at) -> str:
+    """The plain SHA-256 entries carried before the keyed chain (`key_id` ""): their
+    content without memo and actor label, and the predecessor's hash. Kept to check them."""
     material = "|".join([
         prev_hash, str(wallet_id), str(seq), kind, f"{quantize_amount(amount):f}", currency,
         f"{quantize_amount(balance_after):f}", idempotency_key, reference_type, reference_id,
         str(corrects_id or ""), created_at.astimezone(UTC).isoformat(),
     ])
     return hashlib.sha256(material.encode()).hexdigest()
+
+
+def entry_material(*, prev_hash: str, wallet_id: int, seq: int, kind: str, amount: Decimal,
+                   currency: str, balance_after: Decimal, idempotency_key: str,
+                   reference_type: str, reference_id: str, corrects_id: int | None, memo: str,
+                   actor_label: str, created_at, binding: str, key_id: str) -> bytes:
+    """Every field of an entry and its predecessor's hash, separated by NUL, which no field
+    holds (`Posting` refuses it, and PostgreSQL stores no NUL in text): no field can spill
+    into the next. Amounts have at most 6 places, so `.6f` writes them exactly."""
+    return "\0".join((
+        "entry-v2", prev_hash, str(wallet_id), str(seq), kind, f"{amount:.6f}", currency,
+        f"{balance_after:.6f}", idempotency_key, reference_type, reference_id,
+        "" if corrects_id is None else str(corrects_id), memo, actor_label,
+        created_at.astimezone(UTC).isoformat(), binding, key_id)).encode()
+
+
+def entry_hash(key: SigningKey, **fields) -> str:
+    """HMAC-SHA256 under `key` over `entry_material(**fields)` (`key_id` is the key's)."""
+    return key.sign(entry_material(key_id=key.key_id, **fields))
 
 
 @dataclass(slots=True)
@@ -103,6 +139,8 @@ class NewEntry:
     actor_label: str
     created_at: object
     hash: str
+    key_id: str
+    binding: str
     pk: int | None = None
 
     def model(self) -> Entry:
@@ -112,7 +150,8 @@ class NewEntry:
             balance_after=Money(self.balance_after, self.currency),
             idempotency_key=self.idempotency_key, reference_type=self.reference_type,
             reference_id=self.reference_id, corrects_id=self.corrects_id, memo=self.memo,
-            actor_label=self.actor_label, created_at=self.created_at, hash=self.hash)
+            actor_label=self.actor_label, created_at=self.created_at, hash=self.hash,
+            key_id=self.key_id, binding=self.binding)
         entry._state.adding = False
         entry._state.db = connection.alias
         return entry
@@ -120,7 +159,8 @@ class NewEntry:
 
 INSERT_COLUMNS = ("wallet_id", "seq", "kind", "amount", "amount_currency", "balance_after",
                   "balance_after_currency", "idempotency_key", "reference_type", "reference_id",
-                  "corrects_id", "memo", "actor_label", "created_at", "hash")
+                  "corrects_id", "memo", "actor_label", "created_at", "hash", "key_id",
+                  "binding")
 
 
 def _insert(entries: list[NewEntry], heads: list[NewEntry], *,
@@ -140,7 +180,7 @@ def _insert(entries: list[NewEntry], heads: list[NewEntry], *,
     ops = connection.ops
     rows = [(e.wallet_id, e.seq, e.kind, e.amount, e.currency, e.balance_after, e.currency,
              e.idempotency_key, e.reference_type, e.reference_id, e.corrects_id, e.memo,
-             e.actor_label, e.created_at, e.hash) for e in entries]
+             e.actor_label, e.created_at, e.hash, e.key_id, e.binding) for e in entries]
     assert not unless_posted or len(entries) == 1
     bulk = connection.vendor == "postgresql" and len(entries) >= BULK_FROM
     with prepared_cursor() as cursor:
@@ -202,7 +242,7 @@ def _as_replay(found: Entry, posting: Posting, wallet: Wallet) -> tuple[Entry, b
 
 
 def _chain(wallet: Wallet, postings: list[Posting], existing: dict[str, Entry], now,
-           ) -> list[tuple[Entry | NewEntry, bool]]:
+           key: SigningKey) -> list[tuple[Entry | NewEntry, bool]]:
     """The wallet's entries for `postings`, chained after its head (not yet written)."""
     results: list[tuple[Entry | NewEntry, bool]] = []
     currency = wallet.currency
@@ -223,17 +263,20 @@ def _chain(wallet: Wallet, postings: list[Posting], existing: dict[str, Entry], 
         if not fits_amount(balance):
             raise InvalidInput("The balance would leave the supported range.", field="amount")
         digest = entry_hash(
-            prev_hash=prev_hash, wallet_id=wallet.pk, seq=seq, kind=posting.kind,
+            key, prev_hash=prev_hash, wallet_id=wallet.pk, seq=seq, kind=posting.kind,
             amount=posting.amount, currency=currency, balance_after=balance,
             idempotency_key=posting.idempotency_key, reference_type=posting.reference_type,
-            reference_id=posting.reference_id, corrects_id=posting.corrects_id, created_at=now,
+            reference_id=posting.reference_id, corrects_id=posting.corrects_id,
+            memo=posting.memo, actor_label=posting.actor_label, created_at=now,
+            binding=posting.binding,
         )
         results.append((NewEntry(
             wallet_id=wallet.pk, seq=seq, kind=posting.kind, amount=posting.amount,
             currency=currency, balance_after=balance, idempotency_key=posting.idempotency_key,
             reference_type=posting.reference_type, reference_id=posting.reference_id,
             corrects_id=posting.corrects_id, memo=posting.memo,
-            actor_label=posting.actor_label, created_at=now, hash=digest), False))
+            actor_label=posting.actor_label, created_at=now, hash=digest, key_id=key.key_id,
+            binding=posting.binding), False))
         prev_hash = digest
     return results
 
@@ -260,7 +303,8 @@ def entries_append_many(*, wallets: dict[int, Wallet], postings: dict[int, list[
     single = len(keys) == 1
     existing = {} if single or keys_new else _already_posted(keys)
     now = timezone.now()
-    results = {wallet_id: _chain(wallets[wallet_id], batch, existing, now)
+    key = signing_key()
+    results = {wallet_id: _chain(wallets[wallet_id], batch, existing, now, key)
                for wallet_id, batch in postings.items()}
     new_entries = [entry for pairs in results.values() for entry, replayed in pairs
                    if not replayed]

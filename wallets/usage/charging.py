@@ -10,6 +10,7 @@ recording anything; `services` (recording) prices the same way under the wallet 
   no ledger entry (entries never move zero).
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -22,6 +23,22 @@ from hoopbilling.money import quantize_amount
 from subaccounts.pricing.book import ResolvedPrice
 from wallets.usage.events import EventReferences, UsageEvent, usage_event_clean
 from wallets.usage.models import UsageCharge, UsageCounter
+
+
+def charge_binding(*, charge_id, sub_account_id, item_id: str, idempotency_key: str,
+                   quantity: Decimal, unit_price: Decimal | None,
+                   amount: Decimal, base_cost_amount: Decimal, currency: str) -> str:
+    """The digest of what a charge bills (who, what, how much, at which price) that its ledger
+    entry signs with itself (`Posting.binding`): a charge changed afterwards, or a second
+    charge made for the same entry, no longer matches the entry (`wallets.usage.integrity`).
+    NUL-separated with the one free text, the client's key, last: unambiguous whatever it
+    holds."""
+    return hashlib.sha256("\0".join((
+        "charge-v1", str(charge_id), str(sub_account_id), item_id,
+        f"{quantize_amount(quantity):f}",
+        "" if unit_price is None else f"{quantize_amount(unit_price):f}",
+        f"{quantize_amount(amount):f}", f"{quantize_amount(base_cost_amount):f}", currency,
+        idempotency_key)).encode()).hexdigest()
 
 
 @dataclass

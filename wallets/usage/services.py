@@ -48,6 +48,7 @@ from wallets.ledger.posting import NewEntry, Posting
 from wallets.ledger.services import ledger_transaction
 from wallets.usage.charging import (
     base_cost_of,
+    charge_binding,
     event_amount,
     payer_of,
     period_start_of,
@@ -242,7 +243,13 @@ def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
                     kind=Entry.Kind.USAGE, amount=-row["amount"], currency=currency,
                     idempotency_key=_entry_key(agency, event.idempotency_key),
                     reference_type="usage_charge", reference_id=str(row["id"]),
-                    memo=f"{event.item.code} × {plain_quantity(event.quantity)}")))
+                    memo=f"{event.item.code} × {plain_quantity(event.quantity)}",
+                    binding=charge_binding(
+                        charge_id=row["id"], sub_account_id=row["sub_account_id"],
+                        item_id=row["item_id"], idempotency_key=row["idempotency_key"],
+                        quantity=row["quantity"],
+                        unit_price=row["unit_price"], amount=row["amount"],
+                        base_cost_amount=row["base_cost_amount"], currency=currency))))
         for wallet_id, pairs in postings.items():
             after = ledger.wallets[wallet_id].balance.amount + sum(
                 posting.amount for _, posting in pairs)
