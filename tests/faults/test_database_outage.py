@@ -82,7 +82,7 @@ def test_database_cut_mid_burst_answers_503_and_writes_nothing_half_way(
                   .values_list("idempotency_key", flat=True))
     assert answered <= charged
     # and nothing is half-written: every wallet's entries, balance and chain agree
-    assert all(check.ok for check in ledger_verify())
+    assert [check for check in ledger_verify() if not check.ok] == []
 
     # when the client retries each 503 with the same key
     for event_key in unavailable:
@@ -96,7 +96,7 @@ def test_database_cut_mid_burst_answers_503_and_writes_nothing_half_way(
     assert Entry.objects.filter(wallet=wallet, kind="usage").count() == 60
     wallet.refresh_from_db()
     assert wallet.balance.amount == Decimal("10.00") - 60 * Decimal("0.0079")
-    assert all(check.ok for check in ledger_verify())
+    assert [check for check in ledger_verify() if not check.ok] == []
 
 
 def test_healthz_answers_503_while_the_database_is_away_and_200_after(
