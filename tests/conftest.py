@@ -159,3 +159,28 @@ def api(key):
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.raw_key}")
     client.agency = key.agency
     return client
+
+
+@pytest.fixture
+def operator():
+    """A platform operator (staff and superuser); `ops` is a client signed in as one."""
+    from tests.factories import UserFactory
+
+    return UserFactory(username="ops@platform.test", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def ops(client, operator):
+    client.force_login(operator)
+    return client
+
+
+@pytest.fixture
+def mail_server(settings):
+    """A mail backend that is up; `mail_server.down = True` takes it down (every send raises)."""
+    from tests.mailbackends import FlakyBackend
+
+    settings.EMAIL_BACKEND = "tests.mailbackends.FlakyBackend"
+    FlakyBackend.down = False
+    yield FlakyBackend
+    FlakyBackend.down = False

@@ -17,7 +17,7 @@ from agencies.payment_settings import agency_stripe_connect
 from subaccounts.models import SubAccount
 from subaccounts.pricing.models import AgencyPrice, BaseCost, BillableItem, PriceOverride
 from subaccounts.pricing.services import price_set
-from tests.factories import AgencyFactory, EntryFactory, SubAccountFactory, UserFactory
+from tests.factories import AgencyFactory, EntryFactory, SubAccountFactory
 from wallets.ledger.models import Wallet
 from wallets.payments.autotopup import wallet_settings_set
 from wallets.usage.models import UsageCharge
@@ -47,17 +47,6 @@ TRACKED = ["agencies_billableitem", "agencies_basecost", "agencies_agencyprice",
 @pytest.fixture
 def sms():
     return BillableItem.objects.get(code="sms_outbound")
-
-
-@pytest.fixture
-def operator():
-    return UserFactory(username="ops@platform.test", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def ops(client, operator):
-    client.force_login(operator)
-    return client
 
 
 def history_triggers(table: str) -> set[str]:

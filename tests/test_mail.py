@@ -24,18 +24,8 @@ from hoopbilling.mail import (
     outgoing_emails_queue,
 )
 from hoopbilling.models import OutgoingEmail
-from tests.mailbackends import FlakyBackend
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def mail_server(settings):
-    """The flaky backend, up; `mail_server.down = True` takes it down."""
-    settings.EMAIL_BACKEND = "tests.mailbackends.FlakyBackend"
-    FlakyBackend.down = False
-    yield FlakyBackend
-    FlakyBackend.down = False
 
 
 def later(minutes: float):

@@ -1,29 +1,18 @@
-"""Fixtures for the operators' admin tests: a logged-in operator (staff superuser), usage
-charges as the usage service writes them, and a succeeded top-up paid with a sandbox card."""
+"""Helpers for the operators' admin tests (the signed-in operator, `ops`, is in
+tests/conftest.py): usage charges as the usage service writes them, and a succeeded top-up
+paid with a sandbox card."""
 
 import uuid
 from decimal import Decimal
 
-import pytest
 from django.utils import timezone
 from moneyed import Money
 
 from subaccounts.pricing.models import BillableItem
-from tests.factories import EntryFactory, UserFactory, ledger_post_one, wallet_with_card
+from tests.factories import EntryFactory, ledger_post_one, wallet_with_card
 from wallets.ledger.posting import Posting
 from wallets.payments.topups import topup_attempt, topup_request
 from wallets.usage.models import UsageCharge
-
-
-@pytest.fixture
-def operator():
-    return UserFactory(username="ops@platform.test", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def ops(client, operator):
-    client.force_login(operator)
-    return client
 
 
 def usage_charge(*, sub_account, amount="1.50", base_cost="0.80", item="sms_outbound",

@@ -10,20 +10,8 @@ from django.utils import timezone
 
 from hoopbilling.models import AuditLog
 from subaccounts.pricing.models import BaseCost
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def operator():
-    return UserFactory(username="ops@platform.test", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def ops(client, operator):
-    client.force_login(operator)
-    return client
 
 
 def test_a_future_base_cost_is_scheduled_through_the_service_and_audited(ops, operator):

@@ -22,21 +22,12 @@ from tests.factories import (
     UserFactory,
     wallet_with_card,
 )
-from tests.mailbackends import FlakyBackend
 from tests.wallets.payments.test_topups_celery import worker  # noqa: F401  (the fixture)
 from wallets.payments.autotopup import wallet_settings_set
 from wallets.payments.models import Notification
 from wallets.payments.notifications import notification_send
 from wallets.payments.topups import topup_attempt, topup_request
 from wallets.usage.models import UsageCharge
-
-
-@pytest.fixture
-def mail_server(settings):
-    settings.EMAIL_BACKEND = "tests.mailbackends.FlakyBackend"
-    FlakyBackend.down = False
-    yield FlakyBackend
-    FlakyBackend.down = False
 
 
 def staffed_wallet(agency=None, **kwargs):
