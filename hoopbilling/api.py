@@ -12,7 +12,7 @@ from rest_framework import exceptions, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hoopbilling.errors import DomainError, InvalidInput
+from hoopbilling.errors import DomainError, InvalidInput, error_body
 from hoopbilling.money import DECIMAL_PLACES, bounded_decimal, decimal_input
 from hoopbilling.outages import database_unavailable, is_database_unavailable
 
@@ -73,10 +73,6 @@ class BoundedDecimalField(serializers.DecimalField):
             return bounded_decimal(value, field=self.field_name, **self.bounds)
         except InvalidInput as exc:
             raise serializers.ValidationError(exc.message) from exc
-
-
-def error_body(code: str, message: str, fields: dict | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
 def _flatten(detail, prefix: str = "") -> dict:

@@ -1,7 +1,16 @@
 """Typed domain errors. Each carries a stable code and, where one is to blame, the field.
 
-They are mapped once to API errors, form errors and admin messages.
+They are mapped once to API errors, form errors and admin messages. The API's error body
+(`error_body`) and the path under which answers take that shape (`API_PREFIX`) are here, so
+the middleware and handlers that answer outside a view (`hoopbilling.outages`,
+`hoopbilling.security`, `hoopbilling.views`) share them with `hoopbilling.api`.
 """
+
+API_PREFIX = "/api/"
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
 class DomainError(Exception):

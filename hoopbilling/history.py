@@ -25,10 +25,11 @@ import pghistory.config
 import pghistory.middleware
 from django.db import DatabaseError, connection, migrations
 
-# The API answers machines (an API key, no person) and carries the usage hot path: no context
-# there, so a usage event costs no extra statement. Price and settings writes through the API
-# are still recorded, with no context; the audit log names the key.
-API_PREFIX = "/api/"
+from hoopbilling.errors import API_PREFIX
+
+# The API (`API_PREFIX`) answers machines (an API key, no person) and carries the usage hot
+# path: no context there, so a usage event costs no extra statement. Price and settings writes
+# through the API are still recorded, with no context; the audit log names the key.
 
 # Where pghistory's triggers look for the context (`_pgh_attach_context()`, installed by
 # pghistory's migrations): the session's `pghistory.context_id` and `pghistory.context_metadata`.

@@ -30,6 +30,8 @@ from kombu.exceptions import OperationalError as BrokerOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from hoopbilling.errors import API_PREFIX, error_body
+
 logger = logging.getLogger(__name__)
 
 # Seconds a dependency is skipped after a connection failure.
@@ -117,19 +119,14 @@ def is_database_unavailable(exc: BaseException | None) -> bool:
 UNAVAILABLE_MESSAGE = "The service is temporarily unavailable; try again shortly."
 
 
-def unavailable_body() -> dict:
-    """The API's error body for a 503 (the shape of `hoopbilling.api.error_body`)."""
-    return {"error": {"code": "service_unavailable", "message": UNAVAILABLE_MESSAGE,
-                      "fields": {}}}
-
-
 def database_unavailable(request, exc: BaseException) -> HttpResponse:
     """503 with Retry-After: the API's error body under /api/, a page that reads nothing
     elsewhere. Logged as a warning: the outage is the operator's news, not a bug."""
     fallback_count("database")
     logger.warning("database unavailable for %s %s: %s", request.method, request.path, exc)
-    if request.path.startswith("/api/"):
-        response = JsonResponse(unavailable_body(), status=503)
+    if request.path.startswith(API_PREFIX):
+        response = JsonResponse(error_body("service_unavailable", UNAVAILABLE_MESSAGE),
+                                status=503)
     else:
         response = HttpResponse(
             render_to_string("503.html", {"retry_after": RETRY_AFTER_SECONDS}), status=503)

@@ -8,19 +8,19 @@ before the password is even checked. Every failure writes a `FailedLogin` row, w
 or backend it came through (Django's `user_login_failed` signal).
 """
 
-import json
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.checks import Error, Tags, register
 from django.dispatch import receiver
-from django.http import HttpResponse
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from python_ipware import IpWare
 
+from hoopbilling.errors import API_PREFIX, error_body
 from hoopbilling.models import FailedLogin
 from hoopbilling.ratelimit import WindowCounter
 
@@ -144,17 +144,15 @@ class ApiBodySizeMiddleware:
 
     def __call__(self, request):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if limit is not None and request.path.startswith("/api/"):
+        if limit is not None and request.path.startswith(API_PREFIX):
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 length = 0
             if length > limit:
-                body = {"error": {"code": "payload_too_large",
-                                  "message": f"Request body over {limit} bytes.",
-                                  "fields": {}}}
-                return HttpResponse(json.dumps(body), status=413,
-                                    content_type="application/json")
+                return JsonResponse(error_body("payload_too_large",
+                                               f"Request body over {limit} bytes."),
+                                    status=413)
         return self.get_response(request)
 
 
@@ -176,7 +174,7 @@ class PrivateNoStoreMiddleware:
 
     @staticmethod
     def private(request) -> bool:
-        if request.path.startswith("/api/") or "HTTP_AUTHORIZATION" in request.META:
+        if request.path.startswith(API_PREFIX) or "HTTP_AUTHORIZATION" in request.META:
             return True
         # Without a session cookie nobody is signed in: the session is not even read.
         if settings.SESSION_COOKIE_NAME not in request.COOKIES:

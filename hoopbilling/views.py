@@ -14,8 +14,8 @@ from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from hoopbilling.api import error_body
 from hoopbilling.celery import app as celery_app
+from hoopbilling.errors import API_PREFIX, error_body
 from hoopbilling.outages import (
     DATABASE_ERRORS,
     REDIS_ERRORS,
@@ -25,8 +25,6 @@ from hoopbilling.outages import (
 )
 
 logger = logging.getLogger(__name__)
-
-API_PREFIX = "/api/"
 
 
 @login_required

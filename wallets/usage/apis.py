@@ -17,8 +17,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from hoopbilling.api import AgencyApiView, BoundedDecimalField, error_body
-from hoopbilling.errors import DomainError, InvalidInput
+from hoopbilling.api import AgencyApiView, BoundedDecimalField
+from hoopbilling.errors import DomainError, InvalidInput, error_body
 from hoopbilling.money import QUANTITY_MAX
 from hoopbilling.parsers import seq_cursor
 from hoopbilling.schema import ErrorSerializer
