@@ -97,8 +97,7 @@ def fits_amount(value: Decimal) -> bool:
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -DECIMAL_PLACES:
         return False
-    return abs(value) < Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES)
-
+    return abs(value) <= COLUMN_MAX
 
 
 def bounded_decimal(value: Decimal, *, field: str, maximum: Decimal,

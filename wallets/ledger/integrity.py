@@ -28,7 +28,7 @@ from wallets.ledger.checkpoints import (
     legacy_digest_next,
 )
 from wallets.ledger.models import GENESIS_HASH, Entry, LedgerCheckpoint, Wallet
-from wallets.ledger.posting import entry_material, legacy_entry_hash
+from wallets.ledger.posting import entry_hash, entry_material, legacy_entry_hash
 
 ENTRY_FIELDS = ("wallet_id", "seq", "kind", "amount", "amount_currency", "balance_after",
                 "idempotency_key", "reference_type", "reference_id", "corrects_id", "memo",
@@ -89,10 +89,9 @@ def _check_entries(check: WalletCheck, rows: Iterable[tuple],
                 problems.append(f"entry seq {e_seq} is signed but lies under the wallet's seal "
                                 "(the entries before the keyed chain were replaced)")
             else:
-                if signer.sign(entry_material(
-                        prev_hash=prev_hash, memo=memo, actor_label=actor_label,
-                        created_at=created_at, binding=binding, key_id=key_id,
-                        **content)) != digest:
+                if entry_hash(signer, prev_hash=prev_hash, memo=memo,
+                              actor_label=actor_label, created_at=created_at,
+                              binding=binding, **content) != digest:
                     problems.append(f"entry seq {e_seq}: hash does not match its content "
                                     "under its key")
                 if newest_rank is not None and signer.rank > newest_rank:
