@@ -85,14 +85,19 @@ def _enqueue_callback(email_id: int):
     return lambda: task_enqueue(outgoing_email_send_task, email_id)
 
 
+def _due(due_by: datetime) -> Q:
+    """Rows to send by `due_by`: pending and due, or held by a worker that died (its lease
+    over)."""
+    return (Q(status=OutgoingEmail.Status.PENDING, next_attempt_at__lte=due_by)
+            | Q(status=OutgoingEmail.Status.SENDING, claimed_at__lte=due_by - SENDING_LEASE))
+
+
 def _claim(email_id: int, *, due_by: datetime) -> OutgoingEmail | None:
     """Take the row for this worker if it is due by `due_by`; None when it is not due, done,
     or held by another worker. One UPDATE: of two claims racing, the second finds the row
     already sending (PostgreSQL re-checks the condition once the first commits)."""
     now = timezone.now()
-    due = (Q(status=OutgoingEmail.Status.PENDING, next_attempt_at__lte=due_by)
-           | Q(status=OutgoingEmail.Status.SENDING, claimed_at__lte=due_by - SENDING_LEASE))
-    claimed = OutgoingEmail.objects.filter(due, pk=email_id).update(
+    claimed = OutgoingEmail.objects.filter(_due(due_by), pk=email_id).update(
         status=OutgoingEmail.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     return OutgoingEmail.objects.get(pk=email_id) if claimed else None
 
@@ -146,9 +151,7 @@ def outgoing_emails_due(now: datetime) -> dict:
     lost, its retry dropped, its worker died), oldest first, up to `SWEEP_BATCH`. It stops at
     the first failure (the mail server is most likely down; each row keeps its backoff)."""
     due_by = now - SWEEP_GRACE
-    due = (Q(status=OutgoingEmail.Status.PENDING, next_attempt_at__lte=due_by)
-           | Q(status=OutgoingEmail.Status.SENDING, claimed_at__lte=due_by - SENDING_LEASE))
-    email_ids = list(OutgoingEmail.objects.filter(due).order_by("next_attempt_at", "pk")
+    email_ids = list(OutgoingEmail.objects.filter(_due(due_by)).order_by("next_attempt_at", "pk")
                      .values_list("pk", flat=True)[:SWEEP_BATCH])
     sent = failed = 0
     for email_id in email_ids:
