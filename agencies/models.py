@@ -7,11 +7,14 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from djmoney.models.fields import MoneyField
+from moneyed import Money
 from pghistory import UpdateEvent
 from pgtrigger import AnyChange
 
 from hoopbilling.encryption import EncryptedTextField
 from hoopbilling.history import tracked
+from hoopbilling.money import DECIMAL_PLACES, MAX_DIGITS
 
 CURRENCY_CHOICES = [(code, code) for code in settings.CURRENCIES]
 
@@ -36,6 +39,10 @@ class Agency(models.Model):
     )
     rebilling_enabled = models.BooleanField(default=True)
     retry_schedule_hours = models.JSONField(default=default_retry_schedule)
+    # How far below zero a rebilled client's wallet may go, unless the client has its own.
+    credit_limit = MoneyField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
+                              currency_choices=CURRENCY_CHOICES, default=0,
+                              default_currency="USD")
     # Item codes a suspension blocks; empty means the default: every messaging and calling item
     # (`subaccounts.suspension`).
     suspension_blocked_items = models.JSONField(default=list, blank=True)
@@ -70,10 +77,20 @@ class Agency(models.Model):
             models.CheckConstraint(
                 condition=Q(currency__in=settings.CURRENCIES), name="agency_currency_known",
             ),
+            models.CheckConstraint(condition=Q(credit_limit__gte=0),
+                                   name="agency_credit_limit_not_negative"),
         ]
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        # The credit limit is in the agency's one currency.
+        if self.credit_limit.currency.code != self.currency:
+            self.credit_limit = Money(self.credit_limit.amount, self.currency)
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "credit_limit_currency"}
+        super().save(*args, **kwargs)
 
 
 class AgencyMembership(models.Model):

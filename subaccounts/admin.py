@@ -27,7 +27,7 @@ from hoopbilling.admin import (
     money_text,
 )
 from hoopbilling.errors import DomainError
-from subaccounts.models import ClientMembership, SubAccount
+from subaccounts.models import ClientMembership, SubAccount, SuspensionReason
 from subaccounts.pricing import admin as pricing_admin  # noqa: F401  (registers it)
 from subaccounts.services import (
     subaccount_create,
@@ -69,17 +69,19 @@ class SubAccountAddForm(forms.ModelForm):
 class SubAccountAdmin(ServiceSaveAdmin):
     list_display = ["name", "agency_link", "external_id", "rebilling_enabled",
                     "itemised_usage_visible", "suspended_at", "suspension_reason",
-                    "card", "created_at"]
+                    "credit_limit", "card", "created_at"]
     list_filter = [SuspendedFilter, "rebilling_enabled", "itemised_usage_visible",
                    "payment_gateway", ("agency", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "external_id", "id", "agency__name", "payment_customer_id"]
     date_hierarchy = "created_at"
     list_select_related = ["agency"]
     readonly_fields = ["id", "agency_link", "money_links", "external_id", "suspended_at",
-                       "suspension_reason", "payment_gateway", "payment_customer_id",
+                       "suspension_reason", "suspension_note", "suspension_items",
+                       "credit_limit", "payment_gateway", "payment_customer_id",
                        "payment_method_id", "card", "created_at"]
     fields = ["id", "agency_link", "money_links", "name", "external_id", "rebilling_enabled",
-              "itemised_usage_visible", "suspended_at", "suspension_reason", "payment_gateway",
+              "itemised_usage_visible", "credit_limit", "suspended_at", "suspension_reason",
+              "suspension_note", "suspension_items", "payment_gateway",
               "payment_customer_id", "payment_method_id", "card", "created_at"]
     inlines = [ClientMembershipInline]
     actions = ["suspend", "lift"]
@@ -148,8 +150,8 @@ class SubAccountAdmin(ServiceSaveAdmin):
     @admin.action(description="Suspend the selected sub-accounts…", permissions=["change"])
     def suspend(self, request, queryset):
         def apply(sub_account, data):
-            if not subaccount_suspend(sub_account=sub_account, reason=data["reason"],
-                                      actor=request.user):
+            if not subaccount_suspend(sub_account=sub_account, reason=SuspensionReason.AGENCY,
+                                      note=data["reason"], actor=request.user):
                 raise DomainError("already suspended")
 
         return form_action(self, request, queryset, form_class=ReasonForm,

@@ -5,14 +5,23 @@ the catalog, base costs, agency prices and client overrides) for Django to regis
 """
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from djmoney.models.fields import MoneyField
 
-from agencies.models import Agency
+from agencies.models import CURRENCY_CHOICES, Agency
 from hoopbilling.history import tracked
+from hoopbilling.money import DECIMAL_PLACES, MAX_DIGITS
 from subaccounts.pricing import models as pricing_models  # noqa: F401  (registers them)
+
+
+class SuspensionReason(models.TextChoices):
+    PAYMENT_FAILED = "payment_failed", "Card payments failed"
+    CREDIT_LIMIT = "credit_limit", "Credit limit reached"
+    AGENCY = "agency", "Suspended by the agency"
 
 
 # The database history of the client's settings, suspension and card (`SubAccountEvent`).
@@ -26,8 +35,16 @@ class SubAccount(models.Model):
     itemised_usage_visible = models.BooleanField(
         default=True, help_text="Whether the client's own users may see line-by-line usage.",
     )
+    # How far below zero the wallet may go; null: the agency's `credit_limit`.
+    credit_limit = MoneyField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
+                              currency_choices=CURRENCY_CHOICES, null=True, blank=True)
     suspended_at = models.DateTimeField(null=True, blank=True)
-    suspension_reason = models.CharField(max_length=255, blank=True)
+    # Why it is suspended (a code, the API's `suspension_reason`) and in words (`note`).
+    suspension_reason = models.CharField(max_length=255, choices=SuspensionReason.choices,
+                                         blank=True)
+    suspension_note = models.CharField(max_length=255, blank=True)
+    # The item codes this suspension blocks; empty: the agency's (`subaccounts.suspension`).
+    suspension_items = models.JSONField(default=list, blank=True)
     # The client's own payment-gateway customer (never shared between clients) and its card.
     payment_gateway = models.CharField(max_length=10, blank=True)
     payment_customer_id = models.CharField(max_length=255, blank=True)
@@ -45,8 +62,13 @@ class SubAccount(models.Model):
                 condition=Q(external_id__isnull=False),
             ),
             models.CheckConstraint(
-                condition=Q(suspended_at__isnull=True) | ~Q(suspension_reason=""),
+                condition=Q(suspended_at__isnull=True, suspension_reason="")
+                | Q(suspended_at__isnull=False) & ~Q(suspension_reason=""),
                 name="subaccount_suspension_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_limit__isnull=True) | Q(credit_limit__gte=0),
+                name="subaccount_credit_limit_not_negative",
             ),
             models.UniqueConstraint(
                 fields=["payment_gateway", "payment_customer_id"],
@@ -60,6 +82,12 @@ class SubAccount(models.Model):
     @property
     def suspended(self) -> bool:
         return self.suspended_at is not None
+
+    @property
+    def effective_credit_limit(self) -> Decimal:
+        """How far below zero the wallet may go: the client's own limit, else the agency's."""
+        own = self.credit_limit
+        return (own if own is not None else self.agency.credit_limit).amount
 
     @property
     def is_rebilled(self) -> bool:

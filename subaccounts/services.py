@@ -9,8 +9,12 @@ from agencies.models import Agency
 from hoopbilling.audit import audit_record
 from hoopbilling.errors import InvalidInput
 from hoopbilling.text import clean_name
-from subaccounts.models import SubAccount
-from subaccounts.signals import subaccount_created
+from subaccounts.models import SubAccount, SuspensionReason
+from subaccounts.signals import (
+    subaccount_created,
+    subaccount_lifted,
+    subaccount_suspended,
+)
 
 
 @transaction.atomic
@@ -65,42 +69,61 @@ def subaccount_update(*, sub_account: SubAccount, changes: Mapping, actor=None,
 
 
 @transaction.atomic
-def subaccount_suspend(*, sub_account: SubAccount, reason: str, actor=None,
-                       actor_label: str = "") -> bool:
-    """Suspend the client (what it blocks: `subaccounts.suspension.item_blocked`).
+def subaccount_suspend(*, sub_account: SubAccount, reason: str, note: str, items=(),
+                       actor=None, actor_label: str = "") -> bool:
+    """Suspend the client for `reason` (a `SuspensionReason`), said in words in `note`;
+    `items` are the item codes it blocks (empty: the agency's, `subaccounts.suspension`).
 
-    Returns False, changing nothing, when it is already suspended.
+    Returns False, changing nothing, when it is already suspended (the first reason stays:
+    each reason is lifted by its own cause).
     """
-    reason = (reason or "").strip()
-    if not reason:
+    if reason not in SuspensionReason.values:
+        raise InvalidInput(f"Unknown suspension reason {reason!r}.", field="reason")
+    note = (note or "").strip()
+    if not note:
         raise InvalidInput("A suspension needs a reason.", field="reason")
     locked = SubAccount.objects.select_for_update().get(pk=sub_account.pk)
     if locked.suspended:
         return False
     locked.suspended_at = timezone.now()
-    locked.suspension_reason = reason[:255]
-    locked.save(update_fields=["suspended_at", "suspension_reason"])
-    sub_account.suspended_at, sub_account.suspension_reason = (locked.suspended_at,
-                                                               locked.suspension_reason)
+    locked.suspension_reason = reason
+    locked.suspension_note = note[:255]
+    locked.suspension_items = list(items)
+    locked.save(update_fields=["suspended_at", "suspension_reason", "suspension_note",
+                               "suspension_items"])
+    for field in _SUSPENSION_FIELDS:
+        setattr(sub_account, field, getattr(locked, field))
     audit_record(action="subaccount.suspend", obj=locked, actor=actor, actor_label=actor_label,
-                 agency_id=locked.agency_id, after={"reason": locked.suspension_reason})
+                 agency_id=locked.agency_id, reason=locked.suspension_note,
+                 after={"reason": reason, "items": locked.suspension_items})
+    subaccount_suspended.send(sender=SubAccount, sub_account=locked, actor_label=actor_label)
     return True
 
 
+_SUSPENSION_FIELDS = ("suspended_at", "suspension_reason", "suspension_note",
+                      "suspension_items")
+
+
 @transaction.atomic
-def subaccount_lift(*, sub_account: SubAccount, actor=None, actor_label: str = "",
-                    reason: str = "") -> bool:
-    """End the client's suspension. Returns False, changing nothing, when not suspended."""
+def subaccount_lift(*, sub_account: SubAccount, only: tuple[str, ...] | None = None,
+                    actor=None, actor_label: str = "", reason: str = "") -> bool:
+    """End the client's suspension (when `only` is given, only a suspension for one of those
+    reasons). Returns False, changing nothing, when there is none to lift."""
     locked = SubAccount.objects.select_for_update().get(pk=sub_account.pk)
-    if not locked.suspended:
+    if not locked.suspended or (only is not None and locked.suspension_reason not in only):
         return False
-    before = {"reason": locked.suspension_reason}
+    before = {"reason": locked.suspension_reason, "note": locked.suspension_note}
+    lifted_reason = locked.suspension_reason
     locked.suspended_at = None
-    locked.suspension_reason = ""
-    locked.save(update_fields=["suspended_at", "suspension_reason"])
-    sub_account.suspended_at, sub_account.suspension_reason = None, ""
+    locked.suspension_reason = locked.suspension_note = ""
+    locked.suspension_items = []
+    locked.save(update_fields=list(_SUSPENSION_FIELDS))
+    for field in _SUSPENSION_FIELDS:
+        setattr(sub_account, field, getattr(locked, field))
     audit_record(action="subaccount.lift", obj=locked, actor=actor, actor_label=actor_label,
                  agency_id=locked.agency_id, before=before, reason=reason)
+    subaccount_lifted.send(sender=SubAccount, sub_account=locked, reason=lifted_reason,
+                           actor_label=actor_label)
     return True
 
 

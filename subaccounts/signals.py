@@ -4,3 +4,11 @@ from django.dispatch import Signal
 
 # Sent inside the transaction that created the sub-account; kwargs: sub_account.
 subaccount_created = Signal()
+
+# Sent inside the transaction that suspended the sub-account; kwargs: sub_account (its
+# `suspension_reason`, `suspension_note` and `suspension_items` set), actor_label.
+subaccount_suspended = Signal()
+
+# Sent inside the transaction that lifted the suspension; kwargs: sub_account, reason (the
+# `suspension_reason` code it had), actor_label.
+subaccount_lifted = Signal()

@@ -16,9 +16,12 @@ SUSPENDED_CATEGORIES_BY_DEFAULT = (BillableItem.Category.MESSAGING, BillableItem
 
 
 def item_blocked(*, sub_account: SubAccount, item: BillableItem) -> bool:
-    """True when `sub_account` is suspended and the suspension blocks `item`."""
+    """True when `sub_account` is suspended and the suspension blocks `item`: the items the
+    suspension names, else the agency's choice, else every messaging and calling item."""
     if not sub_account.suspended:
         return False
+    if sub_account.suspension_items:
+        return item.code in sub_account.suspension_items
     agency = sub_account.agency
     if agency.suspension_blocked_items:
         return item.code in agency.suspension_blocked_items

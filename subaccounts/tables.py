@@ -20,7 +20,7 @@ class SubAccountTable(tables.Table):
                       "(POST /api/v1/subaccounts) and they appear here.")
 
     def render_suspended_at(self, record):
-        return f"Suspended: {record.suspension_reason}" if record.suspended else "Active"
+        return f"Suspended: {record.suspension_note}" if record.suspended else "Active"
 
     def __init__(self, *args, is_admin: bool, **kwargs):
         self.is_admin = is_admin

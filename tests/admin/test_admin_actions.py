@@ -129,14 +129,16 @@ def test_suspend_and_lift_actions_need_a_reason_and_are_audited(ops, operator):
     run_action(ops, "subaccounts_subaccount", "suspend", [sub_account.pk], apply="1",
                reason="fraud review")
     sub_account.refresh_from_db()
-    assert sub_account.suspended and sub_account.suspension_reason == "fraud review"
+    assert sub_account.suspended and sub_account.suspension_reason == "agency"
+    assert sub_account.suspension_note == "fraud review"
     run_action(ops, "subaccounts_subaccount", "lift", [sub_account.pk], apply="1",
                reason="review passed")
     sub_account.refresh_from_db()
     assert not sub_account.suspended
     suspend = AuditLog.objects.get(action="subaccount.suspend")
     lift = AuditLog.objects.get(action="subaccount.lift")
-    assert (suspend.actor, suspend.after) == (operator, {"reason": "fraud review"})
+    assert (suspend.actor, suspend.reason, suspend.after) == (
+        operator, "fraud review", {"reason": "agency", "items": []})
     assert (lift.actor, lift.reason) == (operator, "review passed")
 
 

@@ -27,7 +27,7 @@ from wallets.payments.corrections import (
     topup_retry_now,
 )
 from wallets.payments.models import TopUp
-from wallets.payments.topups import PAYMENT_SUSPENSION_REASON, topup_attempt, topup_request
+from wallets.payments.topups import topup_attempt, topup_request
 from wallets.usage.corrections import AlreadyReversed, NotReversible, usage_reverse
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledger_checked")]
@@ -169,7 +169,7 @@ def test_retry_now_reopens_a_failed_topup_and_charges_the_new_card(operator):
     topup_attempt(topup_id=topup.pk, now=now)
     topup = topup_attempt(topup_id=topup.pk, now=now + timedelta(seconds=1))
     sub_account.refresh_from_db()
-    assert topup.status == "failed" and sub_account.suspension_reason == PAYMENT_SUSPENSION_REASON
+    assert topup.status == "failed" and sub_account.suspension_reason == "payment_failed"
     # the client's new card is on file, without the automatic retry
     payment_method_set(sub_account=sub_account, gateway="sandbox",
                        customer_id=sub_account.payment_customer_id,

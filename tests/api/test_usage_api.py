@@ -103,7 +103,8 @@ def test_unknown_sub_account_is_404_naming_the_field(api):
 
 def test_suspended_messaging_answers_402_and_records_nothing(api, sub_account):
     sub_account.suspended_at = timezone.now()
-    sub_account.suspension_reason = "Payment failed"
+    sub_account.suspension_reason = "payment_failed"
+    sub_account.suspension_note = "Payment failed"
     sub_account.save()
     response = api.post("/api/v1/usage", event(sub_account), format="json")
     assert response.status_code == 402

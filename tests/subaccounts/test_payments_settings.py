@@ -71,7 +71,8 @@ def test_page_lists_the_nine_items_and_saves_the_blocked_ones(client, admin):
                            follow=True)
     assert "Suspension settings saved." in response.content.decode()
     sub_account = SubAccountFactory(agency=admin.agency)
-    subaccount_suspend(sub_account=sub_account, reason="test", actor_label="test")
+    subaccount_suspend(sub_account=sub_account, reason="agency", note="test",
+                       actor_label="test")
     sub_account.refresh_from_db()
     calling = BillableItem.objects.filter(category="calling").first()
     assert item_blocked(sub_account=sub_account, item=outbound)

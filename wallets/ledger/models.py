@@ -84,6 +84,7 @@ class Entry(models.Model):
         ADJUSTMENT = "adjustment", "Adjustment"
         REFUND = "refund", "Refund"
         REVERSAL = "reversal", "Reversal"
+        CREDIT = "credit", "Agency credit"
 
     # Indexed by the unique (wallet, seq) that leads with it.
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries",
@@ -120,16 +121,17 @@ class Entry(models.Model):
                 condition=Q(amount_currency=F("balance_after_currency")),
                 name="entry_one_currency",
             ),
-            # Usage only takes money out, top-ups only put it in, refunds send it back to the
-            # card; adjustments and reversals may go either way.
+            # Usage only takes money out, top-ups and the agency's credits only put it in,
+            # refunds send it back to the card; adjustments and reversals may go either way.
             models.CheckConstraint(
                 condition=(Q(kind="usage", amount__lt=0) | Q(kind="topup", amount__gt=0)
-                           | Q(kind="refund", amount__lt=0)
+                           | Q(kind="credit", amount__gt=0) | Q(kind="refund", amount__lt=0)
                            | Q(kind__in=["adjustment", "reversal"])),
                 name="entry_sign_matches_kind",
             ),
             models.CheckConstraint(
-                condition=Q(kind__in=["usage", "topup", "adjustment", "refund", "reversal"]),
+                condition=Q(kind__in=["usage", "topup", "adjustment", "refund", "reversal",
+                                      "credit"]),
                 name="entry_kind_known",
             ),
             models.CheckConstraint(

@@ -5,14 +5,13 @@ import stripe
 from django.utils import timezone
 
 from hoopbilling.errors import InvalidInput
-from subaccounts.models import SubAccount
+from subaccounts.models import SubAccount, SuspensionReason
 from subaccounts.services import payment_method_set
 from wallets.ledger.models import Wallet
 from wallets.ledger.services import ledger_transaction
 from wallets.payments.gateways import CardDeclined, StripeGateway, gateway_for
 from wallets.payments.models import TopUp
 from wallets.payments.signals import topup_due
-from wallets.payments.topups import PAYMENT_SUSPENSION_REASON
 
 
 def payment_method_attach(*, sub_account: SubAccount, payment_method: str, actor=None,
@@ -72,7 +71,7 @@ def payment_method_saved(*, sub_account: SubAccount, gateway: str, customer_id: 
         retry = topup is not None and (
             topup.status in (TopUp.Status.RETRYING, TopUp.Status.REQUIRES_ACTION)
             or topup.status == TopUp.Status.FAILED
-            and sub_account.suspension_reason == PAYMENT_SUSPENSION_REASON)
+            and sub_account.suspension_reason == SuspensionReason.PAYMENT_FAILED)
         if retry:
             topup.status = (TopUp.Status.RETRYING if topup.status == TopUp.Status.FAILED
                             else topup.status)

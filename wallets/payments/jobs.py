@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 
 from django.db.models import Exists, F, OuterRef, Q
 
-from subaccounts.models import SubAccount
+from subaccounts.models import SubAccount, SuspensionReason
 from subaccounts.services import subaccount_lift
 from wallets.ledger.models import Entry, Wallet
 from wallets.payments.models import PaymentEvent, TopUp
 from wallets.payments.stripe_events import payment_event_process
-from wallets.payments.topups import PAYMENT_SUSPENSION_REASON, topup_attempt, topup_request
+from wallets.payments.topups import topup_attempt, topup_request
 
 logger = logging.getLogger(__name__)
 
@@ -96,8 +96,9 @@ def suspensions_lift_settled(now: datetime) -> dict:
                                       created_at__gt=OuterRef("suspended_at"))
     lifted = 0
     for sub_account in SubAccount.objects.filter(
-            Exists(paid_since), suspension_reason=PAYMENT_SUSPENSION_REASON,
+            Exists(paid_since), suspension_reason=SuspensionReason.PAYMENT_FAILED,
             wallet__balance__gte=0,
     ).order_by("pk")[:BATCH_SIZE]:
-        lifted += subaccount_lift(sub_account=sub_account, actor_label="payments")
+        lifted += subaccount_lift(sub_account=sub_account, only=(SuspensionReason.PAYMENT_FAILED,),
+                                  actor_label="payments")
     return {"suspensions_lifted": lifted}

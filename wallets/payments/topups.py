@@ -37,7 +37,7 @@ from hoopbilling.money import (
     bounded_decimal,
     ensure_decimal,
 )
-from subaccounts.models import SubAccount
+from subaccounts.models import SubAccount, SuspensionReason
 from subaccounts.services import subaccount_lift, subaccount_suspend
 from wallets.ledger.models import Wallet
 from wallets.ledger.posting import Posting
@@ -51,7 +51,7 @@ from wallets.payments.signals import topup_due, wallet_below_threshold
 # While an attempt runs its top-up is not due; a worker killed mid-attempt is taken over
 # by the next run once the lease has passed.
 ATTEMPT_LEASE = timedelta(minutes=5)
-PAYMENT_SUSPENSION_REASON = "Card payments failed after every retry."
+PAYMENT_SUSPENSION_NOTE = "Card payments failed after every retry."
 
 
 class TopUpInFlight(DomainError):
@@ -263,9 +263,10 @@ def topup_settle(*, topup_id, charge_id: str = "", now: datetime | None = None) 
                                               TopUpAttempt.Status.REQUIRES_ACTION]).update(
             status=TopUpAttempt.Status.SUCCEEDED, finished_at=now)
         sub_account = topup.sub_account
-        if (sub_account.suspension_reason == PAYMENT_SUSPENSION_REASON
+        if (sub_account.suspension_reason == SuspensionReason.PAYMENT_FAILED
                 and wallet.balance.amount >= 0):
-            subaccount_lift(sub_account=sub_account, actor_label="payments")
+            subaccount_lift(sub_account=sub_account, only=(SuspensionReason.PAYMENT_FAILED,),
+                            actor_label="payments")
             notification_send(
                 agency=sub_account.agency, sub_account=sub_account,
                 kind=Notification.Kind.LIFTED,
@@ -326,7 +327,8 @@ def topup_fail(*, topup_id, attempt_number: int | None, code: str, message: str,
         if requires_action:
             _authentication_request(topup, attempt)
         if exhausted:
-            subaccount_suspend(sub_account=sub_account, reason=PAYMENT_SUSPENSION_REASON,
+            subaccount_suspend(sub_account=sub_account, reason=SuspensionReason.PAYMENT_FAILED,
+                               note=PAYMENT_SUSPENSION_NOTE,
                                actor_label="payments")
             notification_send(
                 agency=agency, sub_account=sub_account, kind=Notification.Kind.SUSPENDED,

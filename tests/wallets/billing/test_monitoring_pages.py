@@ -54,7 +54,8 @@ def _close(agency):
 def test_dashboard_shows_this_periods_revenue_cost_and_margin(client, agency_admin):
     sub_account = _client_with_usage(agency_admin.agency)
     SubAccountFactory(agency=agency_admin.agency, suspended_at=timezone.now(),
-                      suspension_reason="Top-up failed 3 times", name="Late Payer")
+                      suspension_reason="payment_failed",
+                      suspension_note="Top-up failed 3 times", name="Late Payer")
     response = client.get(reverse("wallets:dashboard"))
     assert response.status_code == 200
     totals = response.context["figures"]["totals"]

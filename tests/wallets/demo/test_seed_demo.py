@@ -16,7 +16,6 @@ from wallets.demo import seed as demo
 from wallets.ledger.integrity import ledger_verify
 from wallets.ledger.models import Entry
 from wallets.payments.models import TopUp
-from wallets.payments.topups import PAYMENT_SUSPENSION_REASON
 from wallets.usage.models import UsageCharge, UsageDaily
 
 
@@ -56,7 +55,7 @@ def test_seed_demo_loads_90_days_once_with_a_clean_ledger_and_a_living_dashboard
     # the clients' settings
     clients = {s.external_id: s for s in SubAccount.objects.select_related("wallet")}
     summit = clients["loc_summit"]
-    assert summit.suspension_reason == PAYMENT_SUSPENSION_REASON
+    assert summit.suspension_reason == "payment_failed"
     assert summit.wallet.balance.amount < 0
     declined = TopUp.objects.filter(sub_account=summit, status=TopUp.Status.FAILED).get()
     assert declined.attempts == 4  # the first attempt and the three retries of [1, 6, 24]

@@ -21,7 +21,8 @@ def test_simulate_usage_charges_a_mix_of_events_through_the_api(live_server):
     subaccount_create(agency=agency, name="Bluebird Dental", external_id="loc_bluebird")
     suspended = subaccount_create(agency=agency, name="Summit Auto Repair",
                                   external_id="loc_summit")
-    subaccount_suspend(sub_account=suspended, reason="Card payments failed after every retry.")
+    subaccount_suspend(sub_account=suspended, reason="payment_failed",
+                       note="Card payments failed after every retry.")
 
     # when
     out = io.StringIO()

@@ -20,7 +20,7 @@ from wallets.payments.autotopup import auto_topup_amount
 from wallets.payments.cards import payment_method_attach
 from wallets.payments.models import Notification, SandboxCharge, TopUp
 from wallets.payments.topups import (
-    PAYMENT_SUSPENSION_REASON,
+    PAYMENT_SUSPENSION_NOTE,
     TopUpInFlight,
     topup_attempt,
     topup_request,
@@ -205,7 +205,7 @@ def test_dunning_decline_retries_on_schedule_suspends_new_card_lifts(
     topup.refresh_from_db()
     sub_account.refresh_from_db()
     assert topup.status == "failed" and topup.attempts == 4
-    assert sub_account.suspended and sub_account.suspension_reason == PAYMENT_SUSPENSION_REASON
+    assert sub_account.suspended and sub_account.suspension_reason == "payment_failed"
     assert item_blocked(sub_account=sub_account, item=sms)
     assert Notification.objects.filter(sub_account=sub_account,
                                        kind="payment_failed").count() == 4
@@ -291,7 +291,8 @@ def test_adjustment_that_settles_outstanding_lifts_suspension_on_next_run():
     wallet = wallet_with_card(balance="-5")
     from subaccounts.services import subaccount_suspend
 
-    subaccount_suspend(sub_account=wallet.sub_account, reason=PAYMENT_SUSPENSION_REASON)
+    subaccount_suspend(sub_account=wallet.sub_account, reason="payment_failed",
+                       note=PAYMENT_SUSPENSION_NOTE)
     EntryFactory(wallet=wallet, amount=Decimal("5"))
     assert billing_jobs_run(timezone.now())["suspensions_lifted"] == 1
     wallet.sub_account.refresh_from_db()
@@ -303,7 +304,8 @@ def test_suspension_while_the_balance_is_positive_stays_until_money_comes_in():
     wallet = wallet_with_card(balance="3")
     from subaccounts.services import subaccount_suspend
 
-    subaccount_suspend(sub_account=wallet.sub_account, reason=PAYMENT_SUSPENSION_REASON)
+    subaccount_suspend(sub_account=wallet.sub_account, reason="payment_failed",
+                       note=PAYMENT_SUSPENSION_NOTE)
     # when the billing jobs run, nothing was paid: the suspension stays
     assert billing_jobs_run(timezone.now())["suspensions_lifted"] == 0
     wallet.sub_account.refresh_from_db()
@@ -330,7 +332,7 @@ def test_after_a_lift_without_the_card_the_card_is_tried_again_and_suspends_agai
     assert TopUp.objects.filter(wallet=wallet).count() == 2
     assert billing_jobs_run(timezone.now())["suspensions"] == 1
     sub_account.refresh_from_db()
-    assert sub_account.suspension_reason == PAYMENT_SUSPENSION_REASON
+    assert sub_account.suspension_reason == "payment_failed"
     # and while it is suspended the failing card is not charged again
     with django_capture_on_commit_callbacks(execute=True):
         spend(wallet, "1", "u3")
@@ -446,7 +448,7 @@ def test_a_client_suspended_by_an_operator_is_not_charged_again_on_a_card_that_f
 
     wallet = failing_card_wallet()
     sub_account = wallet.sub_account
-    subaccount_suspend(sub_account=sub_account, reason="fraud review")
+    subaccount_suspend(sub_account=sub_account, reason="agency", note="fraud review")
     with django_capture_on_commit_callbacks(execute=True):
         spend(wallet, "30", "u1")  # email and the like still debit a suspended client
     billing_jobs_run(timezone.now())  # the retry fails too: retries exhausted

@@ -13,7 +13,6 @@ from tests.factories import (
     wallet_with_card,
 )
 from wallets.payments.models import Notification, SandboxCharge, TopUp
-from wallets.payments.topups import PAYMENT_SUSPENSION_REASON
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +52,8 @@ def test_client_admin_adds_card_and_funds(client, django_capture_on_commit_callb
 
 def test_suspended_client_sees_banner_with_pay_now(client):
     membership = ClientMembershipFactory(sub_account=SubAccountFactory(
-        suspension_reason=PAYMENT_SUSPENSION_REASON,
+        suspension_reason="payment_failed",
+        suspension_note="Card payments failed after every retry.",
         suspended_at="2026-01-01T00:00:00Z"))
     client.force_login(membership.user)
     page = client.get(f"/client/{membership.sub_account.pk}/payments/").content.decode()

@@ -192,7 +192,8 @@ def test_keys_are_scoped_to_the_agency(client_account):
 def test_suspended_client_messaging_is_refused_and_nothing_recorded(client_account):
     from django.utils import timezone
     client_account.suspended_at = timezone.now()
-    client_account.suspension_reason = "Top-up failed"
+    client_account.suspension_reason = "payment_failed"
+    client_account.suspension_note = "Top-up failed"
     client_account.save()
     with pytest.raises(SubAccountSuspended):
         usage_record(agency=client_account.agency, event=event(client_account))
