@@ -84,23 +84,52 @@ def vendor_sql(**by_vendor: tuple[list[str], list[str]]) -> migrations.RunPython
     return migrations.RunPython(run(0), run(1))
 
 
+# The tables whose every write raises an agency's `prices_version`, with the agencies each row
+# picks (SQL with `{row}` for the row): agencies 0005 and subaccounts 0003.
+PRICE_TABLES = (
+    ("agencies_agencyprice", "id = {row}.agency_id"),
+    ("agencies_basecost", "currency = {row}.cost_currency"),
+    ("subaccounts_priceoverride",
+     "id = (SELECT agency_id FROM subaccounts_subaccount WHERE id = {row}.sub_account_id)"),
+)
+
+
+def _prices_version_bumps(agencies_where: str) -> tuple[str, str]:
+    bump = "UPDATE agencies_agency SET prices_version = prices_version + 1 WHERE "
+    return bump + agencies_where.format(row="NEW"), bump + agencies_where.format(row="OLD")
+
+
+def _sqlite_prices_version(table: str, agencies_where: str) -> tuple[list[str], list[str]]:
+    new, old = _prices_version_bumps(agencies_where)
+    create = [
+        f"CREATE TRIGGER {table}_prices_version_{op.lower()} AFTER {op} ON {table} "
+        f"BEGIN {'; '.join(statements)}; END;"
+        for op, statements in [("INSERT", [new]), ("UPDATE", [new, old]), ("DELETE", [old])]
+    ]
+    drop = [f"DROP TRIGGER IF EXISTS {table}_prices_version_{op};"
+            for op in ("insert", "update", "delete")]
+    return create, drop
+
+
 def prices_version_trigger(table: str, agencies_where: str) -> migrations.RunPython:
     """After every INSERT, UPDATE or DELETE of a row of `table`, raise `prices_version` of the
     agencies that `agencies_where` picks for it (SQL with `{row}` for the row, e.g.
     `id = {row}.agency_id`): a price book cached for an agency is dropped whatever writes a
     price (`subaccounts.pricing.book.price_book_cached`)."""
-    bump = "UPDATE agencies_agency SET prices_version = prices_version + 1 WHERE "
-    new, old = bump + agencies_where.format(row="NEW"), bump + agencies_where.format(row="OLD")
+    new, old = _prices_version_bumps(agencies_where)
     pg_forward, pg_backward = _pg_row_trigger(
         table, "prices_version", "AFTER INSERT OR UPDATE OR DELETE",
         f"IF TG_OP <> 'DELETE' THEN {new}; END IF; "
         f"IF TG_OP <> 'INSERT' THEN {old}; END IF; RETURN NULL;")
-    sqlite_forward = [
-        f"CREATE TRIGGER {table}_prices_version_{op.lower()} AFTER {op} ON {table} "
-        f"BEGIN {'; '.join(statements)}; END;"
-        for op, statements in [("INSERT", [new]), ("UPDATE", [new, old]), ("DELETE", [old])]
-    ]
-    sqlite_backward = [f"DROP TRIGGER IF EXISTS {table}_prices_version_{op};"
-                       for op in ("insert", "update", "delete")]
     return vendor_sql(postgresql=([pg_forward], [pg_backward]),
-                      sqlite=(sqlite_forward, sqlite_backward))
+                      sqlite=_sqlite_prices_version(table, agencies_where))
+
+
+def sqlite_prices_version_paused() -> tuple[migrations.RunPython, migrations.RunPython]:
+    """SQLite alters a table by building a new one and renaming it, which it refuses while a
+    trigger names the table: a migration that alters `agencies_agency` or
+    `subaccounts_subaccount` drops the prices_version triggers first (the first step returned)
+    and puts them back last (the second). PostgreSQL alters in place: both do nothing there."""
+    create = [sql for table in PRICE_TABLES for sql in _sqlite_prices_version(*table)[0]]
+    drop = [sql for table in PRICE_TABLES for sql in _sqlite_prices_version(*table)[1]]
+    return vendor_sql(sqlite=(drop, create)), vendor_sql(sqlite=(create, drop))

@@ -3,7 +3,7 @@ base costs of its currency (the clients' overrides: subaccounts 0003)."""
 
 from django.db import migrations, models
 
-from hoopbilling.sql import prices_version_trigger
+from hoopbilling.sql import PRICE_TABLES, prices_version_trigger
 
 
 class Migration(migrations.Migration):
@@ -18,6 +18,5 @@ class Migration(migrations.Migration):
             name='prices_version',
             field=models.PositiveBigIntegerField(default=0, editable=False),
         ),
-        prices_version_trigger("agencies_agencyprice", "id = {row}.agency_id"),
-        prices_version_trigger("agencies_basecost", "currency = {row}.cost_currency"),
+        *(prices_version_trigger(*table) for table in PRICE_TABLES[:2]),
     ]

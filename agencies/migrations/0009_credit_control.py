@@ -7,9 +7,14 @@ import pgtrigger.migrations
 from django.db import migrations, models
 from django.db.models import F
 
+from hoopbilling.sql import sqlite_prices_version_paused
+
 
 def limit_in_agency_currency(apps, schema_editor):
     apps.get_model("agencies", "Agency").objects.update(credit_limit_currency=F("currency"))
+
+
+PRICES_VERSION_PAUSED, PRICES_VERSION_RESUMED = sqlite_prices_version_paused()
 
 
 class Migration(migrations.Migration):
@@ -19,6 +24,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        PRICES_VERSION_PAUSED,
         pgtrigger.migrations.RemoveTrigger(
             model_name='agency',
             name='insert_insert',
@@ -76,4 +82,5 @@ class Migration(migrations.Migration):
             model_name='agency',
             constraint=models.CheckConstraint(condition=models.Q(('credit_limit__gte', 0)), name='agency_credit_limit_not_negative'),
         ),
+        PRICES_VERSION_RESUMED,
     ]

@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from hoopbilling.sql import prices_version_trigger
+from hoopbilling.sql import PRICE_TABLES, prices_version_trigger
 
 
 class Migration(migrations.Migration):
@@ -13,7 +13,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        prices_version_trigger(
-            "subaccounts_priceoverride",
-            "id = (SELECT agency_id FROM subaccounts_subaccount WHERE id = {row}.sub_account_id)"),
+        prices_version_trigger(*PRICE_TABLES[2]),
     ]

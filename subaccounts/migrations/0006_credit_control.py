@@ -6,6 +6,8 @@ import pgtrigger.migrations
 from django.db import migrations, models
 from django.db.models import F
 
+from hoopbilling.sql import sqlite_prices_version_paused
+
 PAYMENT_NOTE = "Card payments failed after every retry."
 
 
@@ -21,6 +23,9 @@ def reasons_to_codes(apps, schema_editor):
         suspension_reason="agency")
 
 
+PRICES_VERSION_PAUSED, PRICES_VERSION_RESUMED = sqlite_prices_version_paused()
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -29,6 +34,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        PRICES_VERSION_PAUSED,
         pgtrigger.migrations.RemoveTrigger(
             model_name='subaccount',
             name='insert_insert',
@@ -117,4 +123,5 @@ class Migration(migrations.Migration):
         ),
         # Last: an update before an ALTER TABLE would leave trigger events pending.
         migrations.RunPython(reasons_to_codes, migrations.RunPython.noop),
+        PRICES_VERSION_RESUMED,
     ]

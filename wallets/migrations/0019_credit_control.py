@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+from hoopbilling.sql import sqlite_append_only_again
+
 
 class Migration(migrations.Migration):
 
@@ -31,4 +33,5 @@ class Migration(migrations.Migration):
             model_name='entry',
             constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['usage', 'topup', 'adjustment', 'refund', 'reversal', 'credit'])), name='entry_kind_known'),
         ),
+        sqlite_append_only_again("wallets_entry"),
     ]
