@@ -9,10 +9,13 @@ so an alert is only late, never lost, when Redis is down.
   `spend:<client>:<window>:<amount>:<window start>` makes the next window fire again and an
   edit of other alerts leave it alone.
 - **Low-balance level**: fires when the balance is below the level and was at or above it
-  (`LowBalanceState.below` false); then the level stays quiet until an evaluation finds the
-  balance at or above it again (a top-up, a credit), which re-arms it. Levels crossed together
+  (`LowBalanceState.below` false); then the level stays quiet until the balance is at or
+  above it again (a top-up, a credit: seen in the ledger's entries since the last
+  evaluation, however briefly), which re-arms it. Levels crossed together
   (one debit from 60 to 3 crosses 50, 20 and 5) fire one alert, for the lowest, so one
-  debit mails once. Its key `low:<client>:<level>:<crossing>` counts the crossings.
+  debit mails once. Its key `low:<client>:<level>:<crossing>` counts the crossings. A level
+  evaluated for the first time (new settings, a new client) fires only if the balance was at
+  or above it within RECENT_CROSSING: a new client at 0 has crossed nothing.
 
 Both keys are the `FiredAlert` row's unique `dedupe_key`: an evaluation run twice, or a task
 and the sweep at once, record one alert, one notification, one email per recipient, one
@@ -35,12 +38,16 @@ from wallets.alerts.models import FiredAlert, LowBalanceState, SpendAlert
 from wallets.alerts.selectors import effective_alerts, sweep_candidates
 from wallets.alerts.services import plain
 from wallets.alerts.signals import alert_fired
-from wallets.ledger.models import Wallet
+from wallets.ledger.models import Entry, Wallet
 from wallets.payments.models import Notification
 from wallets.payments.notifications import notification_send
 from wallets.usage.models import UsageCharge, UsageDaily
 
 SWEEP_BATCH = 500
+# How far back a level seen for the first time looks for the balance above it (the debit that
+# crossed it), at most RECENT_ENTRIES entries: longer than the sweep's minute, with room.
+RECENT_CROSSING = timedelta(minutes=15)
+RECENT_ENTRIES = 1000
 
 WINDOW_WORDS = {"day": "today", "week": "this week", "period": "this billing period"}
 
@@ -66,9 +73,9 @@ def alerts_evaluate(*, sub_account_ids, now: datetime) -> dict:
     for state in LowBalanceState.objects.filter(sub_account__in=subs):
         states[state.sub_account_id][state.level] = state
     for sub in subs:
-        if _low_balance_changes(sub.wallet.balance.amount, effective[sub.pk].levels,
-                                states[sub.pk]):
-            counts["low_balance_alerts"] += _low_balance_apply(sub, effective[sub.pk].levels)
+        if _low_balance_changes(sub.wallet, effective[sub.pk].levels, states[sub.pk]):
+            counts["low_balance_alerts"] += _low_balance_apply(sub, effective[sub.pk].levels,
+                                                               now)
     counts["spend_alerts"] += _spend_check([s for s in subs if effective[s.pk].spend],
                                            effective, now)
     return dict(counts)
@@ -84,26 +91,53 @@ def alerts_due(now: datetime) -> dict:
     return dict(counts)
 
 
-def _low_balance_changes(balance: Decimal, levels: list[Decimal], states: dict) -> bool:
-    """Whether anything is to do: a level newly below, or a level below that recovered."""
+def _low_balance_changes(wallet: Wallet, levels: list[Decimal], states: dict) -> bool:
+    """Whether anything is to do: a level newly below, or a level below with entries since
+    its last evaluation (which may have taken the balance back above it)."""
+    balance = wallet.balance.amount
     return any(balance < level and not (level in states and states[level].below)
                for level in levels) or any(
-        state.below and balance >= level for level, state in states.items())
+        state.below and (balance >= level or state.checked_seq < wallet.last_seq)
+        for level, state in states.items())
 
 
-def _low_balance_apply(sub: SubAccount, levels: list[Decimal]) -> int:
+def _recent_peak(wallet: Wallet, now: datetime) -> Decimal | None:
+    """The highest balance the wallet had before any of its entries of the last
+    RECENT_CROSSING, or None when it had none."""
+    rows = (Entry.objects.filter(wallet=wallet, created_at__gte=now - RECENT_CROSSING)
+            .order_by("-seq").values_list("balance_after", "amount")[:RECENT_ENTRIES])
+    return max((after - amount for after, amount in rows), default=None)
+
+
+def _low_balance_apply(sub: SubAccount, levels: list[Decimal], now: datetime) -> int:
     with transaction.atomic():
-        LowBalanceState.objects.bulk_create(
-            [LowBalanceState(sub_account=sub, level=level) for level in levels],
-            ignore_conflicts=True)
+        wallet = Wallet.objects.get(pk=sub.wallet.pk)
+        known = set(LowBalanceState.objects.filter(sub_account=sub)
+                    .values_list("level", flat=True))
+        missing = [level for level in levels if level not in known]
+        if missing:
+            # A level seen for the first time is below only if the balance was below it all
+            # along: a new client at 0 never crossed 5; one debited from 60 a moment ago did.
+            peak = _recent_peak(wallet, now)
+            balance = wallet.balance.amount
+            LowBalanceState.objects.bulk_create(
+                [LowBalanceState(sub_account=sub, level=level, checked_seq=wallet.last_seq,
+                                 below=balance < level and (peak is None or peak < level))
+                 for level in missing], ignore_conflicts=True)
         states = {state.level: state for state in low_balance_states_lock(sub.pk)}
-        # Read under the states' lock: the latest committed balance.
+        # Read under the states' lock: the latest committed balance and entries.
         wallet = Wallet.objects.get(pk=sub.wallet.pk)
         balance = wallet.balance.amount
+        since = min((s.checked_seq for s in states.values() if s.below),
+                    default=wallet.last_seq)
+        later = list(Entry.objects.filter(wallet=wallet, seq__gt=since).order_by("-seq")
+                     .values_list("seq", "balance_after")[:RECENT_ENTRIES])
         for state in states.values():
-            if state.below and balance >= state.level:
+            if state.below and (balance >= state.level or any(
+                    seq > state.checked_seq and after >= state.level for seq, after in later)):
                 state.below = False
                 state.save(update_fields=["below"])
+        LowBalanceState.objects.filter(sub_account=sub).update(checked_seq=wallet.last_seq)
         crossed = sorted(level for level in levels
                          if balance < level and not states[level].below)
         for level in crossed:

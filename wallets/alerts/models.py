@@ -6,9 +6,9 @@ agency's default, and the rows that make each alert fire once.
   `low_balance_levels` are decimal strings (the API's shape), highest first.
 - `SpendAlert`: an amount of rebilled usage in a window (a UTC day, an ISO week from Monday
   00:00 UTC, or the agency's billing period).
-- `LowBalanceState`: per client and level, whether the balance is below it and how many times
-  it went below; the crossing number is part of the alert's key, so a level fires again only
-  after the balance came back to it.
+- `LowBalanceState`: per client and level, whether the balance is below it, how many times
+  it went below and up to which ledger entry that is known; the crossing number is part of
+  the alert's key, so a level fires again only after the balance came back to it.
 - `FiredAlert`: one row per alert that fired, unique by `dedupe_key`
   (`spend:<client>:<window>:<amount>:<window start>`, `low:<client>:<level>:<crossing>`): the
   guarantee that a replayed or concurrent evaluation alerts once, and the history pages.
@@ -71,6 +71,10 @@ class LowBalanceState(models.Model):
     level = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
     below = models.BooleanField(default=False)
     crossings = models.PositiveIntegerField(default=0)
+    # The wallet's last entry when this was last evaluated: a level below then is re-armed by
+    # any later entry that left the balance at or above it, even if the balance fell again
+    # before this evaluation (a top-up spent at once).
+    checked_seq = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [
