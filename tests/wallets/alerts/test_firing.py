@@ -15,7 +15,6 @@ from django.utils import timezone
 from hoopbilling.models import OutgoingEmail
 from tests.factories import (
     AgencyMembershipFactory,
-    AgencyPriceFactory,
     ClientMembershipFactory,
     UserFactory,
     ledger_post_one,
@@ -41,7 +40,8 @@ def staffed_client(balance="100"):
     sub = wallet.sub_account
     AgencyMembershipFactory(agency=sub.agency,
                             user=UserFactory(username=f"admin-{sub.pk}@agency.test"))
-    ClientMembershipFactory(sub_account=sub, user=UserFactory(username=f"payer-{sub.pk}@client.test"))
+    ClientMembershipFactory(sub_account=sub,
+                            user=UserFactory(username=f"payer-{sub.pk}@client.test"))
     ClientMembershipFactory(sub_account=sub, can_manage_billing=False,
                             user=UserFactory(username=f"viewer-{sub.pk}@client.test"))
     return wallet
