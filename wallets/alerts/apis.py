@@ -74,7 +74,7 @@ class SubAccountAlertsView(AgencyApiView):
                                     actor_label=str(request.user), **serializer.validated_data)
         return Response(self._effective(sub_account))
 
-    @extend_schema(responses=AlertsOutSerializer)
+    @extend_schema(responses={200: AlertsOutSerializer})
     def delete(self, request, pk):
         sub_account = subaccount_for_agency(self.agency, pk)
         services.alert_settings_delete(sub_account=sub_account, actor_label=str(request.user))

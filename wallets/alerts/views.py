@@ -107,8 +107,8 @@ def _back(alert: SpendAlert):
             else redirect("alerts:agency"))
 
 
-@require_POST
 @agency_member_required(admin=True)
+@require_POST
 def spend_alert_add(request, pk=None):
     sub_account = agency_subaccount(request, pk) if pk else None
     if sub_account is not None and selectors.client_own(sub_account) is None:
@@ -168,8 +168,8 @@ def spend_alert_delete(request, alert_id):
         "button": "Delete the alert", "back": _back(alert).url})
 
 
-@require_POST
 @agency_member_required(admin=True)
+@require_POST
 def client_alerts_own(request, pk):
     sub_account = agency_subaccount(request, pk)
     services.alert_settings_own(sub_account=sub_account, actor=request.user)

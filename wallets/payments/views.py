@@ -240,8 +240,8 @@ def notifications(request):
         "page": page, "is_admin": is_admin(request), "unread_only": unread_only})
 
 
-@require_POST
 @agency_member_required
+@require_POST
 def notifications_read(request, pk=None):
     """Mark one notification read (`pk`, the agency's: another's is a 404) or all of them."""
     if pk is not None:
