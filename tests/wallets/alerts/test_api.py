@@ -117,3 +117,41 @@ def test_absorbed_usage_enqueues_nothing_and_fires_nothing(
     assert not FiredAlert.objects.exists()
     assert sub.wallet.balance.amount == Decimal(0)
     assert enqueued == []
+
+
+def test_settings_changes_are_audited(api):
+    from hoopbilling.models import AuditLog
+
+    api.put("/api/v1/alerts", BODY, format="json")
+    api.put("/api/v1/alerts", {"spend": [], "low_balance": ["1"]}, format="json")
+    rows = list(AuditLog.objects.filter(action="alerts.set").order_by("id"))
+    assert [r.before for r in rows] == [
+        {"spend": [], "low_balance": []},
+        {"spend": [{"amount": "100.5", "window": "day"}, {"amount": "1000", "window": "period"}],
+         "low_balance": ["50", "20", "5"]}]
+    assert rows[1].after == {"spend": [], "low_balance": ["1"]}
+    assert all(r.agency_id == api.agency.pk for r in rows)
+
+
+@pytest.mark.usefixtures("mail_server")
+def test_usage_of_an_agency_without_alerts_enqueues_no_check_and_one_per_client_waits(
+        api, django_capture_on_commit_callbacks, monkeypatch):
+    from wallets.alerts import receivers
+
+    enqueued = []
+    monkeypatch.setattr(receivers, "task_enqueue", lambda task, *args: enqueued.append(args))
+    wallet = wallet_with_card(agency=api.agency, balance="10")
+    AgencyPriceFactory(agency=api.agency)
+
+    def sms(key):
+        with django_capture_on_commit_callbacks(execute=True):
+            api.post("/api/v1/usage", {"sub_account": str(wallet.sub_account_id),
+                                       "item": "sms_outbound", "quantity": "1",
+                                       "idempotency_key": key}, format="json")
+
+    sms("a")
+    assert enqueued == []  # no settings: the usage path does nothing for alerts
+    api.put("/api/v1/alerts", {"spend": [], "low_balance": ["5"]}, format="json")
+    sms("b")
+    sms("c")  # the first check still waits: no second one
+    assert enqueued == [([str(wallet.sub_account_id)],)]
