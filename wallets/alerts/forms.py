@@ -13,7 +13,8 @@ from wallets.alerts.models import SpendAlert
 class SpendAlertForm(forms.Form):
     amount = PlainDecimalField(maximum=AMOUNT_MAX, decimal_places=6, min_value=Decimal("0.000001"),
                                help_text="Rebilled usage charged to the client's wallet.")
-    window = forms.ChoiceField(choices=SpendAlert.Window.choices, label="In a")
+    window = forms.ChoiceField(choices=SpendAlert.Window.choices, label="Window",
+                               help_text="A UTC day, a week from Monday, or the billing period.")
 
 
 class LowBalanceLevelsForm(forms.Form):
