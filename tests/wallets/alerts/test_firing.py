@@ -26,6 +26,7 @@ from wallets.alerts.services import alert_settings_put
 from wallets.alerts.signals import alert_fired
 from wallets.billing.jobs import billing_jobs_run
 from wallets.ledger.posting import Posting
+from wallets.payments.autotopup import wallet_settings_set
 from wallets.payments.models import Notification
 from wallets.usage.rollups import rollups_add
 from wallets.usage.signals import UsageFacts
@@ -254,3 +255,29 @@ def test_racing_evaluations_alert_once():
     assert sorted(FiredAlert.objects.values_list("kind", flat=True)) == ["low_balance", "spend"]
     assert Notification.objects.count() == 2
     assert OutgoingEmail.objects.count() == 3  # low: agency + payer; spend: agency
+
+
+def test_the_threshold_is_the_default_level_until_the_agency_sets_levels(
+        django_capture_on_commit_callbacks, eager_celery):
+    # given a client with auto top-up off and a threshold of 10 (the warning clients had
+    # before alerts): below it, one alert
+    wallet = staffed_client(balance="30")
+    wallet_settings_set(wallet=wallet, threshold=Decimal("10"))
+    with django_capture_on_commit_callbacks(execute=True):
+        move(wallet, "-22", "u1")  # 8
+    assert [a.threshold.amount for a in FiredAlert.objects.all()] == [Decimal(10)]
+    # when the agency sets levels of its own, they replace the threshold: one alert per
+    # crossing of a level, none for the threshold, so never two emails for one debit
+    alert_settings_put(agency=wallet.sub_account.agency, spend=[], low_balance=["5"])
+    with django_capture_on_commit_callbacks(execute=True):
+        move(wallet, "22", "t1")  # 30
+        move(wallet, "-21", "u2")  # 9: below the old threshold, above 5
+    assert FiredAlert.objects.count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        move(wallet, "-5", "u3")  # 4
+    assert [a.threshold.amount for a in FiredAlert.objects.order_by("id")] == [
+        Decimal(10), Decimal(5)]
+    assert Notification.objects.filter(kind="low_balance").count() == 2
+    # each crossing mailed each recipient once: the agency's admin and the client's payer
+    assert OutgoingEmail.objects.count() == 4
+    assert len({e.to for e in OutgoingEmail.objects.all()}) == 2
