@@ -7,14 +7,15 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from hoopbilling.api import AgencyApiView, BoundedDecimalField, StrictSerializer
-from hoopbilling.money import AMOUNT_MAX
+from hoopbilling.money import AMOUNT_MAX, AMOUNT_PLACES
 from subaccounts.tenancy import subaccount_for_agency
 from wallets.alerts import selectors, services
 from wallets.alerts.models import AlertSettings, SpendAlert
 
 
 class SpendAlertSerializer(StrictSerializer):
-    amount = BoundedDecimalField(maximum=AMOUNT_MAX, what="A spend alert's amount")
+    amount = BoundedDecimalField(maximum=AMOUNT_MAX, minimum=AMOUNT_PLACES,
+                                 what="A spend alert's amount")
     window = serializers.ChoiceField(choices=SpendAlert.Window.values)
 
 

@@ -39,7 +39,7 @@ def test_agency_default_put_and_get(api):
 @pytest.mark.parametrize(("body", "field"), [
     ({"spend": [{"amount": 10.5, "window": "day"}], "low_balance": []}, "spend.0.amount"),
     ({"spend": [{"amount": "10", "window": "month"}], "low_balance": []}, "spend.0.window"),
-    ({"spend": [{"amount": "0", "window": "day"}], "low_balance": []}, "amount"),
+    ({"spend": [{"amount": "0", "window": "day"}], "low_balance": []}, "spend.0.amount"),
     ({"spend": [], "low_balance": ["-1"]}, "low_balance.0"),
     ({"spend": [], "low_balance": ["5"], "extra": 1}, "extra"),
     ({"spend": []}, "low_balance"),
