@@ -23,14 +23,12 @@ _configured: dict = {}
 
 @dataclass
 class EffectiveAlerts:
-    """What applies to one client: `source` is "own", "agency" or "" (nothing configured:
-    the wallet's auto top-up threshold is its one low-balance level while auto top-up is
-    off, the warning clients had before alerts existed)."""
+    """What applies to one client: its own settings, else the agency's default, else
+    (nothing configured) the wallet's auto top-up threshold as its one low-balance level
+    while auto top-up is off, the warning clients had before alerts existed."""
 
-    source: str
     spend: list[SpendAlert] = field(default_factory=list)
     levels: list[Decimal] = field(default_factory=list)
-    settings: AlertSettings | None = None
 
 
 def levels_of(settings: AlertSettings | None) -> list[Decimal]:
@@ -63,12 +61,10 @@ def effective_alerts(sub_accounts: list[SubAccount]) -> dict:
             wallet = sub.wallet
             levels = ([] if wallet.auto_topup_enabled
                       else [wallet.auto_topup_threshold.amount])
-            found[sub.pk] = EffectiveAlerts(source="", levels=levels)
+            found[sub.pk] = EffectiveAlerts(levels=levels)
         else:
-            found[sub.pk] = EffectiveAlerts(
-                source="own" if settings.sub_account_id else "agency",
-                spend=list(settings.spend_alerts.all()), levels=levels_of(settings),
-                settings=settings)
+            found[sub.pk] = EffectiveAlerts(spend=list(settings.spend_alerts.all()),
+                                            levels=levels_of(settings))
     return found
 
 
