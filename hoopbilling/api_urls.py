@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("agencies.api_urls")),
     path("", include("subaccounts.pricing.api_urls")),
     path("", include("wallets.payments.api_urls")),
+    path("", include("wallets.alerts.api_urls")),
     path("", include("wallets.billing.api_urls")),
     path("", include("subaccounts.api_urls")),
     path("", include("wallets.usage.api_urls")),

@@ -1,8 +1,8 @@
 """What the application does when one of its dependencies is down.
 
 Redis is an accelerator, never a single point of failure for money: the rate limits, the
-auto top-up gate and the low-balance dedupe live in the cache, and the follow-up work of a
-debit (the auto top-up check, a top-up's attempt, a Stripe event to apply) is enqueued on
+auto top-up and alerts check gates live in the cache, and the follow-up work of a
+debit (the auto top-up check, the alerts check, a top-up's attempt, a Stripe event) is enqueued on
 the broker after the commit. Every such call *fails open*: the request goes on as if the
 cache were empty (no limit counted, no dedupe mark) or as if the enqueue had happened, and
 the billing jobs, which find their work from rows (`wallets.payments.jobs`), pick up what

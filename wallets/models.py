@@ -1,6 +1,12 @@
 """The models of the wallets app, each defined in the package of its capability and
 imported here because Django looks for an app's models in `<app>.models`."""
 
+from wallets.alerts.models import (  # noqa: F401
+    AlertSettings,
+    FiredAlert,
+    LowBalanceState,
+    SpendAlert,
+)
 from wallets.billing.models import (  # noqa: F401
     AgencyStatement,
     BillingPeriod,

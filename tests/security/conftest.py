@@ -24,6 +24,7 @@ from tests.factories import (
     UserFactory,
     wallet_with_card,
 )
+from wallets.alerts.services import alert_settings_put
 from wallets.billing.invoicing import period_close
 from wallets.billing.models import BillingPeriod, Invoice
 from wallets.payments.models import Notification, TopUp
@@ -92,6 +93,11 @@ def tenant_create(label: str, *, topup: bool = True, usage: bool = False) -> Ten
                           kind=Notification.Kind.PAYMENT_FAILED,
                           message=f"{sub_account.name}: a notification of its own",
                           dedupe_key=f"marker:{sub_account.pk}", email_agency=False)
+    # alerts: the agency's default and the client's own, each with a spend alert
+    alert_settings_put(agency=agency, spend=[{"amount": "5", "window": "day"}],
+                       low_balance=["1"])
+    alert_settings_put(agency=agency, sub_account=sub_account,
+                       spend=[{"amount": "7", "window": "week"}], low_balance=[])
     if topup:
         tenant.topup = topup_request(wallet_id=wallet.pk, trigger=TopUp.Trigger.MANUAL,
                                      amount=Decimal("20.00"), enqueue=False)

@@ -39,14 +39,21 @@ WRITE_BODY = {"name": "Hijacked", "price": "1.00", "amount": "10.00", "subsidize
 
 
 def _victim_objects(victim) -> dict:
+    from wallets.alerts.models import SpendAlert
+    from wallets.payments.models import Notification
+
     return {"sub_account": str(victim.sub_account.pk), "topup": str(victim.topup.pk),
-            "invoice": str(victim.invoice.pk), "api_key": str(victim.api_key.pk)}
+            "invoice": str(victim.invoice.pk), "api_key": str(victim.api_key.pk),
+            "spend_alert": str(SpendAlert.objects.filter(settings__agency=victim.agency)
+                               .first().pk),
+            "notification": str(Notification.objects.filter(agency=victim.agency).first().pk)}
 
 
 # URL keyword -> what fills it. Tenant objects are the first tenant's; the rest are public.
 KWARG_VALUES = {
     "sub_account_id": ("tenant", "sub_account"),
     "topup_id": ("tenant", "topup"),
+    "alert_id": ("tenant", "spend_alert"),
     "item": ("public", "sms_outbound"),
     # dj-stripe's webhook endpoint: signed by Stripe, named by its own random id
     "uuid": ("public", "00000000-0000-4000-8000-000000000000"),
@@ -54,7 +61,8 @@ KWARG_VALUES = {
 # Generic keywords (`pk`, `id`) are named by the path segment before them.
 GENERIC_KWARGS = {"pk", "id"}
 SEGMENT_OBJECTS = {"clients": "sub_account", "subaccounts": "sub_account",
-                   "topups": "topup", "invoices": "invoice", "keys": "api_key"}
+                   "topups": "topup", "invoices": "invoice", "keys": "api_key",
+                   "notifications": "notification"}
 # Django's own routes: the password-reset link and the operators' admin.
 AUTH_KWARGS = {"uidb64": urlsafe_base64_encode(force_bytes(1)), "token": "set-password"}
 ADMIN_KWARGS = {"url": "no-such-page/"}

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from hoopbilling.mail import outgoing_emails_due
+from wallets.alerts.firing import alerts_due
 from wallets.billing.invoicing import periods_close_due
 from wallets.ledger.checkpoints import ledger_checkpoints_due
 from wallets.payments.jobs import (
@@ -20,6 +21,7 @@ BILLING_JOBS: list[Callable[[datetime], dict]] = [
     auto_topups_request,
     topups_due,
     suspensions_lift_settled,
+    alerts_due,
     periods_close_due,
     outgoing_emails_due,
     ledger_checkpoints_due,

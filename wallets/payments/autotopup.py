@@ -1,7 +1,7 @@
 """Auto top-up: a wallet's settings; when an automatic top-up is due and for how much (the
 threshold, the cap, the runaway guard, a card that already failed every retry); and what
-happens after a debit (the `wallet_debited` signal): the auto top-up check, or a low-balance
-email to the client admins when auto top-up is off."""
+happens after a debit (the `wallet_debited` signal): the auto top-up check. The low-balance
+warnings are `wallets.alerts`'."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -43,30 +43,16 @@ def auto_topup_check_gate(wallet_id: int) -> str:
 
 
 def debit_followup(*, wallet_id: int, balance: Decimal, wallet: Wallet | None = None) -> None:
+    """After a debit below the threshold: the auto top-up check, at most one waiting per
+    wallet. (With auto top-up off, the threshold is the client's default low-balance level:
+    `wallets.alerts` warns then.)"""
     if wallet is None:
         wallet = Wallet.objects.filter(pk=wallet_id).first()
-    if wallet is None or balance >= wallet.auto_topup_threshold.amount:
+    if (wallet is None or not wallet.auto_topup_enabled
+            or balance >= wallet.auto_topup_threshold.amount):
         return
-    if wallet.auto_topup_enabled:
-        if cache.add(auto_topup_check_gate(wallet_id), True, timeout=AUTO_TOPUP_CHECK_GATE):
-            wallet_below_threshold.send(sender=Wallet, wallet_id=wallet_id)
-        return
-    dedupe_key = f"low_balance:{wallet_id}:{timezone.now():%Y-%m-%d}"
-    # The notification's own dedupe key is the guarantee; the cache spares the database a
-    # lookup on every debit of a wallet that stays low all day.
-    if not cache.add(dedupe_key, True, timeout=24 * 3600):
-        return
-    sub_account = wallet.sub_account
-    with transaction.atomic():
-        # Once a day at most, so a busy client is warned, not flooded.
-        notification_send(
-            agency=sub_account.agency, sub_account=sub_account,
-            kind=Notification.Kind.LOW_BALANCE,
-            message=(f"{sub_account.name}'s balance is {balance} {wallet.currency}, below "
-                     f"{wallet.auto_topup_threshold.amount}. Auto top-up is off: add funds "
-                     "to keep services running."),
-            dedupe_key=dedupe_key,
-            email_agency=False, email_client=True)
+    if cache.add(auto_topup_check_gate(wallet_id), True, timeout=AUTO_TOPUP_CHECK_GATE):
+        wallet_below_threshold.send(sender=Wallet, wallet_id=wallet_id)
 
 
 @transaction.atomic

@@ -167,6 +167,7 @@ class Notification(models.Model):
         LIFTED = "lifted", "Suspension lifted"
         RUNAWAY = "runaway", "Auto top-up paused"
         LOW_BALANCE = "low_balance", "Low balance"
+        SPEND_ALERT = "spend_alert", "Spend alert"
 
     agency = models.ForeignKey("agencies.Agency", on_delete=models.CASCADE,
                                related_name="notifications")
@@ -180,7 +181,13 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["agency", "-created_at"], name="notification_agency")]
+        indexes = [
+            models.Index(fields=["agency", "-created_at"], name="notification_agency"),
+            # The nav's unread count and the "unread" filter: only the unread rows, which the
+            # agency keeps few by reading them.
+            models.Index(fields=["agency", "-created_at"], condition=Q(read_at__isnull=True),
+                         name="notification_unread"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.message}"

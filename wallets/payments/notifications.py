@@ -1,4 +1,5 @@
-"""Alerts: an in-app notification for the agency's users and an email, once per event.
+"""Alerts: an in-app notification for the agency's users and an email, once per event; and
+marking notifications read (the notifications page, the nav's unread count).
 
 `notification_send` runs inside the transaction of the change it reports; the row is unique
 by `dedupe_key` (a retried job or a duplicate webhook alerts once). Its emails go through the
@@ -6,6 +7,8 @@ outbox (`hoopbilling.mail`): one message per recipient, written in the same tran
 rollback mails nobody) and sent by a worker after the commit, with retries, so a mail server
 that is down never fails the change that caused the mail.
 """
+
+from django.utils import timezone
 
 from agencies.models import AgencyMembership
 from hoopbilling.mail import outgoing_emails_queue
@@ -51,3 +54,17 @@ def notification_send(*, agency, kind: str, message: str, dedupe_key: str, sub_a
                               body=email_body or message,
                               dedupe_key=f"notification:{notification.pk}")
     return notification
+
+
+def notifications_mark_read(*, agency, notification_id=None) -> int:
+    """Mark one of the agency's notifications read (`notification_id`), or all of them; the
+    ones already read keep the time they were read. How many changed."""
+    unread = Notification.objects.filter(agency=agency, read_at__isnull=True)
+    if notification_id is not None:
+        unread = unread.filter(pk=notification_id)
+    return unread.update(read_at=timezone.now())
+
+
+def unread_count(*, agency_id) -> int:
+    """The nav's badge: one COUNT on the partial index of unread notifications."""
+    return Notification.objects.filter(agency_id=agency_id, read_at__isnull=True).count()

@@ -24,8 +24,8 @@ from wallets.payments.tasks import (
 
 @receiver(wallet_debited)
 def check_auto_topup_after_debit(sender, wallet_id, balance, wallet=None, **kwargs):
-    """Sent after commit: the auto top-up check, or a low-balance warning to the client
-    admins when auto top-up is off."""
+    """Sent after commit: the auto top-up check (`wallets.alerts` has its own receiver for
+    the low-balance warning)."""
     debit_followup(wallet_id=wallet_id, balance=balance, wallet=wallet)
 
 

@@ -15,4 +15,7 @@ urlpatterns = [
     path("agency/clients/<uuid:pk>/wallet/", views.agency_wallet_settings,
          name="agency-wallet"),
     path("agency/notifications/", views.notifications, name="notifications"),
+    path("agency/notifications/read/", views.notifications_read, name="notifications-read"),
+    path("agency/notifications/<int:pk>/read/", views.notifications_read,
+         name="notification-read"),
 ]

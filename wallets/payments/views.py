@@ -10,6 +10,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from agencies.tenancy import agency_member_required, is_admin
 from hoopbilling.errors import DomainError
@@ -22,6 +24,7 @@ from wallets.payments.cards import payment_method_attach, payment_method_confirm
 from wallets.payments.gateways import gateway_for
 from wallets.payments.gateways.sandbox import CHARGEABLE, DECLINED_ON_ATTACH
 from wallets.payments.models import Notification, TopUp
+from wallets.payments.notifications import notifications_mark_read
 from wallets.payments.topups import topup_authenticated, topup_request
 
 PAGE_SIZE = 25
@@ -221,13 +224,31 @@ def agency_wallet_settings(request, pk):
 @agency_member_required
 def notifications(request):
     rows = Notification.objects.filter(agency=request.agency).select_related("sub_account")
+    unread_only = request.GET.get("unread") == "1"
+    if unread_only:
+        rows = rows.filter(read_at__isnull=True)
     if request.GET.get("format") == "csv":
         response, writer = csv_download("notifications.csv")
-        writer.writerow(["created_at", "kind", "client", "message"])
+        writer.writerow(["created_at", "kind", "client", "message", "read_at"])
         for n in rows:
             writer.writerow([n.created_at.isoformat(), n.kind,
-                             n.sub_account.name if n.sub_account else "", n.message])
+                             n.sub_account.name if n.sub_account else "", n.message,
+                             n.read_at.isoformat() if n.read_at else ""])
         return response
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "wallets/payments/notifications.html", {
-        "page": page, "is_admin": is_admin(request)})
+        "page": page, "is_admin": is_admin(request), "unread_only": unread_only})
+
+
+@agency_member_required
+@require_POST
+def notifications_read(request, pk=None):
+    """Mark one notification read (`pk`, the agency's: another's is a 404) or all of them."""
+    if pk is not None:
+        get_object_or_404(Notification, agency=request.agency, pk=pk)
+    changed = notifications_mark_read(agency=request.agency, notification_id=pk)
+    if pk is None:
+        messages.success(request, f"{changed} notification{'s' if changed != 1 else ''} "
+                                  "marked read." if changed else "Nothing was unread.")
+    back = "?unread=1" if request.POST.get("unread") == "1" else ""
+    return redirect(reverse("payments:notifications") + back)

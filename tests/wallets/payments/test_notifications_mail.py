@@ -23,6 +23,7 @@ from tests.factories import (
     wallet_with_card,
 )
 from tests.wallets.payments.test_topups_celery import worker  # noqa: F401  (the fixture)
+from wallets.alerts.firing import alerts_due
 from wallets.payments.autotopup import wallet_settings_set
 from wallets.payments.models import Notification
 from wallets.payments.notifications import notification_send
@@ -60,7 +61,8 @@ def test_usage_is_answered_and_charged_while_its_mail_cannot_go(
         request.getfixturevalue("broker_down")
     else:
         mail_server.down = True
-    # when usage takes it below the threshold (the low-balance mail is due after the commit)
+    # when usage takes it below the threshold, its default low-balance level (the alert is
+    # evaluated after the commit; with the broker down, by the billing jobs' sweep)
     response = api.post("/api/v1/usage", {
         "sub_account": str(wallet.sub_account_id), "item": "sms_outbound", "quantity": "1",
         "idempotency_key": "below-threshold"}, format="json")
@@ -69,17 +71,24 @@ def test_usage_is_answered_and_charged_while_its_mail_cannot_go(
     assert UsageCharge.objects.filter(sub_account=wallet.sub_account).count() == 1
     wallet.refresh_from_db()
     assert wallet.balance.amount == Decimal("9.995")
+    if fault == "broker down":
+        assert not Notification.objects.exists()
+        assert alerts_due(timezone.now())["low_balance_alerts"] == 1
     assert Notification.objects.filter(kind="low_balance",
                                        sub_account=wallet.sub_account).count() == 1
     tries = 1 if fault == "mail server down" else 0
     waiting = list(OutgoingEmail.objects.order_by("to"))
+    pk = wallet.sub_account_id
+    # the agency's users and the client's billing admins, each alone
     assert [(e.to, e.status, e.attempts) for e in waiting] == [
-        (f"cfo-{wallet.sub_account_id}@client.test", "pending", tries),
-        (f"payer-{wallet.sub_account_id}@client.test", "pending", tries)]
+        (f"admin-{pk}@agency.test", "pending", tries),
+        (f"cfo-{pk}@client.test", "pending", tries),
+        (f"payer-{pk}@client.test", "pending", tries),
+        (f"staff-{pk}@agency.test", "pending", tries)]
     assert not mail.outbox
     # and once the server is back, the retry delivers it, once
     mail_server.down = False
-    assert outgoing_emails_due(timezone.now() + timedelta(minutes=5))["emails_sent"] == 2
+    assert outgoing_emails_due(timezone.now() + timedelta(minutes=5))["emails_sent"] == 4
     assert outgoing_emails_due(timezone.now() + timedelta(hours=5))["emails_sent"] == 0
     assert sorted(m.to for m in mail.outbox) == [[e.to] for e in waiting]
     assert all("below" in m.body for m in mail.outbox)
