@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from hoopbilling.api import BoundedDecimalField, StrictSerializer
-from hoopbilling.money import AMOUNT_MAX, CENT
+from hoopbilling.money import AMOUNT_MAX, CENT, quantize_amount
 from wallets.ledger.corrections import wallet_credit_grant
 from wallets.ledger.models import Entry
 from wallets.payments.apis import SubAccountScopedView, topup_data
@@ -17,19 +17,24 @@ from wallets.payments.corrections import topup_refund, topup_retry_now
 from wallets.payments.models import TopUpRefund
 
 
+def _amount(value) -> str:
+    """6 places, as stored: a replay (read back) answers what the first request did."""
+    return f"{quantize_amount(value):f}"
+
+
 def credit_data(entry: Entry) -> dict:
-    return {"id": str(entry.pk), "amount": f"{entry.amount.amount:f}",
+    return {"id": str(entry.pk), "amount": _amount(entry.amount.amount),
             "currency": entry.amount.currency.code, "reason": entry.memo,
-            "wallet_balance": f"{entry.balance_after.amount:f}",
+            "wallet_balance": _amount(entry.balance_after.amount),
             "created_at": entry.created_at}
 
 
 def refund_data(refund: TopUpRefund) -> dict:
     return {"id": str(refund.pk), "topup": str(refund.topup_id),
-            "amount": f"{refund.amount.amount:f}", "currency": refund.amount.currency.code,
+            "amount": _amount(refund.amount.amount), "currency": refund.amount.currency.code,
             "reason": refund.reason, "status": refund.status,
             "gateway_refund_id": refund.gateway_refund_id,
-            "wallet_balance": f"{refund.entry.balance_after.amount:f}",
+            "wallet_balance": _amount(refund.entry.balance_after.amount),
             "created_at": refund.created_at}
 
 
