@@ -17,6 +17,7 @@ from hoopbilling.exports import csv_download
 from hoopbilling.forms import PlainDecimalField, RequestTokenField
 from hoopbilling.money import AMOUNT_MAX, TOPUP_MIN
 from subaccounts.tenancy import agency_subaccount, client_member_required
+from wallets.ledger.selectors import wallet_credits_and_refunds
 from wallets.payments.action_forms import TokenForm, action_forms
 from wallets.payments.autotopup import wallet_settings_set
 from wallets.payments.cards import payment_method_attach, payment_method_confirmed
@@ -122,6 +123,8 @@ def billing_home(request, sub_account_id):
     return render(request, "wallets/payments/billing.html", {
         "sub_account": sub_account, "wallet": sub_account.wallet, "form": form,
         "can_bill": can_bill, "topups": _topups_page(request, sub_account) if can_bill else None,
+        "credits_refunds": (wallet_credits_and_refunds(wallet=sub_account.wallet)
+                            if can_bill else None),
     })
 
 
