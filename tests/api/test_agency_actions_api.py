@@ -382,3 +382,31 @@ def test_a_client_admin_cannot_call_the_actions(client, sub_account):
         response = client.post(url(sub_account, tail), body, content_type="application/json")
         assert response.status_code == 401, tail
     assert not Entry.objects.filter(kind__in=["credit", "refund"]).exists()
+
+
+def test_a_refund_the_gateway_did_not_answer_stays_reserved_until_its_key_finishes_it(
+        api, sub_account, monkeypatch):
+    topup = paid_topup(sub_account, "50.00")
+    from wallets.payments.gateways.sandbox import SandboxGateway
+    original = SandboxGateway.refund
+    answers = []
+
+    def flaky(self, **kwargs):
+        answers.append(kwargs["idempotency_key"])
+        if len(answers) == 1:
+            raise ConnectionError("timed out")
+        return original(self, **kwargs)
+
+    monkeypatch.setattr(SandboxGateway, "refund", flaky)
+    path = url(sub_account, f"topups/{topup.pk}/refund")
+    body = {"amount": "40.00", "reason": "dup", "idempotency_key": "r-9"}
+    lost = api.post(path, body, format="json")
+    assert lost.status_code == 503 and lost.json()["error"]["code"] == "refund_pending"
+    # the 40 stays reserved: another refund can only have the 10 left
+    other = api.post(path, {"amount": "10.01", "reason": "x"}, format="json")
+    assert other.status_code == 409 and other.json()["error"]["code"] == "refund_too_large"
+    finished = api.post(path, body, format="json")
+    assert finished.status_code == 201 and finished.json()["amount"] == "40.000000"
+    [refund] = TopUpRefund.objects.all()
+    assert answers == [f"refund:{refund.pk}"] * 2
+    assert Entry.objects.filter(kind="refund").count() == 1

@@ -1,6 +1,7 @@
 """Corrections of top-ups, by an operator or the agency: refunds (partial and repeatable,
 through the gateway, then a `refund` entry) and "retry now"."""
 
+import logging
 import uuid
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ from moneyed import Money
 
 from agencies.idempotency import action_key_claim, action_key_clean
 from hoopbilling.audit import audit_record
-from hoopbilling.errors import InvalidInput, NotFound
+from hoopbilling.errors import DomainError, InvalidInput, NotFound
 from hoopbilling.money import to_minor_units
 from wallets.ledger.corrections import (
     CorrectionRefused,
@@ -26,6 +27,7 @@ from wallets.payments.gateways import RefundFailed, gateway_for
 from wallets.payments.models import TopUp, TopUpRefund
 from wallets.payments.topups import topup_attempt
 
+logger = logging.getLogger(__name__)
 
 class AlreadyRefunded(CorrectionRefused):
     code = "already_refunded"
@@ -41,6 +43,14 @@ class RefundTooLarge(CorrectionRefused):
 
 class NotRetryable(CorrectionRefused):
     code = "not_retryable"
+
+
+class RefundPending(DomainError):
+    """The gateway did not answer a refund: it may or may not have made it. The refund stays
+    reserved (pending) until the same request, with the same idempotency key, finishes it."""
+
+    code = "refund_pending"
+    status = 503
 
 
 # What "retry now" charges again: a top-up waiting for its next attempt, or one whose
@@ -98,6 +108,13 @@ def topup_refund(*, topup_id, reason: str, amount=None, idempotency_key: str = "
                 status=TopUpRefund.Status.FAILED,
                 error={"code": exc.code, "message": exc.message})
         raise
+    except Exception as exc:
+        # No answer (a timeout, a dropped connection): the gateway may have refunded.
+        logger.warning("refund %s: the gateway did not answer", refund.pk, exc_info=True)
+        raise RefundPending(
+            f"The payment gateway did not answer refund {refund.pk}; it stays reserved. Send "
+            "the same request with the same idempotency_key to finish it.",
+            field="topup") from exc
     return _refund_post(refund_id=refund.pk, result=result, actor=actor, label=label)
 
 
@@ -152,9 +169,15 @@ def _refund_reserve(*, topup: TopUp, amount: Decimal | None, reason: str, reques
             raise RefundTooLarge(
                 f"At most {left:.2f} {topup.amount.currency.code} is left to refund of this "
                 f"top-up of {topup.amount}.", field="amount")
-        if value > wallet.balance.amount:
-            raise RefundTooLarge(f"The wallet holds {wallet.balance}: refunding more would "
-                                 "leave the client owing it.", field="amount")
+        # What the wallet holds less the refunds of its other top-ups still with the gateway:
+        # two refunds racing on one wallet never take it below zero together.
+        reserved = TopUpRefund.objects.filter(
+            topup__wallet_id=wallet.pk, status=TopUpRefund.Status.PENDING).aggregate(
+            total=Sum("amount"))["total"] or 0
+        holds = wallet.balance.amount - Decimal(reserved)
+        if value > holds:
+            raise RefundTooLarge(f"The wallet holds {holds:.2f} {wallet.currency}: refunding "
+                                 "more would leave the client owing it.", field="amount")
         refund = TopUpRefund(topup=topup, amount=Money(value, topup.amount.currency),
                              reason=reason[:255], request_key=request_key, actor_label=label)
         refund.full_clean()

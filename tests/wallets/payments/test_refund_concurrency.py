@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from tests.factories import SubAccountFactory
+from tests.factories import EntryFactory, SubAccountFactory
 from wallets.ledger.integrity import ledger_verify
 from wallets.ledger.models import Entry
 from wallets.payments.cards import payment_method_attach
@@ -71,4 +71,20 @@ def test_one_key_sent_twice_at_once_refunds_once():
     assert errors == [] and len({r.pk for r in results}) == 1
     assert TopUpRefund.objects.count() == 1
     assert Entry.objects.filter(kind="refund").count() == 1
+    assert [c for c in ledger_verify() if not c.ok] == []
+
+
+def test_refunds_of_two_top_ups_racing_never_take_the_wallet_below_zero():
+    first = paid_topup("50.00")
+    sub_account = first.sub_account
+    second = topup_attempt(topup_id=topup_request(
+        wallet_id=sub_account.wallet.pk, trigger="manual", amount=Decimal("50.00"),
+        enqueue=False).pk)
+    EntryFactory(wallet=sub_account.wallet, amount=Decimal("-40"))  # 60 left
+    results, errors = race([
+        lambda: topup_refund(topup_id=first.pk, amount=Decimal("40.00"), reason="a"),
+        lambda: topup_refund(topup_id=second.pk, amount=Decimal("40.00"), reason="b")])
+    assert len(results) == 1 and [e.code for e in errors] == ["refund_too_large"]
+    sub_account.wallet.refresh_from_db()
+    assert sub_account.wallet.balance.amount == Decimal("20")
     assert [c for c in ledger_verify() if not c.ok] == []
