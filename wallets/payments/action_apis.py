@@ -3,7 +3,8 @@ credit, refund a card top-up, retry a top-up now, send the card link. Each looks
 (and its top-up) up within the caller's agency, so another agency's is a 404, and takes an
 optional `idempotency_key` (the agency's: `agencies.idempotency`)."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -36,6 +37,19 @@ def refund_data(refund: TopUpRefund) -> dict:
             "gateway_refund_id": refund.gateway_refund_id,
             "wallet_balance": _amount(refund.entry.balance_after.amount),
             "created_at": refund.created_at}
+
+
+_TEXT = serializers.CharField
+CREDIT_SCHEMA = inline_serializer("Credit", {
+    "id": _TEXT(), "amount": _TEXT(), "currency": _TEXT(), "reason": _TEXT(),
+    "wallet_balance": _TEXT(), "created_at": serializers.DateTimeField()})
+REFUND_SCHEMA = inline_serializer("TopUpRefund", {
+    "id": _TEXT(), "topup": _TEXT(), "amount": _TEXT(), "currency": _TEXT(),
+    "reason": _TEXT(), "status": _TEXT(), "gateway_refund_id": _TEXT(),
+    "wallet_balance": _TEXT(), "created_at": serializers.DateTimeField()})
+CARD_LINK_SCHEMA = inline_serializer("CardLink", {
+    "url": serializers.URLField(), "expires_at": serializers.DateTimeField(),
+    "emailed_to": serializers.ListField(child=serializers.EmailField())})
 
 
 def _key_field():
@@ -71,7 +85,8 @@ def _valid(serializer_class, request) -> dict:
 
 
 class CreditView(SubAccountScopedView):
-    @extend_schema(request=CreditSerializer, summary="Give the client money (an agency credit)")
+    @extend_schema(request=CreditSerializer, responses={201: CREDIT_SCHEMA},
+                   summary="Give the client money (an agency credit)")
     def post(self, request, pk):
         sub_account = self.sub_account(pk)
         data = _valid(CreditSerializer, request)
@@ -82,7 +97,8 @@ class CreditView(SubAccountScopedView):
 
 
 class RefundView(SubAccountScopedView):
-    @extend_schema(request=RefundSerializer, summary="Refund (part of) a settled card top-up")
+    @extend_schema(request=RefundSerializer, responses={201: REFUND_SCHEMA},
+                   summary="Refund (part of) a settled card top-up")
     def post(self, request, pk, topup_id):
         sub_account = self.sub_account(pk)
         data = _valid(RefundSerializer, request)
@@ -94,7 +110,8 @@ class RefundView(SubAccountScopedView):
 
 
 class RetryView(SubAccountScopedView):
-    @extend_schema(request=KeyOnlySerializer, summary="Charge a failed or waiting top-up now")
+    @extend_schema(request=KeyOnlySerializer, responses={202: OpenApiTypes.OBJECT},
+                   summary="Charge a failed or waiting top-up now; answers the top-up")
     def post(self, request, pk, topup_id):
         sub_account = self.sub_account(pk)
         data = _valid(KeyOnlySerializer, request)
@@ -105,7 +122,7 @@ class RetryView(SubAccountScopedView):
 
 
 class CardLinkView(SubAccountScopedView):
-    @extend_schema(request=CardLinkSerializer,
+    @extend_schema(request=CardLinkSerializer, responses={201: CARD_LINK_SCHEMA},
                    summary="A link for the client to add or update its card (7 days)")
     def post(self, request, pk):
         sub_account = self.sub_account(pk)
