@@ -139,3 +139,24 @@ class ApiKey(models.Model):
     @property
     def is_active(self):
         return self.revoked_at is None
+
+
+class ActionKey(models.Model):
+    """An `idempotency_key` an agency sent with one of its actions (a credit, a refund, a
+    suspension...; `agencies.idempotency`): keys are the agency's, shared by every action, so
+    the same key with the same request answers the first result and with another one is a
+    conflict. `fingerprint` is the SHA-256 of the action and its request."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="action_keys")
+    key = models.CharField(max_length=255)
+    action = models.CharField(max_length=40)
+    fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "key"], name="action_key_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.action} {self.key}"

@@ -20,6 +20,10 @@ class SubAccountSerializer(serializers.Serializer):
     rebilling_enabled = serializers.BooleanField(read_only=True)
     suspended = serializers.BooleanField(read_only=True)
     itemised_usage_visible = serializers.BooleanField(read_only=True)
+    suspension_reason = serializers.SerializerMethodField()
+
+    def get_suspension_reason(self, sub_account) -> str | None:
+        return sub_account.suspension_reason or None
 
 
 class SubAccountPatchSerializer(serializers.Serializer):

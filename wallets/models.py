@@ -21,5 +21,6 @@ from wallets.payments.models import (  # noqa: F401
     SandboxCharge,
     TopUp,
     TopUpAttempt,
+    TopUpRefund,
 )
 from wallets.usage.models import UsageCharge, UsageCounter, UsageDaily  # noqa: F401

@@ -1,6 +1,7 @@
 """Admin actions through Django's test client as an operator: each posts a new entry (or
 suspends, lifts, retries, verifies) and the ledger still verifies."""
 
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -102,11 +103,13 @@ def test_reverse_action_on_ledger_entries(ops):
     assert Entry.objects.get(kind="reversal").amount.amount == Decimal("0.75")
 
 
-def test_refund_action_refunds_the_whole_topup_through_the_gateway(ops):
+def test_refund_action_refunds_what_is_left_of_the_topup_through_the_gateway(ops):
     wallet, topup = paid_topup(amount="30.00")
-    # when
-    response = run_action(ops, "wallets_topup", "refund", [topup.pk], apply="1", amount="",
-                          reason="client cancelled")
+    token = str(uuid.uuid4())
+    # when: the form is sent twice with its one token
+    for _ in range(2):
+        response = run_action(ops, "wallets_topup", "refund", [topup.pk], apply="1",
+                              amount="", reason="client cancelled", token=token)
     # then
     assert response.status_code == 302
     wallet.refresh_from_db()
@@ -114,7 +117,7 @@ def test_refund_action_refunds_the_whole_topup_through_the_gateway(ops):
     assert refund.amount.amount == Decimal("-30.00") and wallet.balance.amount == 0
     assert refund.corrects_id == topup.entry_id
     again = run_action(ops, "wallets_topup", "refund", [topup.pk], apply="1", amount="1",
-                       reason="again")
+                       reason="again", token=str(uuid.uuid4()))
     assert any("already refunded" in m for m in messages_of(again))
     assert Entry.objects.filter(kind="refund").count() == 1
     assert_ledger_verifies()

@@ -123,22 +123,27 @@ def test_only_usage_entries_are_reversed():
         usage_reverse(entry_id=entry.pk, reason="x")
 
 
-def test_refund_posts_a_negative_refund_pointing_at_the_topup_entry_once(operator):
+def test_refund_posts_a_negative_refund_pointing_at_the_topup_entry_and_may_repeat_up_to_it(
+        operator):
     wallet, topup = paid_topup(amount="50.00")
     # when
     refund = topup_refund(topup_id=topup.pk, amount=Decimal("20.00"), reason="client left",
                           actor=operator)
     # then
     wallet.refresh_from_db()
-    assert wallet.balance.amount == Decimal("30.00")
-    assert (refund.kind, refund.amount.amount, refund.corrects_id) == (
+    entry = refund.entry
+    assert wallet.balance.amount == Decimal("30.00") and refund.status == "succeeded"
+    assert (entry.kind, entry.amount.amount, entry.corrects_id) == (
         "refund", Decimal("-20.00"), topup.entry_id)
-    assert refund.idempotency_key == f"refund:{topup.pk}"
+    assert entry.idempotency_key == f"refund:{refund.pk}"
     row = AuditLog.objects.get(action="topup.refund")
     assert row.after["refund_id"].startswith("sbre_") and row.reason == "client left"
+    # the rest (amount None), then nothing is left
+    rest = topup_refund(topup_id=topup.pk, reason="the rest")
+    assert rest.amount.amount == Decimal("30.00")
     with pytest.raises(AlreadyRefunded):
         topup_refund(topup_id=topup.pk, amount=Decimal("1.00"), reason="again")
-    assert Entry.objects.filter(kind="refund").count() == 1
+    assert Entry.objects.filter(kind="refund").count() == 2
 
 
 def test_refund_refuses_more_than_the_topup_or_the_balance_and_unpaid_topups():

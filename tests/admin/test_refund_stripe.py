@@ -1,5 +1,5 @@
 """Refunding a top-up through the Stripe gateway: the official SDK against the fake Stripe
-server, with the idempotency key `refund:<top-up id>`."""
+server, with the refund's own idempotency key `refund:<refund id>`."""
 
 from decimal import Decimal
 
@@ -23,10 +23,11 @@ def test_refund_goes_to_stripe_once_with_its_key_and_posts_the_refund_entry(stri
     topup = topup_attempt(topup_id=topup.pk)
     assert topup.status == "succeeded" and topup.gateway == "stripe"
     # when
-    entry = topup_refund(topup_id=topup.pk, amount=Decimal("15.00"), reason="duplicate")
+    refund = topup_refund(topup_id=topup.pk, amount=Decimal("15.00"), reason="duplicate")
+    entry = refund.entry
     # then
     refunds = [r for r in stripe_on.requests if r[1] == "/v1/refunds"]
-    assert refunds == [("POST", "/v1/refunds", f"refund:{topup.pk}")]
+    assert refunds == [("POST", "/v1/refunds", f"refund:{refund.pk}")]
     assert stripe_on.intents[topup.charge_id]["amount_refunded"] == 1500
     assert entry.kind == "refund" and entry.amount.amount == Decimal("-15.00")
     assert entry.memo.startswith("re_")

@@ -57,6 +57,8 @@ KWARG_VALUES = {
     "item": ("public", "sms_outbound"),
     # dj-stripe's webhook endpoint: signed by Stripe, named by its own random id
     "uuid": ("public", "00000000-0000-4000-8000-000000000000"),
+    # the card link's page: no login, the signed token is the key (a forged one finds nothing)
+    "token": ("public", "forged:token:link"),
 }
 # Generic keywords (`pk`, `id`) are named by the path segment before them.
 GENERIC_KWARGS = {"pk", "id"}

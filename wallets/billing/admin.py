@@ -59,9 +59,11 @@ class AgencyBillingAdmin(AgencyAdmin):
             parts.append(format_html(
                 "<h4>{}: {} – {} ({})</h4><table><thead><tr><th>item</th>"
                 "<th>rebilled</th><th>absorbed</th><th>base cost</th></tr></thead><tbody>{}"
-                "<tr><th>total</th><th>{}</th><th>{}</th><th>{}</th></tr></tbody></table>",
+                "<tr><th>total</th><th>{}</th><th>{}</th><th>{}</th></tr></tbody></table>"
+                "<p>Credits the agency gave its clients: {} (its own money, not billed; the "
+                "usage they paid for is in the rebilled base cost above)</p>",
                 label, f"{bill.start:%Y-%m-%d}", f"{bill.end:%Y-%m-%d}", bill.currency, rows,
-                bill.rebilled, bill.absorbed, bill.total))
+                bill.rebilled, bill.absorbed, bill.total, bill.credits))
         return format_html_join("", "{}", ((part,) for part in parts))
 
 

@@ -32,6 +32,8 @@ def invoice_data(invoice: Invoice, lines: list[InvoiceLine]) -> dict:
         "closing_balance": f"{invoice.closing_balance}",
         "usage_total": f"{invoice.usage_total}",
         "topups_total": f"{invoice.topups_total}",
+        "credits_total": f"{invoice.credits_total}",
+        "refunds_total": f"{invoice.refunds_total}",
         "other_total": f"{invoice.other_total}",
         "issued_at": invoice.issued_at.isoformat(),
         "lines": [_line_dict(line) for line in lines],
@@ -67,6 +69,8 @@ def invoice_csv(invoice: Invoice, lines: list[InvoiceLine]) -> str:
     writer.writerow([])
     for label, value in [("opening_balance", invoice.opening_balance),
                          ("topups_total", invoice.topups_total),
+                         ("credits_total", invoice.credits_total),
+                         ("refunds_total", invoice.refunds_total),
                          ("usage_total", invoice.usage_total),
                          ("other_total", invoice.other_total),
                          ("closing_balance", invoice.closing_balance)]:
@@ -109,6 +113,8 @@ def invoice_pdf(invoice: Invoice, lines: list[InvoiceLine]) -> bytes:
     pdf.set_font("Helvetica", size=10)
     for label, value in (("Opening balance", invoice.opening_balance),
                          ("Top-ups received", invoice.topups_total),
+                         ("Credits from your agency", invoice.credits_total),
+                         ("Refunded to your card", invoice.refunds_total),
                          ("Usage", invoice.usage_total),
                          ("Other movements", invoice.other_total),
                          ("Closing balance", invoice.closing_balance)):

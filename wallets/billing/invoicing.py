@@ -53,9 +53,11 @@ class LedgerSummary:
     opening: Decimal
     closing: Decimal
     usage: Decimal  # positive: what usage took out
-    topups: Decimal
-    other: Decimal  # adjustments, refunds, reversals (signed)
+    topups: Decimal  # paid by card
+    other: Decimal  # adjustments and reversals (signed)
     entries: int
+    credits: Decimal = ZERO  # the agency's money given (positive)
+    refunds: Decimal = ZERO  # positive: what went back to the card
 
 
 @dataclass(frozen=True)
@@ -121,10 +123,14 @@ def ledger_summaries(*, periods: list[WalletPeriod], start: datetime,
         totals = by_kind[period.wallet_id]
         usage = -totals.pop(Entry.Kind.USAGE, ZERO)
         topups = totals.pop(Entry.Kind.TOPUP, ZERO)
+        credits = totals.pop(Entry.Kind.CREDIT, ZERO)
+        refunds = -totals.pop(Entry.Kind.REFUND, ZERO)
         other = sum(totals.values(), ZERO)
         summaries[period.wallet_id] = LedgerSummary(
-            opening=period.opening, closing=period.opening - usage + topups + other,
-            usage=usage, topups=topups, other=other, entries=counts[period.wallet_id])
+            opening=period.opening,
+            closing=period.opening - usage + topups + credits - refunds + other,
+            usage=usage, topups=topups, other=other, entries=counts[period.wallet_id],
+            credits=credits, refunds=refunds)
     return summaries
 
 
@@ -243,13 +249,15 @@ def invoice_totals(summary: LedgerSummary) -> dict[str, Decimal]:
     """An invoice's figures in cents that add up on its face: the balances are the ledger's,
     rounded; the movements are rounded too, and the cent or two their separate roundings lose
     goes to those rounded furthest the other way (largest remainder), so that opening − usage
-    + top-ups + other = closing. When the movements lost nothing (whole cents, and the two
-    balances alone sat on half a cent), the cent goes to `other`, the one figure that may be of
-    either sign. Each figure stays within a cent of the ledger's; usage and top-ups never
-    turn negative."""
+    + top-ups + credits − refunds + other = closing. When the movements lost nothing (whole
+    cents, and the two balances alone sat on half a cent), the cent goes to `other`, the one
+    figure that may be of either sign. Each figure stays within a cent of the ledger's;
+    usage, top-ups, credits and refunds never turn negative."""
     opening, closing = to_minor_units(summary.opening), to_minor_units(summary.closing)
-    exact = {"usage": summary.usage, "topups": summary.topups, "other": summary.other}
-    sign = {"usage": -1, "topups": 1, "other": 1}  # how each moves the balance
+    exact = {"usage": summary.usage, "topups": summary.topups, "credits": summary.credits,
+             "refunds": summary.refunds, "other": summary.other}
+    # how each moves the balance
+    sign = {"usage": -1, "topups": 1, "credits": 1, "refunds": -1, "other": 1}
     rounded = {name: to_minor_units(value) for name, value in exact.items()}
     short = closing - opening - sum(sign[name] * rounded[name] for name in rounded)
     step = CENT if short > 0 else -CENT
@@ -260,6 +268,7 @@ def invoice_totals(summary: LedgerSummary) -> dict[str, Decimal]:
         rounded[name] += sign[name] * step
     return {"opening_balance": opening, "closing_balance": closing,
             "usage_total": rounded["usage"], "topups_total": rounded["topups"],
+            "credits_total": rounded["credits"], "refunds_total": rounded["refunds"],
             "other_total": rounded["other"]}
 
 
@@ -270,10 +279,28 @@ def _counter_lock(agency_id) -> InvoiceCounter:
 
 def statement_figures(*, agency: Agency, start: datetime, end: datetime) -> dict:
     """Base cost (rebilled and absorbed), revenue and margin over [start, end), from the daily
-    roll-ups (periods start at 00:00 UTC, so they are whole days)."""
+    roll-ups (periods start at 00:00 UTC, so they are whole days); and the money that moved
+    in the clients' wallets (`wallet_money_figures`): credits given reduce what the agency
+    collected (`margin_after_credits`)."""
     rows = (UsageDaily.objects.filter(agency=agency, day__gte=start.date(), day__lt=end.date())
             .values("billed_to").annotate(base_cost=Sum("base_cost"), amount=Sum("amount")))
-    return statement_totals(rows)
+    figures = statement_totals(rows)
+    figures.update(wallet_money_figures(agency=agency, start=start, end=end))
+    figures["margin_after_credits"] = figures["margin"] - figures["credits"]
+    return figures
+
+
+def wallet_money_figures(*, agency: Agency, start: datetime, end: datetime) -> dict:
+    """What the agency's clients paid by card (`topups`), what it gave them (`credits`: its
+    own money, shown apart from paid top-ups) and what went back to their cards (`refunds`,
+    positive) over [start, end), from the ledger (one query)."""
+    totals = dict(Entry.objects.filter(
+        wallet__sub_account__agency=agency, created_at__gte=start, created_at__lt=end,
+        kind__in=[Entry.Kind.TOPUP, Entry.Kind.CREDIT, Entry.Kind.REFUND])
+        .values("kind").annotate(total=Sum("amount")).values_list("kind", "total").order_by())
+    return {"topups": quantize_amount(totals.get(Entry.Kind.TOPUP, ZERO)),
+            "credits": quantize_amount(totals.get(Entry.Kind.CREDIT, ZERO)),
+            "refunds": quantize_amount(-totals.get(Entry.Kind.REFUND, ZERO))}
 
 
 def statement_totals(rows) -> dict:
@@ -326,7 +353,8 @@ def period_close(*, period: BillingPeriod, now: datetime | None = None) -> dict:
                 period=locked, agency_id=locked.agency_id, currency=locked.agency.currency,
                 base_cost_rebilled=quantize_amount(figures["base_cost_rebilled"]),
                 base_cost_absorbed=quantize_amount(figures["base_cost_absorbed"]),
-                revenue=quantize_amount(figures["revenue"]), created_at=now)
+                revenue=quantize_amount(figures["revenue"]), credits=figures["credits"],
+                created_at=now)
         if locked.closed_at is None:
             locked.closed_at = now
             locked.save(update_fields=["closed_at"])

@@ -65,7 +65,10 @@ class Invoice(models.Model):
     """An issued invoice: immutable (the database refuses UPDATE and DELETE).
 
     Balances and totals are whole cents (docs/api.md#money); each line keeps the exact
-    6-decimal sum of its charges. closing = opening + topups − usage + other movements.
+    6-decimal sum of its charges. closing = opening + topups + credits − refunds − usage +
+    other movements. Credits (the agency's money) and refunds (back to the card) stand apart
+    from paid top-ups; invoices issued before they did carry 0 for both and count them in
+    `other_total`.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -83,7 +86,12 @@ class Invoice(models.Model):
     # (hoopbilling/money.py); the balances are one wallet's, within its column.
     usage_total = models.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=2)
     topups_total = models.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=2)
-    # Adjustments, refunds and reversals of the period (signed), so the balances reconcile.
+    # The agency's credits to the client, and what was refunded to its card (both positive).
+    credits_total = models.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=2,
+                                        default=0, db_default=0)
+    refunds_total = models.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=2,
+                                        default=0, db_default=0)
+    # Adjustments and reversals of the period (signed), so the balances reconcile.
     other_total = models.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=2)
     issued_at = models.DateTimeField()
 
@@ -96,6 +104,8 @@ class Invoice(models.Model):
             models.CheckConstraint(condition=Q(number__gte=1), name="invoice_number_positive"),
             models.CheckConstraint(condition=Q(usage_total__gte=0, topups_total__gte=0),
                                    name="invoice_totals_not_negative"),
+            models.CheckConstraint(condition=Q(credits_total__gte=0, refunds_total__gte=0),
+                                   name="invoice_credits_refunds_not_negative"),
         ]
         indexes = [models.Index(fields=["sub_account", "-period_start"],
                                 name="invoice_client_period")]
@@ -153,6 +163,10 @@ class AgencyStatement(models.Model):
     base_cost_absorbed = models.DecimalField(max_digits=TOTAL_DIGITS,
                                              decimal_places=DECIMAL_PLACES)
     revenue = models.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=DECIMAL_PLACES)
+    # The agency's credits to its clients in the period: its own money, which pays for part
+    # of the usage counted in `revenue` (0 on statements written before credits existed).
+    credits = models.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=DECIMAL_PLACES,
+                                  default=0, db_default=0)
     created_at = models.DateTimeField()
 
     def __str__(self):
@@ -165,3 +179,8 @@ class AgencyStatement(models.Model):
     @property
     def margin(self):
         return self.revenue - self.platform_cost
+
+    @property
+    def margin_after_credits(self):
+        """What the agency kept once the credits it gave away are counted."""
+        return self.margin - self.credits

@@ -64,6 +64,7 @@ class InvoiceTable(tables.Table):
     period_end = tables.DateColumn(verbose_name="to", format="Y-m-d", accessor="period_last_day")
     usage_total = tables.Column(verbose_name="Usage", attrs={"td": {"class": "num"}})
     topups_total = tables.Column(verbose_name="Top-ups", attrs={"td": {"class": "num"}})
+    credits_total = tables.Column(verbose_name="Credits", attrs={"td": {"class": "num"}})
     closing_balance = tables.Column(verbose_name="Closing balance", attrs={"td": {"class": "num"}})
 
     class Meta:

@@ -18,9 +18,10 @@ from subaccounts.tenancy import agency_subaccount, client_member_required
 from wallets.billing import selectors
 from wallets.billing.documents import invoice_csv, invoice_pdf
 from wallets.billing.forms import LedgerFilterForm
-from wallets.billing.invoicing import statement_figures
+from wallets.billing.invoicing import statement_figures, wallet_money_figures
 from wallets.billing.tables import InvoiceTable, LedgerTable
 from wallets.ledger.models import Wallet
+from wallets.ledger.selectors import wallet_credits_and_refunds
 
 INVOICES_PER_PAGE = 50
 CLIENT_INVOICES_PER_PAGE = 24
@@ -37,9 +38,12 @@ def dashboard(request):
         return _dashboard_csv(figures, export, start)
     chart = _money_chart([(row["day"].isoformat(), row["revenue"], row["platform_cost"],
                            row["margin"]) for row in figures["by_day"]])
+    # Credits are the agency's own money: they reduce what it collected, shown apart.
+    money = wallet_money_figures(agency=agency, start=start, end=end)
+    money["margin_after_credits"] = figures["totals"]["margin"] - money["credits"]
     return render(request, "wallets/dashboard.html", {
         "agency": agency, "period_start": start, "period_end": end - timedelta(days=1),
-        "figures": figures, "chart": chart,
+        "figures": figures, "chart": chart, "money": money,
         "counts": selectors.dashboard_client_count(agency=agency),
         "suspended": selectors.suspended_clients(agency=agency),
         "owing": selectors.clients_owing(agency=agency),
@@ -114,12 +118,13 @@ def invoice_list(request):
     if request.GET.get("format") == "csv":
         response, writer = csv_download("invoices.csv")
         writer.writerow(["number", "client", "period_start", "period_end", "currency",
-                         "opening_balance", "usage_total", "topups_total", "other_total",
-                         "closing_balance"])
+                         "opening_balance", "usage_total", "topups_total", "credits_total",
+                         "refunds_total", "other_total", "closing_balance"])
         for i in invoices.iterator():
             writer.writerow([i.display_number, i.sub_account.name, i.period_start.isoformat(),
                              i.period_end.isoformat(), i.currency, i.opening_balance,
-                             i.usage_total, i.topups_total, i.other_total, i.closing_balance])
+                             i.usage_total, i.topups_total, i.credits_total, i.refunds_total,
+                             i.other_total, i.closing_balance])
         return response
     page = Paginator(invoices, INVOICES_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "wallets/invoice_list.html", {
@@ -190,11 +195,12 @@ def statements(request):
     if request.GET.get("format") == "csv":
         response, writer = csv_download("statements.csv")
         writer.writerow(["period_start", "period_end", "currency", "base_cost_rebilled",
-                         "base_cost_absorbed", "platform_cost", "revenue", "margin"])
+                         "base_cost_absorbed", "platform_cost", "revenue", "margin",
+                         "credits", "margin_after_credits"])
         for s in closed.iterator():
             writer.writerow([s.period.start.isoformat(), s.period.end.isoformat(), s.currency,
                              s.base_cost_rebilled, s.base_cost_absorbed, s.platform_cost,
-                             s.revenue, s.margin])
+                             s.revenue, s.margin, s.credits, s.margin_after_credits])
         return response
     start, end = selectors.current_period(agency=agency)
     page = Paginator(closed, STATEMENTS_PER_PAGE).get_page(request.GET.get("page"))
@@ -217,6 +223,7 @@ def client_billing(request, sub_account_id):
         "sub_account": sub_account, "wallet": wallet, "balance": balance,
         "outstanding": max(Decimal(0), -balance),
         "topups": selectors.topups_of_wallet(wallet=wallet),
+        "credits_refunds": wallet_credits_and_refunds(wallet=wallet),
         "invoices": Paginator(selectors.invoices_of_client(sub_account=sub_account),
                               CLIENT_INVOICES_PER_PAGE).get_page(request.GET.get("page")),
         "itemised": visible,

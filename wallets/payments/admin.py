@@ -18,6 +18,7 @@ from hoopbilling.admin import (
     money_column,
 )
 from hoopbilling.errors import DomainError
+from hoopbilling.forms import RequestTokenField
 from wallets.ledger.models import Entry
 from wallets.payments.corrections import topup_refund, topup_retry_now
 from wallets.payments.models import Notification, PaymentEvent, SandboxCharge, TopUp, TopUpAttempt
@@ -25,7 +26,8 @@ from wallets.payments.models import Notification, PaymentEvent, SandboxCharge, T
 
 class RefundForm(ReasonForm):
     amount = forms.DecimalField(max_digits=18, decimal_places=2, min_value=0, required=False,
-                                help_text="Blank: the whole top-up.")
+                                help_text="Blank: what is left to refund of each top-up.")
+    token = RequestTokenField()  # the refunds' idempotency key: sent twice, refunded once
     field_order = ["amount", "reason"]
 
 
@@ -123,8 +125,8 @@ class TopUpAdmin(ReadOnlyAdmin):
                   permissions=["correct"])
     def refund(self, request, queryset):
         def apply(topup, data):
-            amount = data["amount"] if data["amount"] is not None else topup.amount.amount
-            topup_refund(topup_id=topup.pk, amount=amount, reason=data["reason"],
+            topup_refund(topup_id=topup.pk, amount=data["amount"], reason=data["reason"],
+                         idempotency_key=f"admin-refund:{data['token']}:{topup.pk}",
                          actor=request.user)
 
         return form_action(self, request, queryset, form_class=RefundForm,

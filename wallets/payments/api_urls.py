@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from wallets.payments import apis
+from wallets.payments import action_apis, apis
 
 urlpatterns = [
     path("subaccounts/<uuid:pk>/wallet", apis.WalletView.as_view(),
@@ -13,4 +13,12 @@ urlpatterns = [
          name="api-topup-create"),
     path("subaccounts/<uuid:pk>/topups", apis.TopUpListView.as_view(),
          name="api-topups"),
+    path("subaccounts/<uuid:pk>/wallet/credits", action_apis.CreditView.as_view(),
+         name="api-credit"),
+    path("subaccounts/<uuid:pk>/topups/<uuid:topup_id>/refund", action_apis.RefundView.as_view(),
+         name="api-topup-refund"),
+    path("subaccounts/<uuid:pk>/topups/<uuid:topup_id>/retry", action_apis.RetryView.as_view(),
+         name="api-topup-retry"),
+    path("subaccounts/<uuid:pk>/card-link", action_apis.CardLinkView.as_view(),
+         name="api-card-link"),
 ]

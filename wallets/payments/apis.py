@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from hoopbilling.api import AgencyApiView, BoundedDecimalField, StrictSerializer
+from hoopbilling.errors import IdempotencyConflict
 from hoopbilling.money import AMOUNT_MAX, TOPUP_MIN
 from subaccounts.models import SubAccount
 from wallets.ledger.models import Wallet
@@ -74,6 +75,7 @@ class PaymentMethodSerializer(StrictSerializer):
 class TopUpCreateSerializer(StrictSerializer):
     amount = BoundedDecimalField(maximum=AMOUNT_MAX, minimum=TOPUP_MIN, places=2,
                                  what="An amount to add")
+    idempotency_key = serializers.CharField(max_length=255, required=False)
 
 
 class SubAccountScopedView(AgencyApiView):
@@ -120,9 +122,19 @@ class TopUpCreateView(SubAccountScopedView):
         sub_account = self.sub_account(pk)
         serializer = TopUpCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        key = serializer.validated_data.get("idempotency_key", "")
+        # The top-up keeps the key as its request key (unique per wallet); keys are the
+        # agency's, so one already used for another client is a conflict, not a new top-up.
+        request_key = f"api:{key}" if key else ""
+        if key and TopUp.objects.filter(sub_account__agency=self.agency,
+                                        request_key=request_key).exclude(
+                                            sub_account=sub_account).exists():
+            raise IdempotencyConflict(
+                f"Idempotency key {key!r} was used for another request.",
+                field="idempotency_key")
         topup = topup_request(wallet_id=sub_account.wallet.pk, trigger=TopUp.Trigger.MANUAL,
                               amount=serializer.validated_data["amount"],
-                              actor_label=self.actor_label)
+                              actor_label=self.actor_label, request_key=request_key)
         topup.refresh_from_db()
         return Response(topup_data(topup), status=201)
 

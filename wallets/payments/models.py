@@ -103,6 +103,57 @@ class TopUp(models.Model):
         return f"topup:{self.pk}"
 
 
+class TopUpRefund(models.Model):
+    """Part or all of a settled top-up sent back to the card (`payments.corrections
+    .topup_refund`). Written (committed) before the gateway is asked, under the wallet and
+    top-up locks, so refunds racing each other see each other and never pass the charge;
+    the gateway's key and the ledger entry's key are this row's own (`refund:<id>`), so a
+    replay never refunds twice. `request_key` is the agency's idempotency key (its
+    `ActionKey`), unique per top-up."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Sent to the gateway"
+        SUCCEEDED = "succeeded", "Refunded"
+        FAILED = "failed", "Refused by the gateway"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    topup = models.ForeignKey(TopUp, on_delete=models.PROTECT, related_name="refunds")
+    amount = MoneyField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
+                        currency_choices=CURRENCY_CHOICES)
+    reason = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    request_key = models.CharField(max_length=255, blank=True, default="")
+    gateway_refund_id = models.CharField(max_length=255, blank=True)
+    error = models.JSONField(null=True, blank=True)
+    entry = models.OneToOneField("wallets.Entry", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="topup_refund")
+    actor_label = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="topup_refund_positive"),
+            models.UniqueConstraint(fields=["topup", "request_key"],
+                                    condition=~Q(request_key=""),
+                                    name="topup_refund_request_key_unique"),
+            models.CheckConstraint(
+                condition=Q(status="succeeded", entry__isnull=False)
+                | ~Q(status="succeeded") & Q(entry__isnull=True),
+                name="topup_refund_settled_has_entry",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Refund {self.amount} of {self.topup_id} ({self.status})"
+
+    @property
+    def idempotency_key(self) -> str:
+        """The gateway refund's key and the ledger entry's key."""
+        return f"refund:{self.pk}"
+
+
 class TopUpAttempt(models.Model):
     class Status(models.TextChoices):
         STARTED = "started"

@@ -1,9 +1,10 @@
 """The payment pages: the client's billing page and card, a top-up's authentication, the
-agency's auto top-up settings per client and its notifications."""
+agency's auto top-up settings per client, its actions on the client (credit, refund, retry,
+suspend, resume, card link) and its notifications; the card link's page (no login)."""
 
 from django.urls import path
 
-from wallets.payments import views
+from wallets.payments import action_views, views
 
 app_name = "payments"
 
@@ -18,4 +19,16 @@ urlpatterns = [
     path("agency/notifications/read/", views.notifications_read, name="notifications-read"),
     path("agency/notifications/<int:pk>/read/", views.notifications_read,
          name="notification-read"),
+    path("agency/clients/<uuid:pk>/wallet/credit/", action_views.credit_grant,
+         name="agency-credit"),
+    path("agency/clients/<uuid:pk>/wallet/topups/<uuid:topup_id>/refund/", action_views.refund,
+         name="agency-refund"),
+    path("agency/clients/<uuid:pk>/wallet/topups/<uuid:topup_id>/retry/", action_views.retry,
+         name="agency-retry"),
+    path("agency/clients/<uuid:pk>/wallet/suspend/", action_views.suspend,
+         name="agency-suspend"),
+    path("agency/clients/<uuid:pk>/wallet/resume/", action_views.resume, name="agency-resume"),
+    path("agency/clients/<uuid:pk>/wallet/card-link/", action_views.card_link,
+         name="agency-card-link"),
+    path("card/<str:token>/", action_views.card_link_page, name="card-link"),
 ]

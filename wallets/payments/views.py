@@ -19,8 +19,11 @@ from hoopbilling.exports import csv_download
 from hoopbilling.forms import PlainDecimalField, RequestTokenField
 from hoopbilling.money import AMOUNT_MAX, TOPUP_MIN
 from subaccounts.tenancy import agency_subaccount, client_member_required
+from wallets.ledger.selectors import wallet_credits_and_refunds
+from wallets.payments.action_forms import TokenForm, action_forms
 from wallets.payments.autotopup import wallet_settings_set
 from wallets.payments.cards import payment_method_attach, payment_method_confirmed
+from wallets.payments.corrections import RETRYABLE, topups_refunded
 from wallets.payments.gateways import gateway_for
 from wallets.payments.gateways.sandbox import CHARGEABLE, DECLINED_ON_ATTACH
 from wallets.payments.models import Notification, TopUp
@@ -68,9 +71,21 @@ def _form_errors(form, exc: DomainError) -> None:
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
-def _topups_page(request, sub_account):
+def _topups_page(request, sub_account, *, actions: bool = False):
+    """A page of the client's top-ups, each with what is refunded of it; with `actions` (the
+    agency's page) also what is left to refund and whether it can be retried now."""
     topups = TopUp.objects.filter(sub_account=sub_account).order_by("-created_at", "-pk")
-    return Paginator(topups, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(topups, PAGE_SIZE).get_page(request.GET.get("page"))
+    refunded = topups_refunded(page.object_list)
+    for topup in page.object_list:
+        topup.refunded = refunded[topup.pk]
+        if actions:
+            topup.refundable = (topup.amount.amount - topup.refunded
+                                if topup.status == TopUp.Status.SUCCEEDED and topup.charge_id
+                                else 0)
+            # Its own form: each retry button carries a token of its own.
+            topup.retry_form = TokenForm() if topup.status in RETRYABLE else None
+    return page
 
 
 def _topups_csv(sub_account) -> HttpResponse:
@@ -111,6 +126,8 @@ def billing_home(request, sub_account_id):
     return render(request, "wallets/payments/billing.html", {
         "sub_account": sub_account, "wallet": sub_account.wallet, "form": form,
         "can_bill": can_bill, "topups": _topups_page(request, sub_account) if can_bill else None,
+        "credits_refunds": (wallet_credits_and_refunds(wallet=sub_account.wallet)
+                            if can_bill else None),
     })
 
 
@@ -127,9 +144,17 @@ def _topup_message(request, topup: TopUp) -> None:
 
 @client_member_required(billing=True)
 def card_set(request, sub_account_id):
-    """Sandbox: pick a test card. Stripe with a publishable key: Stripe Elements confirms a
-    SetupIntent in the browser and posts its id. Stripe without one: a payment method id."""
-    sub_account = request.sub_account
+    """The client's billing admin adds or replaces the card (see `card_page`)."""
+    billing = redirect("payments:billing", sub_account_id=request.sub_account.pk)
+    return card_page(request, request.sub_account, actor=request.user,
+                     done=lambda: billing, cancel_url=billing.url)
+
+
+def card_page(request, sub_account, *, actor, done, cancel_url: str, extra=None):
+    """The card form, for the client's own page and the agency's card link. Sandbox: pick a
+    test card. Stripe with a publishable key: Stripe Elements confirms a SetupIntent in the
+    browser and posts its id. Stripe without one: a payment method id. `done()` is the answer
+    once the card is saved (which retries an unpaid top-up at once)."""
     stripe_mode = bool(settings.STRIPE_SECRET_KEY)
     elements = stripe_mode and bool(settings.STRIPE_PUBLISHABLE_KEY)
     form_class = StripeCardForm if stripe_mode else SandboxCardForm
@@ -139,11 +164,11 @@ def card_set(request, sub_account_id):
         try:
             if setup_intent:
                 payment_method_confirmed(sub_account=sub_account, setup_intent=setup_intent,
-                                         actor=request.user)
+                                         actor=actor, actor_label="" if actor else "card link")
             else:
                 payment_method_attach(sub_account=sub_account,
                                       payment_method=form.cleaned_data["payment_method"],
-                                      actor=request.user)
+                                      actor=actor, actor_label="" if actor else "card link")
         except DomainError as exc:
             if not setup_intent:
                 _form_errors(form, exc)
@@ -151,14 +176,14 @@ def card_set(request, sub_account_id):
         else:
             messages.success(request, f"Card {sub_account.card_brand} ending "
                                       f"{sub_account.card_last4} saved.")
-            return redirect("payments:billing", sub_account_id=sub_account.pk)
+            return done()
     setup = gateway_for(sub_account.agency).setup_start(sub_account=sub_account) \
         if elements else None
     response = render(request, "wallets/payments/card.html", {
         "sub_account": sub_account, "form": form, "stripe_mode": stripe_mode,
         "publishable_key": settings.STRIPE_PUBLISHABLE_KEY, "elements": elements,
-        "stripe_js_url": settings.STRIPE_JS_URL,
-        "setup_client_secret": setup.client_secret if setup else "",
+        "stripe_js_url": settings.STRIPE_JS_URL, "cancel_url": cancel_url,
+        "setup_client_secret": setup.client_secret if setup else "", **(extra or {}),
     })
     if elements:
         response._csp_update = _stripe_elements_policy()  # read by django-csp's middleware
@@ -217,7 +242,7 @@ def agency_wallet_settings(request, pk):
             return redirect("payments:agency-wallet", pk=sub_account.pk)
     return render(request, "wallets/payments/agency_wallet.html", {
         "sub_account": sub_account, "wallet": wallet, "form": form,
-        "topups": _topups_page(request, sub_account),
+        "topups": _topups_page(request, sub_account, actions=True), **action_forms(),
     })
 
 

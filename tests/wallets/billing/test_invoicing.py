@@ -36,17 +36,22 @@ AMOUNTS = st.decimals(min_value=0, max_value=10**6, places=3)
 SIGNED = st.decimals(min_value=-10**6, max_value=10**6, places=3)
 
 
-@given(opening=SIGNED, usage=AMOUNTS, topups=AMOUNTS, other=SIGNED)
+@given(opening=SIGNED, usage=AMOUNTS, topups=AMOUNTS, other=SIGNED, credits=AMOUNTS,
+       refunds=AMOUNTS)
 def test_invoice_figures_add_up_on_the_face_and_stay_within_a_cent(opening, usage, topups,
-                                                                   other):
-    closing = opening - usage + topups + other
+                                                                   other, credits, refunds):
+    closing = opening - usage + topups + credits - refunds + other
     figures = invoice_totals(LedgerSummary(opening=opening, closing=closing, usage=usage,
-                                           topups=topups, other=other, entries=1))
+                                           topups=topups, other=other, entries=1,
+                                           credits=credits, refunds=refunds))
     assert (figures["opening_balance"] - figures["usage_total"] + figures["topups_total"]
+            + figures["credits_total"] - figures["refunds_total"]
             + figures["other_total"] == figures["closing_balance"])
     assert figures["opening_balance"] == to_minor_units(opening)
     assert figures["closing_balance"] == to_minor_units(closing)
     assert abs(figures["usage_total"] - usage) < Decimal("0.01")
+    assert abs(figures["credits_total"] - credits) < Decimal("0.01")
+    assert abs(figures["refunds_total"] - refunds) < Decimal("0.01")
     assert abs(figures["topups_total"] - topups) < Decimal("0.01")
     assert abs(figures["other_total"] - other) <= Decimal("0.01")
     assert figures["usage_total"] >= 0 and figures["topups_total"] >= 0
@@ -60,6 +65,7 @@ def test_when_only_the_balances_sat_on_half_a_cent_the_cent_goes_to_other():
         topups=Decimal("10.000"), other=Decimal(0), entries=1))
     assert figures == {"opening_balance": Decimal("-0.01"), "closing_balance": Decimal("10.00"),
                        "usage_total": Decimal("0.00"), "topups_total": Decimal("10.00"),
+                       "credits_total": Decimal("0.00"), "refunds_total": Decimal("0.00"),
                        "other_total": Decimal("0.01")}
 
 
