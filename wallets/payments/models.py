@@ -167,6 +167,8 @@ class Notification(models.Model):
         LIFTED = "lifted", "Suspension lifted"
         RUNAWAY = "runaway", "Auto top-up paused"
         LOW_BALANCE = "low_balance", "Low balance"
+        CREDIT_LIMIT = "credit_limit", "Credit limit reached"
+        CREDIT_LIMIT_LIFTED = "credit_limit_lifted", "Back within the credit limit"
 
     agency = models.ForeignKey("agencies.Agency", on_delete=models.CASCADE,
                                related_name="notifications")
