@@ -8,6 +8,7 @@ from datetime import datetime
 from hoopbilling.mail import outgoing_emails_due
 from wallets.billing.invoicing import periods_close_due
 from wallets.ledger.checkpoints import ledger_checkpoints_due
+from wallets.ledger.services import credit_limits_due
 from wallets.payments.jobs import (
     auto_topups_request,
     payment_events_due,
@@ -20,6 +21,7 @@ BILLING_JOBS: list[Callable[[datetime], dict]] = [
     auto_topups_request,
     topups_due,
     suspensions_lift_settled,
+    credit_limits_due,
     periods_close_due,
     outgoing_emails_due,
     ledger_checkpoints_due,
