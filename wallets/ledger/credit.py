@@ -20,6 +20,7 @@ read the usage path makes anyway, after the locks, to re-check suspensions.
 Absorbed usage posts no entry, and a client whose usage is absorbed is never stopped.
 """
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from agencies.models import Agency
@@ -134,3 +135,19 @@ class CreditControl:
             sub_account=client, only=(SuspensionReason.CREDIT_LIMIT,), actor_label=ACTOR,
             reason=(f"Back within the credit limit: the balance is "
                     f"{_amount(wallet.balance.amount, wallet.currency)}."))
+
+
+@dataclass(frozen=True)
+class CreditStatus:
+    """A client's credit limit as its pages show it."""
+
+    limit: Decimal  # the effective limit
+    own: bool  # the client's own limit, not the agency's default
+    headroom: Decimal  # balance + limit: what it may still spend (negative: past the limit)
+    limited: bool  # rebilled: absorbed usage is never limited
+
+
+def credit_status(*, sub_account: SubAccount, balance: Decimal) -> CreditStatus:
+    limit = sub_account.effective_credit_limit
+    return CreditStatus(limit=limit, own=sub_account.credit_limit is not None,
+                        headroom=balance + limit, limited=sub_account.is_rebilled)
