@@ -84,8 +84,9 @@ def payments_settings(request):
         else:
             messages.success(request, "Stripe connection saved.")
             return redirect("agency_payments:settings")
-    credit_form = CreditLimitForm(request.POST if action == "credit" else None,
-                                  initial={"credit_limit": to_minor_units(agency.credit_limit.amount)})
+    credit_form = CreditLimitForm(
+        request.POST if action == "credit" else None,
+        initial={"credit_limit": to_minor_units(agency.credit_limit.amount)})
     if action == "credit" and credit_form.is_valid():
         try:
             agency_update(agency=agency,
