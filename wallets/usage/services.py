@@ -173,14 +173,14 @@ def _counters_take_back(quantities: dict[tuple, Decimal]) -> None:
     """Take the quantities of events refused after `_counters_add` counted them (a batch
     that stops a client at its credit limit) out of the counters again. Rare: one UPDATE
     per counter."""
-    table = UsageCounter._meta.db_table
-    field = UsageCounter._meta.get_field("period_start")
+    meta = UsageCounter._meta
+    sub_field, start_field = meta.get_field("sub_account"), meta.get_field("period_start")
     with prepared_cursor() as cursor:
         cursor.executemany(
-            f"UPDATE {table} SET quantity = quantity - %s WHERE sub_account_id = %s "
+            f"UPDATE {meta.db_table} SET quantity = quantity - %s WHERE sub_account_id = %s "
             "AND item_id = %s AND period_start = %s",
-            [[quantity, UsageCounter._meta.get_field("sub_account").get_db_prep_value(
-                sub, connection), item, field.get_db_prep_value(start, connection)]
+            [[quantity, sub_field.get_db_prep_value(sub, connection), item,
+              start_field.get_db_prep_value(start, connection)]
              for (sub, item, start), quantity in quantities.items()])
 
 
