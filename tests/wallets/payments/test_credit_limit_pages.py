@@ -112,5 +112,5 @@ def test_the_client_admin_sees_its_limit_headroom_and_why_it_is_suspended(client
     assert "Credit limit: <strong>1.00 USD" in page and 'id="headroom">1.00 USD' in page
     stop_at_limit(membership.sub_account)
     page = client.get(url).content.decode()
-    assert "Your account is suspended (credit limit reached)" in page
+    assert "Your account is suspended</strong> · Credit limit reached" in page
     assert "back within your credit limit" in page and "-1.37 USD" in page
