@@ -12,11 +12,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from moneyed import Money
 
 from agencies.models import Agency, AgencyMembership, ApiKey
-from hoopbilling.audit import audit_record
+from agencies.signals import agency_credit_changed
+from hoopbilling.audit import audit_record, audit_value
 from hoopbilling.errors import InvalidInput
-from hoopbilling.money import CENT, decimal_input
+from hoopbilling.money import AMOUNT_MAX, CENT, bounded_decimal, decimal_input
 from hoopbilling.text import clean_name
 
 API_KEY_PREFIX = "hb_"
@@ -119,20 +121,34 @@ def _validate_retry_schedule(hours) -> list:
     return cleaned
 
 
+def credit_limit_clean(value, *, field: str = "credit_limit") -> Decimal:
+    """A credit limit as a person or a client sends one: a decimal string (or whole number)
+    from 0 to AMOUNT_MAX in whole cents; InvalidInput naming `field` otherwise."""
+    limit = decimal_input(value)
+    if limit is None:
+        raise InvalidInput(f'A credit limit is a decimal string such as "50.00", not {value!r}.',
+                           field=field)
+    return bounded_decimal(limit, field=field, maximum=AMOUNT_MAX, places=2,
+                           what="A credit limit")
+
+
 @transaction.atomic
 def agency_update(*, agency: Agency, changes: Mapping, actor=None,
                   actor_label: str = "") -> Agency:
     """Change an agency's own settings: `changes` holds some of `name`, `rebilling_enabled`,
-    `retry_schedule_hours` (any other key is refused, naming it).
+    `retry_schedule_hours`, `credit_limit` (the default of its clients: how far below zero
+    their wallets may go; any other key is refused, naming it).
 
-    Rebilling can only be switched on when the agency's plan allows it.
+    Rebilling can only be switched on when the agency's plan allows it. A changed credit
+    limit or rebilling switch sends `agency_credit_changed` (the ledger then lifts the
+    clients now within their limit).
     """
-    allowed = {"name", "rebilling_enabled", "retry_schedule_hours"}
+    allowed = {"name", "rebilling_enabled", "retry_schedule_hours", "credit_limit"}
     unknown = set(changes) - allowed
     if unknown:
         raise InvalidInput(f"Unknown field {sorted(unknown)[0]!r}.", field=sorted(unknown)[0])
     agency = Agency.objects.select_for_update().get(pk=agency.pk)
-    before = {field: getattr(agency, field) for field in changes}
+    before = {field: audit_value(getattr(agency, field)) for field in changes}
     if "name" in changes:
         agency.name = clean_name(changes["name"])
     if "rebilling_enabled" in changes:
@@ -144,12 +160,17 @@ def agency_update(*, agency: Agency, changes: Mapping, actor=None,
         agency.rebilling_enabled = changes["rebilling_enabled"]
     if "retry_schedule_hours" in changes:
         agency.retry_schedule_hours = _validate_retry_schedule(changes["retry_schedule_hours"])
+    if "credit_limit" in changes:
+        agency.credit_limit = Money(credit_limit_clean(changes["credit_limit"]), agency.currency)
     agency.full_clean()
     agency.save()
-    after = {field: getattr(agency, field) for field in changes}
+    after = {field: audit_value(getattr(agency, field)) for field in changes}
     if after != before:
         audit_record(action="agency.update", obj=agency, actor=actor, actor_label=actor_label,
                      agency_id=agency.pk, before=before, after=after)
+        if any(after[field] != before[field] for field in ("credit_limit", "rebilling_enabled")
+               if field in changes):
+            agency_credit_changed.send(sender=Agency, agency=agency)
     return agency
 
 
@@ -200,4 +221,6 @@ def agency_operator_update(*, agency: Agency, actor=None, actor_label: str = "",
     if changed:
         audit_record(action="agency.operator_update", obj=agency, actor=actor,
                      actor_label=actor_label, agency_id=agency.pk, before=before, after=after)
+    if "rebilling_enabled" in changed:
+        agency_credit_changed.send(sender=Agency, agency=agency)
     return agency

@@ -60,9 +60,11 @@ def setup_data(env: dict) -> tuple[str, list[str]]:
                    env={**env, "DJSTRIPE_SKIP_MIGRATIONS": "1"}, check=True)
     script = (
         "import json\n"
-        "from agencies.services import agency_create\n"
+        "from agencies.services import agency_create, agency_update\n"
         "from subaccounts.services import subaccount_create\n"
         "agency, key = agency_create(name='Bench', admin_email='bench@example.com')\n"
+        # The clients have no funds: the widest credit limit, so every event is charged.
+        "agency_update(agency=agency, changes={'credit_limit': '1000000000'})\n"
         "ids = [str(subaccount_create(agency=agency, name=f'Client {n}').pk) "
         "for n in range(100)]\n"
         "print(json.dumps({'key': key, 'ids': ids}))\n"

@@ -41,10 +41,12 @@ def main():
     from django.db import connection
     from django.test import Client
 
-    from agencies.services import agency_create
+    from agencies.services import agency_create, agency_update
     from subaccounts.services import subaccount_create
 
     agency, key = agency_create(name="Cost", admin_email=f"cost-{uuid.uuid4().hex[:8]}@example.com")
+    # The clients have no funds: the widest credit limit, so every event is charged.
+    agency_update(agency=agency, changes={"credit_limit": "1000000000"})
     clients = [str(subaccount_create(agency=agency, name=f"Client {n}").pk) for n in range(100)]
     client = Client(HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_HOST="127.0.0.1")
     with connection.cursor() as cursor:

@@ -1,8 +1,15 @@
 """`audit_record`: the one writer of the audit log."""
 
 from django.db import transaction
+from moneyed import Money
 
 from hoopbilling.models import AuditLog
+
+
+def audit_value(value):
+    """A setting as an audit row's before/after keeps it: an amount as its decimal text
+    (its currency is the agency's), anything else as it is."""
+    return str(value.amount) if isinstance(value, Money) else value
 
 
 def audit_record(

@@ -2,14 +2,15 @@
 another agency's sub-account is 404."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from hoopbilling.api import AgencyApiView
 from hoopbilling.errors import InvalidInput
-from subaccounts.models import SubAccount
+from hoopbilling.money import to_minor_units
+from subaccounts.models import SubAccount, SuspensionReason
 from subaccounts.services import subaccount_create, subaccount_update
 
 
@@ -19,17 +20,37 @@ class SubAccountSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=255, required=False, allow_null=True)
     rebilling_enabled = serializers.BooleanField(read_only=True)
     suspended = serializers.BooleanField(read_only=True)
+    suspension_reason = serializers.SerializerMethodField(
+        help_text="null, payment_failed, credit_limit or agency")
     itemised_usage_visible = serializers.BooleanField(read_only=True)
-    suspension_reason = serializers.SerializerMethodField()
+    credit_limit = serializers.SerializerMethodField(
+        help_text="How far below zero its wallet may go, or null: the agency's")
+    effective_credit_limit = serializers.SerializerMethodField(
+        help_text="Its own credit limit, else the agency's")
 
+    @extend_schema_field(serializers.ChoiceField(choices=SuspensionReason.values,
+                                                 allow_null=True))
     def get_suspension_reason(self, sub_account) -> str | None:
         return sub_account.suspension_reason or None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_credit_limit(self, sub_account) -> str | None:
+        own = sub_account.credit_limit
+        return None if own is None else f"{to_minor_units(own.amount):f}"
+
+    @extend_schema_field(serializers.CharField())
+    def get_effective_credit_limit(self, sub_account) -> str:
+        return f"{to_minor_units(sub_account.effective_credit_limit):f}"
 
 
 class SubAccountPatchSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     rebilling_enabled = serializers.BooleanField(required=False)
     itemised_usage_visible = serializers.BooleanField(required=False)
+    credit_limit = serializers.CharField(
+        required=False, allow_null=True,
+        help_text='A decimal string from "0" to "1000000000" in whole cents, or null: the '
+                  "agency's")
 
 
 class SubAccountPagination(PageNumberPagination):
@@ -57,7 +78,8 @@ class SubAccountListView(AgencyApiView):
                    summary="The agency's sub-accounts, by name, 50 a page (?page=, ?page_size=)")
     def get(self, request):
         paginator = SubAccountPagination()
-        rows = SubAccount.objects.filter(agency=self.agency).order_by("name", "id")
+        rows = (SubAccount.objects.filter(agency=self.agency).select_related("agency")
+                .order_by("name", "id"))
         page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(SubAccountSerializer(page, many=True).data)
 
@@ -90,9 +112,10 @@ class SubAccountDetailView(AgencyApiView):
         return Response(SubAccountSerializer(self._get(pk)).data)
 
     @extend_schema(request=SubAccountPatchSerializer, responses={200: SubAccountSerializer},
-                   summary="Change name, rebilling_enabled or itemised_usage_visible")
+                   summary="Change name, rebilling_enabled, itemised_usage_visible or "
+                           "credit_limit")
     def patch(self, request, pk):
-        sub_account = self._get(pk)
-        sub_account = subaccount_update(sub_account=sub_account, changes=_body(request),
-                                        actor_label=_actor_label(request))
-        return Response(SubAccountSerializer(sub_account).data)
+        subaccount_update(sub_account=self._get(pk), changes=_body(request),
+                          actor_label=_actor_label(request))
+        # Read again: a raised limit may have lifted a suspension once the change committed.
+        return Response(SubAccountSerializer(self._get(pk)).data)

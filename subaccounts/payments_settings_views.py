@@ -1,5 +1,6 @@
-"""Settings > Payments: the agency's Stripe connection and what a suspension of its clients
-blocks. Agency admins only; everything is the caller's own agency (`request.agency`).
+"""Settings > Payments: the agency's Stripe connection, its clients' default credit limit and
+what a suspension of its clients blocks. Agency admins only; everything is the caller's own
+agency (`request.agency`).
 
 Here rather than in `agencies` because the items to choose from are the catalog's."""
 
@@ -8,8 +9,11 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 
 from agencies.payment_settings import agency_stripe_connect, key_masked
+from agencies.services import agency_update
 from agencies.tenancy import agency_member_required
 from hoopbilling.errors import DomainError
+from hoopbilling.forms import PlainDecimalField
+from hoopbilling.money import AMOUNT_MAX, to_minor_units
 from subaccounts.pricing.models import BillableItem
 from subaccounts.suspension import SUSPENDED_CATEGORIES_BY_DEFAULT, agency_suspension_items_set
 
@@ -24,6 +28,14 @@ class StripeConnectionForm(forms.Form):
         help_text="rk_live_… with write access to Customers, SetupIntents, PaymentMethods "
                   "and PaymentIntents. Leave empty to keep the key on file.")
     remove_key = forms.BooleanField(label="Remove the restricted key on file", required=False)
+
+
+class CreditLimitForm(forms.Form):
+    credit_limit = PlainDecimalField(
+        label="Default credit limit", maximum=AMOUNT_MAX, decimal_places=2,
+        help_text="How far below zero a rebilled client's wallet may go before its blocked "
+                  "items stop; 0 stops a client without funds at zero. A client's own limit "
+                  "(on its wallet page) wins.")
 
 
 class SuspensionItemsForm(forms.Form):
@@ -72,6 +84,19 @@ def payments_settings(request):
         else:
             messages.success(request, "Stripe connection saved.")
             return redirect("agency_payments:settings")
+    credit_form = CreditLimitForm(
+        request.POST if action == "credit" else None,
+        initial={"credit_limit": to_minor_units(agency.credit_limit.amount)})
+    if action == "credit" and credit_form.is_valid():
+        try:
+            agency_update(agency=agency,
+                          changes={"credit_limit": credit_form.cleaned_data["credit_limit"]},
+                          actor=request.user)
+        except DomainError as exc:
+            _field_error(credit_form, exc)
+        else:
+            messages.success(request, "Default credit limit saved.")
+            return redirect("agency_payments:settings")
     if action == "suspension" and items_form.is_valid():
         try:
             agency_suspension_items_set(agency=agency, items=items_form.cleaned_data["items"],
@@ -84,6 +109,7 @@ def payments_settings(request):
     default_items = BillableItem.objects.filter(category__in=SUSPENDED_CATEGORIES_BY_DEFAULT)
     return render(request, "agencies/payments_settings.html", {
         "agency": agency, "stripe_form": stripe_form, "items_form": items_form,
+        "credit_form": credit_form,
         "key_masked": key_masked(agency.stripe_restricted_key),
         "default_items": default_items,
     })

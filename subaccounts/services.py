@@ -4,14 +4,17 @@ from collections.abc import Mapping
 
 from django.db import transaction
 from django.utils import timezone
+from moneyed import Money
 
 from agencies.models import Agency
-from hoopbilling.audit import audit_record
+from agencies.services import credit_limit_clean
+from hoopbilling.audit import audit_record, audit_value
 from hoopbilling.errors import InvalidInput
 from hoopbilling.text import clean_name
 from subaccounts.models import SubAccount, SuspensionReason
 from subaccounts.signals import (
     subaccount_created,
+    subaccount_credit_changed,
     subaccount_lifted,
     subaccount_suspended,
 )
@@ -43,14 +46,20 @@ def subaccount_create(
 @transaction.atomic
 def subaccount_update(*, sub_account: SubAccount, changes: Mapping, actor=None,
                       actor_label: str = "") -> SubAccount:
-    """Change a client's `name`, `rebilling_enabled` or `itemised_usage_visible` (`changes`;
-    any other key is refused, naming it)."""
-    allowed = {"name", "rebilling_enabled", "itemised_usage_visible"}
+    """Change a client's `name`, `rebilling_enabled`, `itemised_usage_visible` or
+    `credit_limit` (`changes`; any other key is refused, naming it). `credit_limit` is an
+    amount (`agencies.services.credit_limit_clean`) or None for the agency's.
+
+    A changed limit or rebilling switch sends `subaccount_credit_changed`: once it commits,
+    the ledger lifts a credit-limit suspension the client is now within (a lowered limit
+    suspends nobody retroactively: the next charge does)."""
+    allowed = {"name", "rebilling_enabled", "itemised_usage_visible", "credit_limit"}
     unknown = set(changes) - allowed
     if unknown:
         raise InvalidInput(f"Unknown field {sorted(unknown)[0]!r}.", field=sorted(unknown)[0])
-    sub_account = SubAccount.objects.select_for_update().get(pk=sub_account.pk)
-    before = {field: getattr(sub_account, field) for field in changes}
+    sub_account = (SubAccount.objects.select_for_update(of=("self",)).select_related("agency")
+                   .get(pk=sub_account.pk))
+    before = {field: audit_value(getattr(sub_account, field)) for field in changes}
     for field in ("rebilling_enabled", "itemised_usage_visible"):
         if field in changes:
             if not isinstance(changes[field], bool):
@@ -58,13 +67,20 @@ def subaccount_update(*, sub_account: SubAccount, changes: Mapping, actor=None,
             setattr(sub_account, field, changes[field])
     if "name" in changes:
         sub_account.name = clean_name(changes["name"])
+    if "credit_limit" in changes:
+        limit = changes["credit_limit"]
+        sub_account.credit_limit = (None if limit is None else Money(
+            credit_limit_clean(limit), sub_account.agency.currency))
     sub_account.full_clean()
     sub_account.save()
-    after = {field: getattr(sub_account, field) for field in changes}
+    after = {field: audit_value(getattr(sub_account, field)) for field in changes}
     if after != before:
         audit_record(action="subaccount.update", obj=sub_account, actor=actor,
                      actor_label=actor_label, agency_id=sub_account.agency_id,
                      before=before, after=after)
+        if any(after[field] != before[field] for field in ("credit_limit", "rebilling_enabled")
+               if field in changes):
+            subaccount_credit_changed.send(sender=SubAccount, sub_account=sub_account)
     return sub_account
 
 
@@ -113,7 +129,7 @@ def subaccount_lift(*, sub_account: SubAccount, only: tuple[str, ...] | None = N
     if not locked.suspended or (only is not None and locked.suspension_reason not in only):
         return False
     before = {"reason": locked.suspension_reason, "note": locked.suspension_note}
-    lifted_reason = locked.suspension_reason
+    lifted_reason, suspended_at = locked.suspension_reason, locked.suspended_at
     locked.suspended_at = None
     locked.suspension_reason = locked.suspension_note = ""
     locked.suspension_items = []
@@ -123,7 +139,7 @@ def subaccount_lift(*, sub_account: SubAccount, only: tuple[str, ...] | None = N
     audit_record(action="subaccount.lift", obj=locked, actor=actor, actor_label=actor_label,
                  agency_id=locked.agency_id, before=before, reason=reason)
     subaccount_lifted.send(sender=SubAccount, sub_account=locked, reason=lifted_reason,
-                           actor_label=actor_label)
+                           suspended_at=suspended_at, actor_label=actor_label)
     return True
 
 

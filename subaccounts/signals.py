@@ -10,5 +10,10 @@ subaccount_created = Signal()
 subaccount_suspended = Signal()
 
 # Sent inside the transaction that lifted the suspension; kwargs: sub_account, reason (the
-# `suspension_reason` code it had), actor_label.
+# `suspension_reason` code it had), suspended_at (when that suspension began), actor_label.
 subaccount_lifted = Signal()
+
+# Sent inside the transaction that changed what the client's credit limit rests on: its own
+# `credit_limit` or its rebilling switch; kwargs: sub_account. (The agency's side of it is
+# `agencies.signals.agency_credit_changed`.)
+subaccount_credit_changed = Signal()

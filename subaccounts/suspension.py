@@ -20,9 +20,16 @@ def item_blocked(*, sub_account: SubAccount, item: BillableItem) -> bool:
     suspension names, else the agency's choice, else every messaging and calling item."""
     if not sub_account.suspended:
         return False
-    if sub_account.suspension_items:
-        return item.code in sub_account.suspension_items
-    agency = sub_account.agency
+    return suspension_blocks(agency=sub_account.agency, items=sub_account.suspension_items,
+                             item=item)
+
+
+def suspension_blocks(*, agency: Agency, items, item: BillableItem) -> bool:
+    """Whether a suspension naming `items` (empty: the agency's choice, else every messaging
+    and calling item) blocks `item`; also asked of a suspension about to be made (the credit
+    limit's, within a batch of usage)."""
+    if items:
+        return item.code in items
     if agency.suspension_blocked_items:
         return item.code in agency.suspension_blocked_items
     return item.category in SUSPENDED_CATEGORIES_BY_DEFAULT

@@ -28,6 +28,9 @@ def ledger_post_one(*, wallet_id: int, posting: Posting) -> tuple[Entry, bool]:
         return ledger.post_one(wallet_id, posting)
 
 
+OPEN_CREDIT = Decimal("1000000")
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
@@ -44,6 +47,11 @@ class AgencyFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Agency {n}")
     currency = "USD"
+
+    class Params:
+        # Room below zero for tests about something other than the credit limit, which
+        # stops a client at zero by default (tests/wallets/usage/test_credit_limit.py).
+        open_credit = factory.Trait(credit_limit=Money(OPEN_CREDIT, "USD"))
 
 
 class AgencyMembershipFactory(factory.django.DjangoModelFactory):

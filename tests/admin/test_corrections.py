@@ -13,7 +13,7 @@ from hoopbilling.errors import InvalidInput
 from hoopbilling.models import AuditLog
 from subaccounts.services import payment_method_set
 from tests.admin.conftest import paid_topup, usage_charge
-from tests.factories import EntryFactory, SubAccountFactory, wallet_with_card
+from tests.factories import AgencyFactory, EntryFactory, SubAccountFactory, wallet_with_card
 from wallets.ledger.corrections import wallet_credit
 from wallets.ledger.integrity import ledger_verify
 from wallets.ledger.models import Entry, Wallet
@@ -165,7 +165,9 @@ def test_refund_refuses_more_than_the_topup_or_the_balance_and_unpaid_topups():
 
 
 def test_retry_now_reopens_a_failed_topup_and_charges_the_new_card(operator):
-    wallet = wallet_with_card(payment_method="pm_card_chargeCustomerFail", balance="-5")
+    # room below zero: about the card's failure, not the credit limit
+    wallet = wallet_with_card(payment_method="pm_card_chargeCustomerFail", balance="-5",
+                              agency=AgencyFactory(open_credit=True))
     sub_account = wallet.sub_account
     Agency.objects.filter(pk=sub_account.agency_id).update(retry_schedule_hours=[0])
     topup = topup_request(wallet_id=wallet.pk, trigger="manual", amount=Decimal("25"),

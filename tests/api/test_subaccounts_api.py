@@ -16,8 +16,9 @@ def test_create_answers_201_with_the_contract_defaults_and_opens_a_wallet(api):
     body = response.json()
     assert body.pop("id")
     assert body == {"name": "Acme Dental", "external_id": "crm-7", "rebilling_enabled": True,
-                    "suspended": False, "itemised_usage_visible": True,
-                    "suspension_reason": None}
+                    "suspended": False, "suspension_reason": None,
+                    "itemised_usage_visible": True, "credit_limit": None,
+                    "effective_credit_limit": "0.00"}
     wallet = Wallet.objects.get(sub_account__name="Acme Dental")
     assert (wallet.balance.amount, wallet.currency, wallet.auto_topup_enabled) == (0, "USD",
                                                                                    False)

@@ -9,6 +9,7 @@ from hoopbilling.mail import outgoing_emails_due
 from wallets.alerts.firing import alerts_due
 from wallets.billing.invoicing import periods_close_due
 from wallets.ledger.checkpoints import ledger_checkpoints_due
+from wallets.ledger.services import credit_limits_due
 from wallets.payments.jobs import (
     auto_topups_request,
     payment_events_due,
@@ -21,6 +22,7 @@ BILLING_JOBS: list[Callable[[datetime], dict]] = [
     auto_topups_request,
     topups_due,
     suspensions_lift_settled,
+    credit_limits_due,
     alerts_due,
     periods_close_due,
     outgoing_emails_due,

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Case, Count, F, Q, Sum, Value, When
+from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agencies.models import Agency
 from agencies.periods import period_bounds
-from subaccounts.models import SubAccount
+from subaccounts.models import SubAccount, SuspensionReason
 from wallets.billing.invoicing import statement_totals
 from wallets.billing.models import AgencyStatement, BillingPeriod, Invoice
 from wallets.ledger.models import Entry, Wallet
@@ -175,6 +176,35 @@ ATTENTION_LIMIT = 50  # rows in each of the dashboard's attention lists
 def suspended_clients(*, agency: Agency):
     return list(SubAccount.objects.filter(agency=agency, suspended_at__isnull=False)
                 .order_by("-suspended_at")[:ATTENTION_LIMIT])
+
+
+# A client is close to its credit limit once it has used this share of it (or is past it
+# while a top-up is being charged, which defers the suspension).
+NEAR_LIMIT = Decimal("0.8")
+
+
+def clients_at_credit_limit(*, agency: Agency) -> list[Wallet]:
+    """The wallets of clients suspended at their credit limit, most recent first."""
+    return list(Wallet.objects.filter(
+        sub_account__agency=agency,
+        sub_account__suspension_reason=SuspensionReason.CREDIT_LIMIT)
+        .select_related("sub_account__agency").order_by("-sub_account__suspended_at")
+        [:ATTENTION_LIMIT])
+
+
+def clients_near_credit_limit(*, agency: Agency) -> list[Wallet]:
+    """Rebilled, not suspended clients that have used NEAR_LIMIT of their credit limit, with
+    `limit` and `headroom` (balance + limit) annotated, least headroom first."""
+    if not agency.rebilling_enabled:
+        return []
+    limit = Coalesce("sub_account__credit_limit",
+                     Value(agency.credit_limit.amount, output_field=DecimalField()))
+    return list(Wallet.objects.filter(
+        sub_account__agency=agency, sub_account__rebilling_enabled=True,
+        sub_account__suspended_at__isnull=True, balance__lt=0)
+        .annotate(limit=limit, headroom=F("balance") + limit)
+        .filter(balance__lte=-F("limit") * NEAR_LIMIT)
+        .select_related("sub_account").order_by("headroom", "pk")[:ATTENTION_LIMIT])
 
 
 def clients_owing(*, agency: Agency):

@@ -47,6 +47,8 @@ def dashboard(request):
         "counts": selectors.dashboard_client_count(agency=agency),
         "suspended": selectors.suspended_clients(agency=agency),
         "owing": selectors.clients_owing(agency=agency),
+        "at_limit": selectors.clients_at_credit_limit(agency=agency),
+        "near_limit": selectors.clients_near_credit_limit(agency=agency),
         "forecast": selectors.topup_forecast(agency=agency),
         "attention_limit": selectors.ATTENTION_LIMIT,
     })

@@ -302,8 +302,10 @@ def _setup(real_now: datetime) -> tuple[Agency, list[tuple[ClientPlan, SubAccoun
     # What the operator sets in the admin for this agency, before its first period.
     Agency.objects.filter(pk=agency.pk).update(billing_anchor_day=_anchor_day(real_now))
     agency.refresh_from_db()
-    agency_update(agency=agency, changes={"retry_schedule_hours": [1, 6, 24]},
-                  actor_label=ACTOR)
+    # Room below zero (a new agency's credit limit is 0), so each client's story runs as it
+    # always did: the declining card ends suspended for its payments, not at the limit.
+    agency_update(agency=agency, changes={"retry_schedule_hours": [1, 6, 24],
+                                          "credit_limit": "500"}, actor_label=ACTOR)
     items = {item.code: item for item in BillableItem.objects.all()}
     for code, price in AGENCY_PRICES.items():
         _price_set_flat_or_tiered(price_set, items[code], price, agency=agency)

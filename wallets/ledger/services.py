@@ -7,8 +7,9 @@ A unit of work on wallets owns what every posting needs, in this order:
       └─ the wallet rows locked in pk order (`locks.wallets_lock`), the caller's own rows after
          them (top-ups, counters: wallet first, always)
       └─ `post`: the balance before, the append (`posting.entries_append_many`), the audit row
-         of an operator's posting, and after the commit `wallet_debited` for each debit that
-         left a wallet below its auto top-up threshold
+         of an operator's posting, the credit limit (`credit.CreditControl`: a debit past it
+         suspends the client, money in lifts it), and after the commit `wallet_debited` for
+         each debit that left a wallet below its auto top-up threshold
 
 The caller hands over postings (and the `Audit` of an operator's correction) and does, inside
 the block, the reads and writes that must happen under the same locks:
@@ -25,10 +26,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import models, transaction
+from django.db.models import Q
 from moneyed import Money
 
 from hoopbilling.audit import audit_record
-from subaccounts.models import SubAccount
+from subaccounts.models import SubAccount, SuspensionReason
+from wallets.ledger.credit import CreditControl
 from wallets.ledger.locks import wallets_lock
 from wallets.ledger.models import Entry, Wallet
 from wallets.ledger.posting import NewEntry, Posting, entries_append_many
@@ -57,6 +60,8 @@ class LedgerTransaction:
     def __init__(self, wallets: dict[int, Wallet]):
         self.wallets = wallets
         self.open = True
+        # The clients of the locked wallets as read after the locks, and the credit limit.
+        self.credit = CreditControl(wallets)
 
     def post(self, postings: dict[int, list[Posting]], *, audit: Audit | None = None,
              keys_new: bool = False, models: bool = True) -> Appended:
@@ -80,8 +85,11 @@ class LedgerTransaction:
             if audit is not None and new:
                 [(entry, _)] = appended[wallet_id]
                 self._audit(audit, self.wallets[wallet_id], before[wallet_id], entry)
-            if any(posting.amount < 0 for posting in new):
+            debited = any(posting.amount < 0 for posting in new)
+            if debited:
                 wallet_debited_after_commit(sender=Entry, wallet=self.wallets[wallet_id])
+            self.credit.apply(wallet_id, debited=debited,
+                              credited=any(posting.amount > 0 for posting in new))
         return appended
 
     def post_one(self, wallet_id: int, posting: Posting, *,
@@ -124,3 +132,30 @@ def wallet_open(*, sub_account: SubAccount) -> Wallet:
     wallet.full_clean()
     wallet.save()
     return wallet
+
+
+REVIEW_BATCH = 500
+
+
+def credit_limits_review(*, agency_id=None, sub_account_id=None) -> int:
+    """Lift the credit-limit suspensions whose clients are within their limit now (a limit
+    raised, rebilling switched off: money coming in lifts them as it posts), of one agency,
+    one client or every agency. Each client in a ledger transaction of its own, its balance
+    read under its wallet lock. Returns how many were lifted."""
+    suspended = Q(sub_account__suspension_reason=SuspensionReason.CREDIT_LIMIT)
+    if agency_id is not None:
+        suspended &= Q(sub_account__agency_id=agency_id)
+    if sub_account_id is not None:
+        suspended &= Q(sub_account_id=sub_account_id)
+    lifted = 0
+    for wallet_id in (Wallet.objects.filter(suspended).order_by("pk")
+                      .values_list("pk", flat=True)[:REVIEW_BATCH]):
+        with ledger_transaction(wallet_ids=[wallet_id]) as ledger:
+            lifted += ledger.credit.lift(wallet_id)
+    return lifted
+
+
+def credit_limits_due(now) -> dict:
+    """The billing job's sweep: what a review after a limit change would lift, had it not
+    run (its process stopped between the change's commit and the review)."""
+    return {"credit_limit_lifted": credit_limits_review()}

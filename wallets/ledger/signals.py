@@ -1,5 +1,6 @@
-"""The signal the ledger sends after a debit leaves a wallet below its auto top-up
-threshold, so payments hook in without the ledger importing them."""
+"""The signals the ledger sends so payments hook in without the ledger importing them: after a
+debit leaves a wallet below its auto top-up threshold, and when a debit takes a wallet past
+its credit limit (is a top-up being charged?)."""
 
 from django.db import transaction
 from django.dispatch import Signal
@@ -20,3 +21,10 @@ def wallet_debited_after_commit(*, sender, wallet) -> None:
         # (django.db.backends) and never reaches the request nor skips other callbacks.
         transaction.on_commit(lambda: wallet_debited.send(
             sender=sender, wallet_id=wallet.pk, balance=balance, wallet=wallet), robust=True)
+
+
+# Sent inside the transaction, under the wallet lock, when a debit leaves a rebilled client's
+# wallet below its credit limit (`wallets.ledger.credit`): a receiver answers True when a
+# top-up is being charged for the wallet at that moment (pending or processing), which defers
+# the suspension; kwargs: wallet_id. Payments answers it.
+topup_in_progress = Signal()

@@ -219,6 +219,8 @@ class Notification(models.Model):
         RUNAWAY = "runaway", "Auto top-up paused"
         LOW_BALANCE = "low_balance", "Low balance"
         SPEND_ALERT = "spend_alert", "Spend alert"
+        CREDIT_LIMIT = "credit_limit", "Credit limit reached"
+        CREDIT_LIMIT_LIFTED = "credit_limit_lifted", "Back within the credit limit"
 
     agency = models.ForeignKey("agencies.Agency", on_delete=models.CASCADE,
                                related_name="notifications")

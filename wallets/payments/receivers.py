@@ -1,4 +1,5 @@
-"""Payments' receivers: what it does when the ledger debits a wallet below its threshold, when
+"""Payments' receivers: what it does when the ledger debits a wallet below its threshold or asks
+whether a top-up is being charged, when a client is stopped at its credit limit or lifted, when
 Stripe sends an event (through dj-stripe), and, once the transaction commits, the Celery task
 each of its own `signals` asks for.
 
@@ -11,8 +12,15 @@ from django.dispatch import receiver
 from djstripe.event_handlers import djstripe_receiver
 
 from hoopbilling.outages import task_enqueue
-from wallets.ledger.signals import wallet_debited
+from subaccounts.models import SuspensionReason
+from subaccounts.signals import subaccount_lifted, subaccount_suspended
+from wallets.ledger.signals import topup_in_progress, wallet_debited
 from wallets.payments.autotopup import debit_followup
+from wallets.payments.credit import (
+    credit_limit_lifted_notify,
+    credit_limit_suspended_notify,
+    topup_being_charged,
+)
 from wallets.payments.signals import payment_event_recorded, topup_due, wallet_below_threshold
 from wallets.payments.stripe_events import HANDLED_EVENTS, payment_event_receive
 from wallets.payments.tasks import (
@@ -27,6 +35,24 @@ def check_auto_topup_after_debit(sender, wallet_id, balance, wallet=None, **kwar
     """Sent after commit: the auto top-up check (`wallets.alerts` has its own receiver for
     the low-balance warning)."""
     debit_followup(wallet_id=wallet_id, balance=balance, wallet=wallet)
+
+
+@receiver(topup_in_progress)
+def answer_topup_in_progress(sender, wallet_id, **kwargs) -> bool:
+    """The ledger asks, under the wallet lock, before stopping a client at its credit limit."""
+    return topup_being_charged(wallet_id=wallet_id)
+
+
+@receiver(subaccount_suspended)
+def alert_credit_limit_suspension(sender, sub_account, **kwargs):
+    if sub_account.suspension_reason == SuspensionReason.CREDIT_LIMIT:
+        credit_limit_suspended_notify(sub_account=sub_account)
+
+
+@receiver(subaccount_lifted)
+def alert_credit_limit_lift(sender, sub_account, reason, suspended_at=None, **kwargs):
+    if reason == SuspensionReason.CREDIT_LIMIT:
+        credit_limit_lifted_notify(sub_account=sub_account, suspended_at=suspended_at)
 
 
 @djstripe_receiver(HANDLED_EVENTS)

@@ -1,6 +1,6 @@
-"""Payment pages: the client's billing page (card, funds, top-ups, settings), the agency's
-per-client auto top-up settings and its notification list, and the authentication page of a
-top-up. Every query is scoped through `subaccounts.tenancy`."""
+"""Payment pages: the client's billing page (card, funds, top-ups, settings, its credit limit),
+the agency's per-client auto top-up settings and credit limit, its notification list, and the
+authentication page of a top-up. Every query is scoped through `subaccounts.tenancy`."""
 
 from urllib.parse import urlsplit
 
@@ -17,8 +17,10 @@ from agencies.tenancy import agency_member_required, is_admin
 from hoopbilling.errors import DomainError
 from hoopbilling.exports import csv_download
 from hoopbilling.forms import PlainDecimalField, RequestTokenField
-from hoopbilling.money import AMOUNT_MAX, TOPUP_MIN
+from hoopbilling.money import AMOUNT_MAX, TOPUP_MIN, to_minor_units
+from subaccounts.services import subaccount_update
 from subaccounts.tenancy import agency_subaccount, client_member_required
+from wallets.ledger.credit import credit_status
 from wallets.ledger.selectors import wallet_credits_and_refunds
 from wallets.payments.action_forms import TokenForm, action_forms
 from wallets.payments.autotopup import wallet_settings_set
@@ -65,6 +67,12 @@ class AutoTopupForm(forms.Form):
     amount = PlainDecimalField(maximum=AMOUNT_MAX, decimal_places=2)
     max_balance = PlainDecimalField(maximum=AMOUNT_MAX, decimal_places=2, required=False,
                                     help_text="Empty: no cap.")
+
+
+class CreditLimitForm(forms.Form):
+    credit_limit = PlainDecimalField(
+        label="This client's credit limit", maximum=AMOUNT_MAX, decimal_places=2,
+        required=False, help_text="Empty: your default (Settings > Payments).")
 
 
 def _form_errors(form, exc: DomainError) -> None:
@@ -128,6 +136,8 @@ def billing_home(request, sub_account_id):
         "can_bill": can_bill, "topups": _topups_page(request, sub_account) if can_bill else None,
         "credits_refunds": (wallet_credits_and_refunds(wallet=sub_account.wallet)
                             if can_bill else None),
+        "credit": credit_status(sub_account=sub_account,
+                                balance=sub_account.wallet.balance.amount),
     })
 
 
@@ -217,19 +227,40 @@ def topup_authenticate(request, sub_account_id, topup_id):
     return response
 
 
+def _credit_limit_post(request, sub_account, form):
+    """The client's own credit limit saved (empty: the agency's); a raised one lifts a
+    credit-limit suspension once it commits (`wallets.ledger.receivers`)."""
+    try:
+        subaccount_update(sub_account=sub_account, actor=request.user,
+                          changes={"credit_limit": form.cleaned_data["credit_limit"]})
+    except DomainError as exc:
+        _form_errors(form, exc)
+        return None
+    messages.success(request, f"Credit limit for {sub_account.name} saved.")
+    return redirect("payments:agency-wallet", pk=sub_account.pk)
+
+
 @agency_member_required(admin=True)
 def agency_wallet_settings(request, pk):
     sub_account = agency_subaccount(request, pk)
     if request.GET.get("format") == "csv":
         return _topups_csv(sub_account)
     wallet = sub_account.wallet
+    credit_post = request.method == "POST" and request.POST.get("action") == "credit_limit"
+    credit_form = CreditLimitForm(request.POST if credit_post else None, initial={
+        "credit_limit": (to_minor_units(sub_account.credit_limit.amount)
+                         if sub_account.credit_limit else None)})
+    if credit_post and credit_form.is_valid():
+        response = _credit_limit_post(request, sub_account, credit_form)
+        if response is not None:
+            return response
     initial = {"enabled": wallet.auto_topup_enabled,
                "threshold": wallet.auto_topup_threshold.amount,
                "amount": wallet.auto_topup_amount.amount,
                "max_balance": (wallet.auto_topup_max_balance.amount
                                if wallet.auto_topup_max_balance else None)}
-    form = AutoTopupForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    form = AutoTopupForm(None if credit_post else request.POST or None, initial=initial)
+    if request.method == "POST" and not credit_post and form.is_valid():
         data = form.cleaned_data
         try:
             wallet_settings_set(wallet=wallet, enabled=data["enabled"],
@@ -243,6 +274,8 @@ def agency_wallet_settings(request, pk):
     return render(request, "wallets/payments/agency_wallet.html", {
         "sub_account": sub_account, "wallet": wallet, "form": form,
         "topups": _topups_page(request, sub_account, actions=True), **action_forms(),
+        "credit": credit_status(sub_account=sub_account, balance=wallet.balance.amount),
+        "credit_form": credit_form,
     })
 
 

@@ -1,7 +1,8 @@
 """A usage event as the API sends it (docs/api.md#usage), made ready to price: its fields
 checked one by one (an error names the field), its sub-account and item found, a suspension
-checked, its quantity measured (`segments`) and its fingerprint taken; and `EventReferences`,
-what the events of one request refer to, read once.
+checked (again under the wallet lock: `services`), its quantity measured (`segments`) and
+its fingerprint taken; and `EventReferences`, what the events of one request refer to, read
+once.
 
 `occurred_at` without a UTC offset is read as UTC; before 2000 or more than 5 minutes in the
 future is refused (`hoopbilling.parsers.moment_in_window`). It is part of the fingerprint only
@@ -25,7 +26,7 @@ from hoopbilling.db import model_columns, models_from_rows, prepared_cursor, whe
 from hoopbilling.errors import DomainError, InvalidInput, NotFound
 from hoopbilling.money import QUANTITY_MAX, bounded_decimal, decimal_input
 from hoopbilling.parsers import UNSTORABLE_TEXT, moment_in_window, unstorable_field
-from subaccounts.models import SubAccount
+from subaccounts.models import SubAccount, SuspensionReason
 from subaccounts.pricing.book import PriceBook, ResolvedPrice, price_book_cached
 from subaccounts.pricing.models import BillableItem
 from subaccounts.suspension import item_blocked
@@ -48,6 +49,19 @@ class SubAccountSuspended(DomainError):
 
     code = "sub_account_suspended"
     status = 402
+
+
+_UNTIL = {
+    SuspensionReason.CREDIT_LIMIT: "its balance is back within its credit limit",
+    SuspensionReason.AGENCY: "the agency resumes it",
+}
+
+
+def suspended_refusal(*, name: str, item: BillableItem, reason: str) -> SubAccountSuspended:
+    """The 402 of an event whose item the client's suspension (for `reason`) blocks."""
+    until = _UNTIL.get(reason, "the outstanding balance is paid")
+    return SubAccountSuspended(f"{name} is suspended: {item.code} is blocked until {until}.",
+                               field="sub_account")
 
 
 @dataclass
@@ -228,9 +242,8 @@ def usage_event_clean(*, data, references: EventReferences, now: datetime,
     if sub_account is None:
         raise NotFound(f"No sub-account {raw_sub}.", field="sub_account")
     if item_blocked(sub_account=sub_account, item=item):
-        raise SubAccountSuspended(
-            f"{sub_account.name} is suspended: {item.code} is blocked until the outstanding "
-            "balance is paid.", field="sub_account")
+        raise suspended_refusal(name=sub_account.name, item=item,
+                                reason=sub_account.suspension_reason)
     return UsageEvent(
         sub_account=sub_account, item=item, idempotency_key=key if require_key else "",
         occurred_at=occurred_at, quantity=quantity, details=details,

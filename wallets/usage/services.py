@@ -7,6 +7,10 @@ ledger. Cleaning an event is `events`, pricing it `charging`.
           ─► before the locks: each event's charge as plain values (flat prices priced now)
           ─► one `ledger_transaction` (every wallet of the batch locked once, in pk order):
                replayed key? → the first charge (same fingerprint) or IdempotencyConflict
+               the clients read again: a suspension committed meanwhile → 402, nothing
+               recorded; an event that takes the balance past the credit limit is recorded
+               and the client's blocked items after it in the batch → 402 (the ledger
+               suspends the client in this transaction: `wallets.ledger.credit`)
                tiers against the client's UsageCounter for the billing period (`charging`)
                rebilled → usage entry (negative) in the ledger, UsageCharge billed_to=wallet
                absorbed → UsageCharge billed_to=agency, no entry
@@ -41,8 +45,10 @@ from agencies.models import Agency
 from hoopbilling.db import insert_rows, prepared_cursor, rows_source
 from hoopbilling.errors import DomainError, IdempotencyConflict, InvalidInput
 from hoopbilling.money import fits_amount, quantize_amount
+from subaccounts.models import SubAccount, SuspensionReason
 from subaccounts.pricing.book import ResolvedPrice
 from subaccounts.pricing.models import BillableItem
+from subaccounts.suspension import item_blocked, suspension_blocks
 from wallets.ledger.models import Entry
 from wallets.ledger.posting import NewEntry, Posting
 from wallets.ledger.services import ledger_transaction
@@ -54,7 +60,12 @@ from wallets.usage.charging import (
     period_start_of,
     plain_quantity,
 )
-from wallets.usage.events import EventReferences, UsageEvent, usage_event_clean
+from wallets.usage.events import (
+    EventReferences,
+    UsageEvent,
+    suspended_refusal,
+    usage_event_clean,
+)
 from wallets.usage.models import UsageCharge, UsageCounter
 from wallets.usage.signals import UsageFacts, usage_recorded
 
@@ -158,6 +169,21 @@ def _counters_add(increments: dict[tuple, Decimal]) -> dict[tuple, Decimal]:
     return {key: totals[key] - qty for key, qty in increments.items()}
 
 
+def _counters_take_back(quantities: dict[tuple, Decimal]) -> None:
+    """Take the quantities of events refused after `_counters_add` counted them (a batch
+    that stops a client at its credit limit) out of the counters again. Rare: one UPDATE
+    per counter."""
+    meta = UsageCounter._meta
+    sub_field, start_field = meta.get_field("sub_account"), meta.get_field("period_start")
+    with prepared_cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {meta.db_table} SET quantity = quantity - %s WHERE sub_account_id = %s "
+            "AND item_id = %s AND period_start = %s",
+            [[quantity, sub_field.get_db_prep_value(sub, connection), item,
+              start_field.get_db_prep_value(start, connection)]
+             for (sub, item, start), quantity in quantities.items()])
+
+
 @dataclass(slots=True)
 class _PendingCharge:
     """An event on its way in: its charge as plain values (`row`, by attname, inserted as it
@@ -194,6 +220,22 @@ def _pending_charge(agency: Agency, index: int, event: UsageEvent, price: Resolv
         counter_key=(event.sub_account.pk, event.item.code, period_start_of(event)))
 
 
+def _not_blocked(charges: list[_PendingCharge], clients: dict[int, SubAccount],
+                 results: dict[int, UsageResult | DomainError]) -> list[_PendingCharge]:
+    """The charges whose item the client's suspension, as read under the wallet lock
+    (`clients`, by wallet id), does not block; the others answer 402 in `results`."""
+    kept = []
+    for charge in charges:
+        event = charge.event
+        client = clients[event.sub_account.wallet.pk]
+        if item_blocked(sub_account=client, item=event.item):
+            results[charge.index] = suspended_refusal(
+                name=event.sub_account.name, item=event.item, reason=client.suspension_reason)
+        else:
+            kept.append(charge)
+    return kept
+
+
 def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
                    prices: dict[int, ResolvedPrice], *, replays: bool,
                    ) -> dict[int, UsageResult | DomainError]:
@@ -226,20 +268,47 @@ def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
                 results[charge.index] = exc
         if not fresh:
             return results
+        # A suspension committed since the events were cleaned (another transaction stopped
+        # the client at its credit limit while this one waited for the lock) refuses them now:
+        # one read of the batch's clients, which the credit limit reuses.
+        clients = ledger.credit.clients()
+        fresh = _not_blocked(fresh, clients, results)
+        if not fresh:
+            return results
         increments: dict[tuple, Decimal] = defaultdict(Decimal)
         for charge in fresh:
             increments[charge.counter_key] += charge.event.quantity
         used = _counters_add(increments)
         currency = agency.currency
         postings: dict[int, list[tuple[_PendingCharge, Posting]]] = defaultdict(list)
+        balances: dict[int, Decimal] = {}
+        # Wallets whose client this batch stops at its credit limit: from the event after the
+        # one that crossed it, its blocked items are refused and record nothing.
+        stopped: set[int] = set()
+        refused: dict[tuple, Decimal] = defaultdict(Decimal)
+        recorded: list[_PendingCharge] = []
         for charge in fresh:
             row, event = charge.row, charge.event
+            wallet_id = event.sub_account.wallet.pk
+            if wallet_id in stopped and suspension_blocks(
+                    agency=clients[wallet_id].agency, items=(), item=event.item):
+                results[charge.index] = suspended_refusal(
+                    name=event.sub_account.name, item=event.item,
+                    reason=SuspensionReason.CREDIT_LIMIT)
+                refused[charge.counter_key] += event.quantity
+                continue
+            recorded.append(charge)
             if charge.price.is_tiered:
                 row["amount"], _, row["tier_breakdown"] = event_amount(
                     event, charge.price, used[charge.counter_key])
             used[charge.counter_key] += event.quantity
             if row["billed_to"] == UsageCharge.BilledTo.WALLET and row["amount"] > 0:
-                postings[event.sub_account.wallet.pk].append((charge, Posting(
+                balances[wallet_id] = balances.get(
+                    wallet_id, ledger.wallets[wallet_id].balance.amount) - row["amount"]
+                if wallet_id not in stopped and ledger.credit.suspension_due(
+                        wallet_id, balances[wallet_id]):
+                    stopped.add(wallet_id)
+                postings[wallet_id].append((charge, Posting(
                     kind=Entry.Kind.USAGE, amount=-row["amount"], currency=currency,
                     idempotency_key=_entry_key(agency, event.idempotency_key),
                     reference_type="usage_charge", reference_id=str(row["id"]),
@@ -250,6 +319,9 @@ def _record_events(agency: Agency, pending: list[tuple[int, UsageEvent]],
                         quantity=row["quantity"],
                         unit_price=row["unit_price"], amount=row["amount"],
                         base_cost_amount=row["base_cost_amount"], currency=currency))))
+        if refused:
+            _counters_take_back(refused)
+        fresh = recorded
         for wallet_id, pairs in postings.items():
             after = ledger.wallets[wallet_id].balance.amount + sum(
                 posting.amount for _, posting in pairs)

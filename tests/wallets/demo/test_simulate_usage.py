@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from agencies.models import ApiKey
-from agencies.services import agency_create
+from agencies.services import agency_create, agency_update
 from subaccounts.services import subaccount_create, subaccount_suspend
 from wallets.demo.seed import DEMO_AGENCY
 from wallets.usage.models import UsageCharge
@@ -18,6 +18,8 @@ from wallets.usage.models import UsageCharge
 def test_simulate_usage_charges_a_mix_of_events_through_the_api(live_server):
     # given: the demo agency with two clients, one of them suspended
     agency, _ = agency_create(name=DEMO_AGENCY, admin_email="a@northwind.test")
+    # room below zero: the clients have no funds, and this is about the traffic, not the limit
+    agency_update(agency=agency, changes={"credit_limit": "100"})
     subaccount_create(agency=agency, name="Bluebird Dental", external_id="loc_bluebird")
     suspended = subaccount_create(agency=agency, name="Summit Auto Repair",
                                   external_id="loc_summit")

@@ -17,7 +17,12 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from hoopbilling.signing import SigningKey, key_id_of, signing_key
-from tests.factories import AgencyPriceFactory, EntryFactory, SubAccountFactory
+from tests.factories import (
+    AgencyFactory,
+    AgencyPriceFactory,
+    EntryFactory,
+    SubAccountFactory,
+)
 from wallets.ledger.checkpoints import ledger_checkpoints_due, ledger_checkpoints_write
 from wallets.ledger.integrity import ledger_verify
 from wallets.ledger.models import GENESIS_HASH, Entry, LedgerCheckpoint, Wallet
@@ -91,7 +96,7 @@ def rewrite_chain(wallet_id: int, key: SigningKey, *, from_seq: int, **changes) 
 
 @pytest.fixture
 def usage_client():
-    client = SubAccountFactory()
+    client = SubAccountFactory(agency=AgencyFactory(open_credit=True))
     AgencyPriceFactory(agency=client.agency)
     for n in range(3):
         usage_record(agency=client.agency, event={

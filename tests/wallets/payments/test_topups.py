@@ -11,7 +11,7 @@ from django.utils import timezone
 from hoopbilling.errors import IdempotencyConflict
 from subaccounts.pricing.models import BillableItem
 from subaccounts.suspension import item_blocked
-from tests.factories import EntryFactory, ledger_post_one, wallet_with_card
+from tests.factories import AgencyFactory, EntryFactory, ledger_post_one, wallet_with_card
 from tests.wallets.payments.crashes import topup_attempt_killed
 from wallets.billing.jobs import billing_jobs_run
 from wallets.ledger.models import Entry
@@ -43,9 +43,10 @@ def spend(wallet, amount, key):
 
 def failing_card_wallet():
     """A wallet of 20 with auto top-up on, a card every charge of which is declined, and one
-    retry at the next run of the billing jobs."""
+    retry at the next run of the billing jobs; its agency gives room below zero (these tests
+    are about the card's retries, not the credit limit)."""
     wallet = wallet_with_card(payment_method="pm_card_chargeCustomerFail", balance="20",
-                              auto=AUTO)
+                              auto=AUTO, agency=AgencyFactory(open_credit=True))
     wallet.sub_account.agency.retry_schedule_hours = [0]
     wallet.sub_account.agency.save()
     return wallet
@@ -175,9 +176,10 @@ def test_low_balance_email_to_client_admin_when_auto_topup_is_off(
 
 def test_dunning_decline_retries_on_schedule_suspends_new_card_lifts(
         capsys, django_capture_on_commit_callbacks):
-    # given a client whose card is declined on every charge, schedule [1, 6, 24] hours
+    # given a client whose card is declined on every charge, schedule [1, 6, 24] hours, and
+    # room below zero (the credit limit would stop it first: test_credit_limit.py)
     wallet = wallet_with_card(payment_method="pm_card_chargeCustomerFail", balance="20",
-                              auto=AUTO)
+                              auto=AUTO, agency=AgencyFactory(open_credit=True))
     sub_account = wallet.sub_account
     sms = BillableItem.objects.get(code="sms_outbound")
     start = timezone.now()
@@ -288,7 +290,7 @@ def test_authentication_required_then_completed_settles(django_capture_on_commit
 
 
 def test_adjustment_that_settles_outstanding_lifts_suspension_on_next_run():
-    wallet = wallet_with_card(balance="-5")
+    wallet = wallet_with_card(balance="-5", agency=AgencyFactory(open_credit=True))
     from subaccounts.services import subaccount_suspend
 
     subaccount_suspend(sub_account=wallet.sub_account, reason="payment_failed",

@@ -29,7 +29,7 @@ TIERS = [{"up_to": "10", "price": "0.90"}, {"up_to": None, "price": "0.70"}]
 
 @pytest.fixture
 def client_account():
-    return SubAccountFactory(agency=AgencyFactory())
+    return SubAccountFactory(agency=AgencyFactory(open_credit=True))
 
 
 def event(sub_account, key="k1", **kwargs):
@@ -260,11 +260,13 @@ def test_a_batch_costs_the_same_statements_however_many_events_and_wallets(
     usage_record(agency=agency, event=event(client_account, "warm-up"))
     events = [event(account, f"{account.pk}-{n}") for account in (client_account, absorbed)
               for n in range(3)]
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         # the clients and their wallets, the price book; savepoint (the test's transaction),
-        # wallet locks, counters, entries, wallet heads, charges, roll-ups, release
+        # wallet locks, the clients' suspensions again (under the locks), counters, entries,
+        # wallet heads, charges, roll-ups, release
         usage_record_batch(agency=agency, events=events)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         # the first try takes the keys to be new and fails its insert; the second looks them up
+        # (and, every key a replay, reads no suspension)
         replays = usage_record_batch(agency=agency, events=events)
     assert all(result.replayed for result in replays)

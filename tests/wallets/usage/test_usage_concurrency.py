@@ -19,7 +19,7 @@ KEYS = 200
 
 
 def test_ten_threads_sending_the_same_200_keys_charge_each_exactly_once():
-    agency = AgencyFactory()
+    agency = AgencyFactory(open_credit=True)  # about duplicates, not the credit limit
     # Keys spread over four clients, so racing writers hold different wallet locks too.
     clients = [SubAccountFactory(agency=agency) for _ in range(4)]
     events = [{"sub_account": str(clients[n % 4].pk), "item": "sms_outbound",
