@@ -327,13 +327,17 @@ def topup_fail(*, topup_id, attempt_number: int | None, code: str, message: str,
         if requires_action:
             _authentication_request(topup, attempt)
         if exhausted:
-            subaccount_suspend(sub_account=sub_account, reason=SuspensionReason.PAYMENT_FAILED,
-                               note=PAYMENT_SUSPENSION_NOTE,
-                               actor_label="payments")
+            # A client already suspended (stopped at its credit limit, say) keeps that reason:
+            # each reason is lifted by its own cause.
+            newly = subaccount_suspend(sub_account=sub_account,
+                                       reason=SuspensionReason.PAYMENT_FAILED,
+                                       note=PAYMENT_SUSPENSION_NOTE, actor_label="payments")
             notification_send(
                 agency=agency, sub_account=sub_account, kind=Notification.Kind.SUSPENDED,
                 message=(f"{sub_account.name} is suspended: its card was declined after every "
-                         "retry. Messaging and calling are blocked until it pays."),
+                         "retry. Messaging and calling are blocked until it pays." if newly else
+                         f"{sub_account.name}'s card was declined after every retry; it stays "
+                         f"suspended ({sub_account.get_suspension_reason_display().lower()})."),
                 dedupe_key=f"suspend:{topup.pk}:{attempt.number}", email_client=True)
     return topup
 

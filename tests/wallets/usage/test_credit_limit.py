@@ -174,6 +174,21 @@ def test_a_topup_that_settles_lifts_the_suspension_in_its_own_transaction(eager_
     usage_record(agency=client.agency, event=sms(client, "b"))
 
 
+def test_a_card_failing_every_retry_keeps_a_client_stopped_at_its_limit_and_says_so():
+    wallet = wallet_with_card(payment_method="pm_card_chargeCustomerFail",
+                              agency=AgencyFactory(credit_limit=Money("1", "USD"),
+                                                   retry_schedule_hours=[]))
+    client = wallet.sub_account
+    usage_record(agency=client.agency, event=sms(client, "a", "200"))  # -1.58: stopped
+    topup = topup_request(wallet_id=wallet.pk, trigger="manual", amount="10.00",
+                          enqueue=False)
+    assert topup_attempt(topup_id=topup.pk).status == "failed"  # no retries: exhausted
+    assert fresh(client).suspension_reason == "credit_limit"
+    [note] = Notification.objects.filter(sub_account=client, kind="suspended")
+    assert note.message == (f"{client.name}'s card was declined after every retry; it stays "
+                            "suspended (credit limit reached).")
+
+
 @pytest.mark.parametrize("posting", ["credit", "adjustment", "reversal"])
 def test_money_in_of_any_kind_lifts_once_the_balance_is_within_the_limit(posting):
     client = limited_client()
