@@ -247,11 +247,11 @@ def agency_wallet_settings(request, pk):
         return _topups_csv(sub_account)
     wallet = sub_account.wallet
     credit_post = request.method == "POST" and request.POST.get("action") == "credit_limit"
-    credit_form = CreditLimitForm(request.POST if credit_post else None, initial={
+    limit_form = CreditLimitForm(request.POST if credit_post else None, initial={
         "credit_limit": (to_minor_units(sub_account.credit_limit.amount)
                          if sub_account.credit_limit else None)})
-    if credit_post and credit_form.is_valid():
-        response = _credit_limit_post(request, sub_account, credit_form)
+    if credit_post and limit_form.is_valid():
+        response = _credit_limit_post(request, sub_account, limit_form)
         if response is not None:
             return response
     initial = {"enabled": wallet.auto_topup_enabled,
@@ -275,7 +275,7 @@ def agency_wallet_settings(request, pk):
         "sub_account": sub_account, "wallet": wallet, "form": form,
         "topups": _topups_page(request, sub_account, actions=True), **action_forms(),
         "credit": credit_status(sub_account=sub_account, balance=wallet.balance.amount),
-        "credit_form": credit_form,
+        "credit_limit_form": limit_form,
     })
 
 
