@@ -42,11 +42,14 @@ from subaccounts.models import ClientMembership, SubAccount
 from subaccounts.pricing.models import BillableItem
 from subaccounts.pricing.services import price_set
 from subaccounts.services import subaccount_create, subaccount_update
+from wallets.alerts.services import alert_settings_put
 from wallets.billing.jobs import billing_jobs_run
 from wallets.billing.models import Invoice
 from wallets.demo.traffic import traffic_events
+from wallets.ledger.corrections import wallet_credit_grant
 from wallets.payments.autotopup import wallet_settings_set
 from wallets.payments.cards import payment_method_attach
+from wallets.payments.corrections import topup_refund
 from wallets.payments.models import TopUp
 from wallets.payments.topups import topup_request
 from wallets.usage.services import BATCH_MAX, usage_record_batch
@@ -96,6 +99,10 @@ class ClientPlan:
     card_declines_from_day: int | None = None
     manual_topups: tuple[int, str] | None = None  # every N days from day 0, this amount
     card_declines_at_end: bool = False
+    starts_on_day: int = 0  # its first usage (it is set up on day 0)
+    credit_limit: str | None = None  # its own, else the agency's
+    # Its own alert settings: (spend alerts [(amount, window)], low-balance levels).
+    alerts: tuple[tuple[tuple[str, str], ...], tuple[str, ...]] | None = None
     note: str = ""
 
 
@@ -105,13 +112,15 @@ CLIENTS = [
                 "workflow": 18, "ai": 1, "review": 3},
                weekly=((1, "email_send", 1800), (3, "sms_outbound", 640)),
                auto_topup=("25.00", "100.00", "500.00"),
-               note="rebilled, auto top-up, the client admin's account"),
+               # Its SMS campaign day spends about $10: an alert to the agency most weeks.
+               alerts=((("10.00", "day"),), ()),
+               note="rebilled, auto top-up, the client admin's account; a credit, a spend alert"),
     ClientPlan("Cedar Roofing", "loc_cedar",
                {"sms": 9, "call_in": 5, "call_out": 8, "email": 10, "review": 2, "ai": 1},
                weekly=((2, "sms_outbound", 300),),
                card="pm_card_mastercard", auto_topup=("20.00", "75.00", None),
                overrides={"sms_outbound": "0.0250", "call_outbound": "0.0350"},
-               note="own prices for SMS and outbound calls"),
+               note="own prices for SMS and outbound calls; part of a top-up refunded"),
     ClientPlan("Harbor Yoga", "loc_harbor",
                {"sms": 8, "email": 8, "workflow": 10, "review": 1},
                weekly=((3, "email_send", 1200), (0, "sms_outbound", 260)),
@@ -144,7 +153,17 @@ CLIENTS = [
                {"sms": 5, "call_in": 3, "email": 5, "review": 1},
                auto_topup=None, manual_topups=(30, "15.00"),
                note="no auto top-up: adds funds by hand every month"),
+    ClientPlan("Pinecrest Plumbing", "loc_pinecrest",
+               {"sms": 14, "call_out": 5, "email": 4},
+               card=None, auto_topup=None, starts_on_day=DAYS - 4, credit_limit="0.00",
+               note="new, no card and no funds: stopped at its credit limit of 0"),
 ]
+# The agency's alerts for every client without its own: two low-balance levels.
+AGENCY_ALERTS = {"spend": [], "low_balance": ["20", "5"]}
+# Day 60: the agency's goodwill credit after an SMS delivery outage.
+CREDIT = (60, "loc_bluebird", "10.00", "Goodwill credit: SMS delivery outage on the 12th")
+# Day 70: part of a client's latest card top-up sent back to its card.
+REFUND = (70, "loc_cedar", "10.00", "Campaign cancelled: part of the last top-up refunded")
 
 
 class DemoIncomplete(Exception):
@@ -266,6 +285,8 @@ def demo_seed(*, progress: Callable[[str], None] = print) -> SeedReport:
                     break
                 events = []
                 for plan, sub_account in clients:
+                    if day < plan.starts_on_day:
+                        continue
                     batch = traffic_events(rng, sub_account_id=str(sub_account.pk),
                                            daily=plan.daily, scale=scale * share,
                                            place=plan.name, start=window_start,
@@ -306,6 +327,7 @@ def _setup(real_now: datetime) -> tuple[Agency, list[tuple[ClientPlan, SubAccoun
     # always did: the declining card ends suspended for its payments, not at the limit.
     agency_update(agency=agency, changes={"retry_schedule_hours": [1, 6, 24],
                                           "credit_limit": "500"}, actor_label=ACTOR)
+    alert_settings_put(agency=agency, **AGENCY_ALERTS, actor_label=ACTOR)
     items = {item.code: item for item in BillableItem.objects.all()}
     for code, price in AGENCY_PRICES.items():
         _price_set_flat_or_tiered(price_set, items[code], price, agency=agency)
@@ -318,11 +340,19 @@ def _setup(real_now: datetime) -> tuple[Agency, list[tuple[ClientPlan, SubAccoun
             changes["rebilling_enabled"] = False
         if not plan.itemised_visible:
             changes["itemised_usage_visible"] = False
+        if plan.credit_limit is not None:
+            changes["credit_limit"] = plan.credit_limit
         if changes:
             sub_account = subaccount_update(sub_account=sub_account, changes=changes,
                                             actor_label=ACTOR)
         for code, price in plan.overrides.items():
             _price_set_flat_or_tiered(price_set, items[code], price, sub_account=sub_account)
+        if plan.alerts:
+            spend, levels = plan.alerts
+            alert_settings_put(agency=agency, sub_account=sub_account,
+                               spend=[{"amount": amount, "window": window}
+                                      for amount, window in spend],
+                               low_balance=list(levels), actor_label=ACTOR)
         if plan.card:
             payment_method_attach(sub_account=sub_account, payment_method=plan.card,
                                   actor_label=ACTOR)
@@ -348,7 +378,7 @@ def _price_set_flat_or_tiered(service, item, price, **target):
 
 def _scripted(day: int, agency: Agency, clients, counts: Counter) -> None:
     """What happens on a given morning besides traffic: price changes, card trouble, funds
-    added by hand."""
+    added by hand, the agency's credit and refund."""
     if day in PRICE_CHANGES:
         items = {item.code: item for item in BillableItem.objects.all()}
         for code, price in PRICE_CHANGES[day].items():
@@ -362,6 +392,19 @@ def _scripted(day: int, agency: Agency, clients, counts: Counter) -> None:
             topup_request(wallet_id=sub_account.wallet.pk, trigger=TopUp.Trigger.MANUAL,
                           amount=plan.manual_topups[1], actor_label=ACTOR)
             counts["manual_topups"] += 1
+    by_id = {sub_account.external_id: sub_account for _, sub_account in clients}
+    if day == CREDIT[0]:
+        _, external_id, amount, reason = CREDIT
+        wallet_credit_grant(sub_account=by_id[external_id], amount=amount, reason=reason,
+                            actor_label=AGENCY_ADMIN[0])
+        counts["credits"] += 1
+    if day == REFUND[0]:
+        _, external_id, amount, reason = REFUND
+        latest = TopUp.objects.filter(sub_account=by_id[external_id],
+                                      status=TopUp.Status.SUCCEEDED).latest("created_at")
+        topup_refund(topup_id=latest.pk, amount=amount, reason=reason,
+                     actor_label=AGENCY_ADMIN[0])
+        counts["refunds"] += 1
 
 
 def _declines_at_end(clients, counts: Counter) -> None:

@@ -11,11 +11,12 @@ from django.utils import timezone
 
 from agencies.models import Agency
 from subaccounts.models import SubAccount
+from wallets.alerts.models import FiredAlert
 from wallets.billing.models import Invoice
 from wallets.demo import seed as demo
 from wallets.ledger.integrity import ledger_verify
 from wallets.ledger.models import Entry
-from wallets.payments.models import TopUp
+from wallets.payments.models import TopUp, TopUpRefund
 from wallets.usage.models import UsageCharge, UsageDaily
 
 
@@ -50,7 +51,7 @@ def test_seed_demo_loads_90_days_once_with_a_clean_ledger_and_a_living_dashboard
     assert now - first_entry > timedelta(days=89)
     assert not Entry.objects.filter(created_at__gt=now).exists()
     assert loaded["UsageCharge"] > 10_000
-    assert loaded["SubAccount"] == 8
+    assert loaded["SubAccount"] == 9
 
     # the clients' settings
     clients = {s.external_id: s for s in SubAccount.objects.select_related("wallet")}
@@ -72,6 +73,17 @@ def test_seed_demo_loads_90_days_once_with_a_clean_ledger_and_a_living_dashboard
     assert TopUp.objects.filter(sub_account=clients["loc_bluebird"], trigger="auto",
                                 status=TopUp.Status.SUCCEEDED).count() >= 3
 
+    # credit control: a client stopped at its limit, the agency's credit, refund and alerts
+    pinecrest = clients["loc_pinecrest"]
+    assert pinecrest.suspension_reason == "credit_limit"
+    assert pinecrest.wallet.balance.amount < 0 and pinecrest.effective_credit_limit == 0
+    [credit] = Entry.objects.filter(kind="credit")
+    assert credit.wallet.sub_account == clients["loc_bluebird"]
+    [refund] = TopUpRefund.objects.all()
+    assert (refund.topup.sub_account, refund.status) == (clients["loc_cedar"], "succeeded")
+    assert FiredAlert.objects.filter(sub_account=clients["loc_bluebird"], kind="spend").exists()
+    assert FiredAlert.objects.filter(kind="low_balance").exists()
+
     # invoices for the closed periods, numbered without gaps
     numbers = sorted(Invoice.objects.filter(agency=agency).values_list("number", flat=True))
     assert len(numbers) >= 16 and numbers == list(range(1, len(numbers) + 1))
@@ -83,7 +95,9 @@ def test_seed_demo_loads_90_days_once_with_a_clean_ledger_and_a_living_dashboard
     assert response.status_code == 200
     totals = response.context["figures"]["totals"]
     assert totals["revenue"] > totals["platform_cost"] > 0
-    assert "Summit Auto Repair" in response.content.decode()
+    page = response.content.decode()
+    assert "Summit Auto Repair" in page
+    assert "Pinecrest Plumbing" in page.split('id="at-credit-limit"')[1].split("</ul>")[0]
 
 
 @pytest.mark.django_db
