@@ -11,7 +11,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
-from agencies.tenancy import agency_member_required
+from agencies.tenancy import agency_member_required, is_admin
 from hoopbilling.exports import csv_download, csv_stream
 from hoopbilling.money import quantize_amount
 from subaccounts.tenancy import agency_subaccount, client_member_required
@@ -51,6 +51,8 @@ def dashboard(request):
         "near_limit": selectors.clients_near_credit_limit(agency=agency),
         "forecast": selectors.topup_forecast(agency=agency),
         "attention_limit": selectors.ATTENTION_LIMIT,
+        # Admins act on a client from its wallet page; staff read its ledger.
+        "client_page": "payments:agency-wallet" if is_admin(request) else "wallets:ledger",
     })
 
 
