@@ -53,6 +53,13 @@ class StrictSerializer(serializers.Serializer):
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
 
+    @classmethod
+    def validated(cls, request) -> dict:
+        """The request body's fields, or a 400 naming each bad one (no body reads as {})."""
+        serializer = cls(data=request.data if request.data else {})
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
 
 class BoundedDecimalField(serializers.DecimalField):
     """A decimal string held to the kernel's bounds (`hoopbilling.money.bounded_decimal`, the

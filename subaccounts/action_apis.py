@@ -28,18 +28,13 @@ class _SubAccountActionView(AgencyApiView):
         return get_object_or_404(SubAccount.objects.select_related("agency"),
                                  agency=self.agency, pk=pk)
 
-    def _data(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data if self.request.data else {})
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
 
 class SuspendView(_SubAccountActionView):
     @extend_schema(request=SuspendSerializer, responses={200: SubAccountSerializer},
                    summary="Suspend the client (chosen items, default messaging and calling)")
     def post(self, request, pk):
         sub_account = self._get(pk)
-        data = self._data(SuspendSerializer)
+        data = SuspendSerializer.validated(request)
         sub_account = subaccount_agency_suspend(
             sub_account=sub_account, reason=data["reason"], items=data.get("items"),
             idempotency_key=data.get("idempotency_key", ""), actor_label=str(request.user))
@@ -51,7 +46,7 @@ class ResumeView(_SubAccountActionView):
                    summary="Lift the agency's suspension of the client")
     def post(self, request, pk):
         sub_account = self._get(pk)
-        data = self._data(ResumeSerializer)
+        data = ResumeSerializer.validated(request)
         sub_account = subaccount_agency_resume(
             sub_account=sub_account, idempotency_key=data.get("idempotency_key", ""),
             actor_label=str(request.user))

@@ -86,6 +86,16 @@ def eager_celery():
     celery_app.conf.task_always_eager = previous
 
 
+@pytest.fixture
+def ledger_checked():
+    """Run `verify_ledger` over every wallet after the test."""
+    yield
+    from wallets.ledger.integrity import ledger_verify
+
+    drifting = [c for c in ledger_verify() if not c.ok]
+    assert not drifting, [c.problems for c in drifting]
+
+
 @pytest.fixture(autouse=True)
 def circuit_breakers_closed():
     """Each test starts with Redis trusted again: a test that took the cache or the broker

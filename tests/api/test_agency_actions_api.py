@@ -7,7 +7,6 @@ import pytest
 from django.utils import timezone
 
 from agencies.models import Agency
-from hoopbilling.celery import app as celery_app
 from hoopbilling.models import AuditLog, OutgoingEmail
 from subaccounts.services import payment_method_set
 from tests.factories import (
@@ -16,23 +15,13 @@ from tests.factories import (
     EntryFactory,
     SubAccountFactory,
 )
-from wallets.ledger.integrity import ledger_verify
 from wallets.ledger.models import Entry
 from wallets.payments.cards import payment_method_attach
 from wallets.payments.models import TopUp, TopUpAttempt, TopUpRefund
 from wallets.payments.topups import topup_attempt, topup_request
 from wallets.usage.models import UsageCharge
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _eager_and_verified():
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
-    assert [c for c in ledger_verify() if not c.ok] == []
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery", "ledger_checked")]
 
 
 def paid_topup(sub_account, amount="50.00") -> TopUp:

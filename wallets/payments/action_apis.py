@@ -78,18 +78,12 @@ class CardLinkSerializer(StrictSerializer):
     email = serializers.BooleanField(required=False, default=False)
 
 
-def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data if request.data else {})
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 class CreditView(SubAccountScopedView):
     @extend_schema(request=CreditSerializer, responses={201: CREDIT_SCHEMA},
                    summary="Give the client money (an agency credit)")
     def post(self, request, pk):
         sub_account = self.sub_account(pk)
-        data = _valid(CreditSerializer, request)
+        data = CreditSerializer.validated(request)
         entry, _ = wallet_credit_grant(
             sub_account=sub_account, amount=data["amount"], reason=data["reason"],
             idempotency_key=data.get("idempotency_key", ""), actor_label=self.actor_label)
@@ -101,7 +95,7 @@ class RefundView(SubAccountScopedView):
                    summary="Refund (part of) a settled card top-up")
     def post(self, request, pk, topup_id):
         sub_account = self.sub_account(pk)
-        data = _valid(RefundSerializer, request)
+        data = RefundSerializer.validated(request)
         refund = topup_refund(
             topup_id=topup_id, amount=data.get("amount"), reason=data["reason"],
             idempotency_key=data.get("idempotency_key", ""), sub_account=sub_account,
@@ -114,7 +108,7 @@ class RetryView(SubAccountScopedView):
                    summary="Charge a failed or waiting top-up now; answers the top-up")
     def post(self, request, pk, topup_id):
         sub_account = self.sub_account(pk)
-        data = _valid(KeyOnlySerializer, request)
+        data = KeyOnlySerializer.validated(request)
         topup = topup_retry_now(topup_id=topup_id, sub_account=sub_account,
                                 idempotency_key=data.get("idempotency_key", ""),
                                 actor_label=self.actor_label)
@@ -126,7 +120,7 @@ class CardLinkView(SubAccountScopedView):
                    summary="A link for the client to add or update its card (7 days)")
     def post(self, request, pk):
         sub_account = self.sub_account(pk)
-        data = _valid(CardLinkSerializer, request)
+        data = CardLinkSerializer.validated(request)
         link = card_link_send(sub_account=sub_account, email=data["email"],
                               actor_label=self.actor_label)
         return Response({"url": link.url, "expires_at": link.expires_at,

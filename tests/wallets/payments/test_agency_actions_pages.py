@@ -10,30 +10,19 @@ import pytest
 from django.core import signing
 
 from agencies.models import AgencyMembership
-from hoopbilling.celery import app as celery_app
 from tests.factories import (
     AgencyMembershipFactory,
     ClientMembershipFactory,
     EntryFactory,
     SubAccountFactory,
 )
-from wallets.ledger.integrity import ledger_verify
 from wallets.ledger.models import Entry
 from wallets.payments.card_links import card_link_send
 from wallets.payments.cards import payment_method_attach
 from wallets.payments.models import TopUp, TopUpRefund
 from wallets.payments.topups import topup_attempt, topup_request
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _eager_and_verified():
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
-    assert [c for c in ledger_verify() if not c.ok] == []
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery", "ledger_checked")]
 
 
 @pytest.fixture
