@@ -83,6 +83,7 @@ def test_another_agencys_sub_account_is_404_and_its_limit_unchanged(api):
     assert other.credit_limit is None
 
 
+@pytest.mark.postgres  # flushing the ledger afterwards needs TRUNCATE (see test_journeys.py)
 @pytest.mark.django_db(transaction=True)
 def test_raising_a_stopped_clients_limit_answers_it_live_again(api):
     client = SubAccountFactory(agency=api.agency)

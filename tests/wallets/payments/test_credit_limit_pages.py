@@ -17,7 +17,8 @@ from tests.factories import (
 )
 from wallets.usage.services import usage_record
 
-pytestmark = pytest.mark.django_db(transaction=True)  # a saved limit is reviewed on commit
+# A saved limit is reviewed on commit; flushing the ledger afterwards needs PostgreSQL's TRUNCATE.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 
 def stop_at_limit(client_account, quantity="300"):
