@@ -172,33 +172,44 @@ def _enqueue_on_commit(delivery_ids) -> None:
             lambda pk=delivery_id: task_enqueue(webhook_delivery_task, pk), robust=True)
 
 
-def _event_create(*, agency, type: str, data: dict, sub_account, endpoints) -> WebhookEvent:
-    event = WebhookEvent.objects.create(id=event_id_new(), agency=agency,
-                                        sub_account=sub_account, type=type, data=data)
+def sub_account_ref(sub_account) -> dict:
+    """How an event names its client: our id and the agency's own (`external_id`)."""
+    return {"id": str(sub_account.pk), "external_id": sub_account.external_id}
+
+
+def webhook_events_record(*, agency, type: str, events: list[tuple[dict, object]],
+                          ) -> list[WebhookEvent]:
+    """Write one event per (data, sub_account or None) for every enabled endpoint of the
+    agency that hears `type`, in the caller's transaction (the change the events describe).
+    Nothing when none hears it, which costs one indexed query. `data` is plain JSON values
+    (amounts as strings)."""
+    if type not in EVENT_TYPES:
+        raise ValueError(f"unknown webhook event type {type!r}")
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("webhook events are recorded inside the transaction of the change")
+    agency_id = getattr(agency, "pk", agency)
+    endpoints = [e for e in WebhookEndpoint.objects.filter(agency_id=agency_id, enabled=True)
+                 if e.hears(type)]
+    if not endpoints or not events:
+        return []
+    rows = WebhookEvent.objects.bulk_create([
+        WebhookEvent(id=event_id_new(), agency_id=agency_id, sub_account=sub_account,
+                     type=type, data=data)
+        for data, sub_account in events])
     now = timezone.now()
     deliveries = WebhookDelivery.objects.bulk_create([
-        WebhookDelivery(event=event, endpoint=endpoint, sub_account=sub_account,
+        WebhookDelivery(event=event, endpoint=endpoint, sub_account=event.sub_account,
                         next_attempt_at=now)
-        for endpoint in endpoints])
+        for event in rows for endpoint in endpoints])
     _enqueue_on_commit([d.pk for d in deliveries])
-    return event
+    return rows
 
 
 def webhook_event_record(*, agency, type: str, data: dict, sub_account=None,
                          ) -> WebhookEvent | None:
-    """Write the event for every enabled endpoint of the agency that hears `type`, in the
-    caller's transaction (the change it describes): None when none hears it, which costs one
-    indexed query. `data` is plain JSON values (amounts as strings)."""
-    if type not in EVENT_TYPES:
-        raise ValueError(f"unknown webhook event type {type!r}")
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("webhook_event_record must run inside the transaction of the change")
-    endpoints = [e for e in WebhookEndpoint.objects.filter(agency=agency, enabled=True)
-                 if e.hears(type)]
-    if not endpoints:
-        return None
-    return _event_create(agency=agency, type=type, data=data, sub_account=sub_account,
-                         endpoints=endpoints)
+    """One event (`webhook_events_record`): None when no endpoint hears it."""
+    rows = webhook_events_record(agency=agency, type=type, events=[(data, sub_account)])
+    return rows[0] if rows else None
 
 
 @transaction.atomic
