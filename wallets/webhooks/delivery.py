@@ -145,8 +145,9 @@ def _claim(delivery_id, now: datetime):
             delivery.next_attempt_at = max(earlier.next_attempt_at or now, now) + ORDER_WAIT
             delivery.save(update_fields=["next_attempt_at", "updated_at"])
             return delivery, None
-    WebhookAttempt.objects.filter(delivery=delivery, finished_at__isnull=True).update(
-        finished_at=now, error="No answer recorded: the worker stopped during the attempt.")
+    if delivery.attempts:
+        WebhookAttempt.objects.filter(delivery=delivery, finished_at__isnull=True).update(
+            finished_at=now, error="No answer recorded: the worker stopped during the attempt.")
     delivery.attempts += 1
     delivery.next_attempt_at = now + ATTEMPT_LEASE  # no other run takes it meanwhile
     delivery.save(update_fields=["attempts", "next_attempt_at", "updated_at"])
@@ -194,7 +195,7 @@ def _finish(delivery_id, attempt_id, number: int, *, now: datetime, status_code,
         finished_at=timezone.now(), status_code=status_code, response_excerpt=excerpt,
         error=error, latency_ms=latency_ms)
     delivery = (WebhookDelivery.objects.select_for_update(of=("self",))
-                .select_related("event").filter(pk=delivery_id).first())
+                .select_related("event", "endpoint").filter(pk=delivery_id).first())
     if delivery is None:
         return "deleted"  # its endpoint was deleted during the attempt
     if delivery.attempts != number or delivery.status != WebhookDelivery.Status.PENDING:
@@ -208,9 +209,8 @@ def _finish(delivery_id, attempt_id, number: int, *, now: datetime, status_code,
         delivery.next_attempt_at = None
         delivery.failures = 0
         outcome = "succeeded"
-        if not is_test:
-            WebhookEndpoint.objects.filter(pk=delivery.endpoint_id,
-                                           failing_since__isnull=False).update(failing_since=None)
+        if not is_test and delivery.endpoint.failing_since is not None:
+            WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).update(failing_since=None)
     else:
         delivery.failures += 1
         if is_test or delivery.failures > len(BACKOFF):
