@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("subaccounts.pricing.api_urls")),
     path("", include("wallets.payments.api_urls")),
     path("", include("wallets.alerts.api_urls")),
+    path("", include("wallets.webhooks.api_urls")),
     path("", include("wallets.billing.api_urls")),
     path("", include("subaccounts.api_urls")),
     path("", include("wallets.usage.api_urls")),

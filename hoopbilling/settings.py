@@ -216,6 +216,9 @@ if STRIPE_API_BASE:
 if (DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
         or env.bool("DJSTRIPE_SKIP_MIGRATIONS", default=False)):
     MIGRATION_MODULES = {"djstripe": None}
+# Outbound webhooks may call http:// and private, loopback or link-local addresses (a
+# receiver on this machine); otherwise only https:// to public addresses. DEBUG allows it too.
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
 # Absolute links in emails (the authentication page of a top-up).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 

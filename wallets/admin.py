@@ -4,3 +4,4 @@ from wallets.alerts import admin as alerts_admin  # noqa: F401
 from wallets.billing import admin as billing_admin  # noqa: F401
 from wallets.payments import admin as payments_admin  # noqa: F401
 from wallets.usage import admin as usage_admin  # noqa: F401
+from wallets.webhooks import admin as webhooks_admin  # noqa: F401

@@ -11,3 +11,4 @@ class WalletsConfig(AppConfig):
         from wallets.ledger import receivers as ledger_receivers  # noqa: F401
         from wallets.payments import receivers as payments_receivers  # noqa: F401
         from wallets.usage import receivers as usage_receivers  # noqa: F401
+        from wallets.webhooks import receivers as webhooks_receivers  # noqa: F401

@@ -24,3 +24,9 @@ from wallets.payments.models import (  # noqa: F401
     TopUpRefund,
 )
 from wallets.usage.models import UsageCharge, UsageCounter, UsageDaily  # noqa: F401
+from wallets.webhooks.models import (  # noqa: F401
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)

@@ -31,12 +31,14 @@ from wallets.payments.models import Notification, TopUp
 from wallets.payments.notifications import notification_send
 from wallets.payments.topups import topup_request
 from wallets.usage.services import usage_record_batch
+from wallets.webhooks.services import webhook_endpoint_create
 
 # Tables whose whole content is hashed before and after (money and tenancy); every other
 # table is compared by row count.
 KEY_TABLES = ("wallets_wallet", "wallets_entry", "subaccounts_subaccount",
               "subaccounts_priceoverride", "agencies_agency", "agencies_agencyprice",
-              "subaccounts_clientmembership", "agencies_agencymembership")
+              "subaccounts_clientmembership", "agencies_agencymembership",
+              "wallets_webhookendpoint")
 # The first tenant's own price and usage: figures that would show through a sum, a price
 # grid or an export that forgot to filter by agency (the second tenant has neither).
 MARKER_PRICE, MARKER_QUANTITY = "4.321987", 10
@@ -53,6 +55,7 @@ class Tenant:
     api_key: object = None
     topup: object = None
     invoice: object = None
+    webhook_endpoint: object = None
 
 
 @pytest.fixture(autouse=True)
@@ -98,6 +101,10 @@ def tenant_create(label: str, *, topup: bool = True, usage: bool = False) -> Ten
                        low_balance=["1"])
     alert_settings_put(agency=agency, sub_account=sub_account,
                        spend=[{"amount": "7", "window": "week"}], low_balance=[])
+    # an outbound webhook endpoint (a public address: no DNS needed), so the invoice below
+    # writes an event and a delivery to it
+    tenant.webhook_endpoint, _ = webhook_endpoint_create(
+        agency=agency, url="https://93.184.216.34/hooks", events=["*"])
     if topup:
         tenant.topup = topup_request(wallet_id=wallet.pk, trigger=TopUp.Trigger.MANUAL,
                                      amount=Decimal("20.00"), enqueue=False)

@@ -46,7 +46,8 @@ def _victim_objects(victim) -> dict:
             "invoice": str(victim.invoice.pk), "api_key": str(victim.api_key.pk),
             "spend_alert": str(SpendAlert.objects.filter(settings__agency=victim.agency)
                                .first().pk),
-            "notification": str(Notification.objects.filter(agency=victim.agency).first().pk)}
+            "notification": str(Notification.objects.filter(agency=victim.agency).first().pk),
+            "webhook_endpoint": str(victim.webhook_endpoint.pk)}
 
 
 # URL keyword -> what fills it. Tenant objects are the first tenant's; the rest are public.
@@ -64,7 +65,7 @@ KWARG_VALUES = {
 GENERIC_KWARGS = {"pk", "id"}
 SEGMENT_OBJECTS = {"clients": "sub_account", "subaccounts": "sub_account",
                    "topups": "topup", "invoices": "invoice", "keys": "api_key",
-                   "notifications": "notification"}
+                   "notifications": "notification", "webhook-endpoints": "webhook_endpoint"}
 # Django's own routes: the password-reset link and the operators' admin.
 AUTH_KWARGS = {"uidb64": urlsafe_base64_encode(force_bytes(1)), "token": "set-password"}
 ADMIN_KWARGS = {"url": "no-such-page/"}

@@ -31,6 +31,7 @@ from wallets.billing.models import (
 )
 from wallets.ledger.models import Entry, Wallet
 from wallets.usage.models import UsageCharge, UsageDaily
+from wallets.webhooks.services import sub_account_ref, webhook_events_record
 
 ZERO = Decimal("0")
 # Clients invoiced per transaction: one counter lock and a handful of set-based queries and
@@ -242,7 +243,24 @@ def invoices_issue(*, period: BillingPeriod, sub_accounts: list[SubAccount],
         InvoiceLine.objects.bulk_create(invoice_lines, batch_size=2000)
         counter.last_number += len(invoices)
         InvoiceCounter.objects.filter(pk=counter.pk).update(last_number=counter.last_number)
+        webhook_events_record(agency=period.agency_id, type="invoice.issued",
+                              events=[(invoice_event_data(invoice), invoice.sub_account)
+                                      for invoice in invoices])
         return len(invoices)
+
+
+def invoice_event_data(invoice: Invoice) -> dict:
+    """The `invoice.issued` webhook's data: the invoice's figures as strings."""
+    return {
+        "invoice": str(invoice.pk), "number": invoice.display_number,
+        "sub_account": sub_account_ref(invoice.sub_account),
+        "period_start": invoice.period_start.isoformat(),
+        "period_end": invoice.period_end.isoformat(), "currency": invoice.currency,
+        **{field: f"{getattr(invoice, field):f}" for field in (
+            "opening_balance", "usage_total", "topups_total", "credits_total",
+            "refunds_total", "other_total", "closing_balance")},
+        "issued_at": invoice.issued_at.isoformat(),
+    }
 
 
 def invoice_totals(summary: LedgerSummary) -> dict[str, Decimal]:

@@ -16,6 +16,7 @@ from wallets.payments.jobs import (
     suspensions_lift_settled,
     topups_due,
 )
+from wallets.webhooks.delivery import webhook_deliveries_due
 
 BILLING_JOBS: list[Callable[[datetime], dict]] = [
     payment_events_due,
@@ -27,6 +28,7 @@ BILLING_JOBS: list[Callable[[datetime], dict]] = [
     periods_close_due,
     outgoing_emails_due,
     ledger_checkpoints_due,
+    webhook_deliveries_due,
 ]
 
 

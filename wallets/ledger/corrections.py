@@ -13,6 +13,7 @@ from subaccounts.models import SubAccount
 from wallets.ledger.models import Entry, Wallet
 from wallets.ledger.posting import Posting
 from wallets.ledger.services import Audit, ledger_transaction
+from wallets.ledger.signals import credit_granted
 
 
 class CorrectionRefused(DomainError):
@@ -101,9 +102,13 @@ def wallet_credit_grant(*, sub_account: SubAccount, amount, reason: str,
     wallet_id = Wallet.objects.values_list("pk", flat=True).get(sub_account=sub_account)
     with ledger_transaction(wallet_ids=[wallet_id]) as ledger:
         wallet = ledger.wallets[wallet_id]
-        return ledger.post_one(wallet_id, Posting(
+        entry, replayed = ledger.post_one(wallet_id, Posting(
             kind=Entry.Kind.CREDIT, amount=value, currency=wallet.currency,
             idempotency_key=entry_key, reference_type="agency_credit",
             reference_id=str(sub_account.pk), memo=reason[:255], actor_label=label),
             audit=Audit(action="wallet.credit", obj=wallet, reason=reason, actor=actor,
                         actor_label=label, after={"amount": str(value)}))
+        if not replayed:
+            credit_granted.send(sender=Entry, sub_account=sub_account, entry=entry,
+                                reason=reason, balance=wallet.balance.amount)
+        return entry, replayed

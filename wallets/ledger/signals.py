@@ -28,3 +28,9 @@ def wallet_debited_after_commit(*, sender, wallet) -> None:
 # top-up is being charged for the wallet at that moment (pending or processing), which defers
 # the suspension; kwargs: wallet_id. Payments answers it.
 topup_in_progress = Signal()
+
+# Sent inside the transaction of the agency's credit to a client (`corrections.
+# wallet_credit_grant`), only when it posted (not for a replayed idempotency key); kwargs:
+# sub_account, entry (the credit), reason, balance (Decimal, the wallet's after it). The
+# outbound webhooks write `credit.granted` here.
+credit_granted = Signal()

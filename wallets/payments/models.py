@@ -221,6 +221,7 @@ class Notification(models.Model):
         SPEND_ALERT = "spend_alert", "Spend alert"
         CREDIT_LIMIT = "credit_limit", "Credit limit reached"
         CREDIT_LIMIT_LIFTED = "credit_limit_lifted", "Back within the credit limit"
+        WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint disabled"
 
     agency = models.ForeignKey("agencies.Agency", on_delete=models.CASCADE,
                                related_name="notifications")

@@ -16,3 +16,14 @@ wallet_below_threshold = Signal()
 # Sent inside the transaction that recorded a gateway event (a Stripe webhook) for the first
 # time; kwargs: event_id.
 payment_event_recorded = Signal()
+
+# Sent inside the transaction that settled a top-up (its wallet credited), once per top-up;
+# kwargs: topup (status succeeded, `entry` set), balance (Decimal, the wallet's after it).
+# The outbound webhooks write `topup.succeeded` here.
+topup_settled = Signal()
+
+# Sent inside the transaction that recorded a declined attempt (or one that needs the client
+# to authenticate), once per attempt; kwargs: topup, attempt (the TopUpAttempt), retries_left
+# (False when this failure suspended the client), requires_action. The outbound webhooks
+# write `topup.failed` here.
+topup_failed = Signal()

@@ -46,7 +46,12 @@ from wallets.payments.autotopup import auto_topup_due_amount
 from wallets.payments.gateways import ChargeResult, gateway_for
 from wallets.payments.models import Notification, TopUp, TopUpAttempt
 from wallets.payments.notifications import notification_send
-from wallets.payments.signals import topup_due, wallet_below_threshold
+from wallets.payments.signals import (
+    topup_due,
+    topup_failed,
+    topup_settled,
+    wallet_below_threshold,
+)
 
 # While an attempt runs its top-up is not due; a worker killed mid-attempt is taken over
 # by the next run once the lease has passed.
@@ -262,6 +267,7 @@ def topup_settle(*, topup_id, charge_id: str = "", now: datetime | None = None) 
         topup.attempt_rows.filter(status__in=[TopUpAttempt.Status.STARTED,
                                               TopUpAttempt.Status.REQUIRES_ACTION]).update(
             status=TopUpAttempt.Status.SUCCEEDED, finished_at=now)
+        topup_settled.send(sender=TopUp, topup=topup, balance=wallet.balance.amount)
         sub_account = topup.sub_account
         if (sub_account.suspension_reason == SuspensionReason.PAYMENT_FAILED
                 and wallet.balance.amount >= 0):
@@ -317,6 +323,8 @@ def topup_fail(*, topup_id, attempt_number: int | None, code: str, message: str,
                             else TopUp.Status.RETRYING)
             topup.next_attempt_at = now + timedelta(hours=float(schedule[failures - 1]))
         topup.save()
+        topup_failed.send(sender=TopUp, topup=topup, attempt=attempt, retries_left=not exhausted,
+                          requires_action=requires_action)
         retry_note = ("No retries are left." if exhausted else
                       f"Next retry at {topup.next_attempt_at:%Y-%m-%d %H:%M} UTC.")
         notification_send(
