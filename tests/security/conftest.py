@@ -31,6 +31,7 @@ from wallets.payments.models import Notification, TopUp
 from wallets.payments.notifications import notification_send
 from wallets.payments.topups import topup_request
 from wallets.usage.services import usage_record_batch
+from wallets.webhooks.services import webhook_endpoint_create, webhook_test_event
 
 # Tables whose whole content is hashed before and after (money and tenancy); every other
 # table is compared by row count.
@@ -53,6 +54,8 @@ class Tenant:
     api_key: object = None
     topup: object = None
     invoice: object = None
+    webhook_endpoint: object = None
+    webhook_delivery: object = None
 
 
 @pytest.fixture(autouse=True)
@@ -106,6 +109,11 @@ def tenant_create(label: str, *, topup: bool = True, usage: bool = False) -> Ten
     period = BillingPeriod.objects.create(agency=agency, start=start, end=end)
     period_close(period=period, now=end)
     tenant.invoice = Invoice.objects.get(sub_account=sub_account)
+    # a webhook endpoint with one delivery in its log (its test event)
+    tenant.webhook_endpoint, _secret = webhook_endpoint_create(
+        agency=agency, url=f"https://{label.lower()}.example.test/hooks", events=["*"],
+        actor_label="test")
+    tenant.webhook_delivery = webhook_test_event(endpoint=tenant.webhook_endpoint)
     return tenant
 
 
