@@ -256,7 +256,7 @@ def invoice_event_data(invoice: Invoice) -> dict:
         "sub_account": sub_account_ref(invoice.sub_account),
         "period_start": invoice.period_start.isoformat(),
         "period_end": invoice.period_end.isoformat(), "currency": invoice.currency,
-        **{field: str(getattr(invoice, field)) for field in (
+        **{field: f"{getattr(invoice, field):f}" for field in (
             "opening_balance", "usage_total", "topups_total", "credits_total",
             "refunds_total", "other_total", "closing_balance")},
         "issued_at": invoice.issued_at.isoformat(),

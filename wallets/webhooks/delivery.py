@@ -262,19 +262,26 @@ def _wake_next(delivery: WebhookDelivery, now: datetime) -> None:
 
 def webhook_deliveries_due(now: datetime) -> dict:
     """The billing job: every delivery due (first attempts whose enqueue was lost, retries,
-    leases a killed worker left), oldest first so a client's order holds."""
+    leases a killed worker left), oldest first so a client's order holds; a delivery woken
+    by the end of the one it waited behind goes in the same run. At most BATCH_SIZE."""
     counts: Counter = Counter()
-    ids = list(WebhookDelivery.objects
-               .filter(_sendable(), status=WebhookDelivery.Status.PENDING,
-                       next_attempt_at__lte=now)
-               .order_by("pk").values_list("pk", flat=True)[:BATCH_SIZE])
-    for delivery_id in ids:
-        try:
-            outcome = webhook_delivery_send(delivery_id=delivery_id, now=now)
-        except Exception:  # one broken delivery must not stop the others; it stays due
-            logger.exception("webhook delivery %s failed", delivery_id)
-            counts["webhook_errors"] += 1
-            continue
-        if outcome:
-            counts[f"webhooks_{outcome}"] += 1
+    tried: set = set()
+    while len(tried) < BATCH_SIZE:
+        ids = list(WebhookDelivery.objects
+                   .filter(_sendable(), status=WebhookDelivery.Status.PENDING,
+                           next_attempt_at__lte=now)
+                   .exclude(pk__in=tried)
+                   .order_by("pk").values_list("pk", flat=True)[:BATCH_SIZE - len(tried)])
+        if not ids:
+            break
+        for delivery_id in ids:
+            tried.add(delivery_id)
+            try:
+                outcome = webhook_delivery_send(delivery_id=delivery_id, now=now)
+            except Exception:  # one broken delivery must not stop the others; it stays due
+                logger.exception("webhook delivery %s failed", delivery_id)
+                counts["webhook_errors"] += 1
+                continue
+            if outcome:
+                counts[f"webhooks_{outcome}"] += 1
     return {"webhooks_succeeded": 0, "webhooks_retrying": 0, **counts}

@@ -14,13 +14,18 @@ from wallets.payments.signals import topup_failed, topup_settled
 from wallets.webhooks.services import sub_account_ref, webhook_event_record
 
 
+def _amount(value) -> str:
+    """As the API writes amounts: a plain decimal string, never an exponent."""
+    return f"{value:f}"
+
+
 def _iso(value) -> str | None:
     return value.isoformat() if value else None
 
 
 def _topup_data(topup) -> dict:
     return {"topup": str(topup.pk), "sub_account": sub_account_ref(topup.sub_account),
-            "amount": str(topup.amount.amount), "currency": topup.amount.currency.code,
+            "amount": _amount(topup.amount.amount), "currency": topup.amount.currency.code,
             "trigger": topup.trigger}
 
 
@@ -28,7 +33,7 @@ def _topup_data(topup) -> dict:
 def topup_settled_event(sender, *, topup, balance, **kwargs):
     webhook_event_record(agency=topup.sub_account.agency, type="topup.succeeded",
                          sub_account=topup.sub_account,
-                         data={**_topup_data(topup), "balance": str(balance),
+                         data={**_topup_data(topup), "balance": _amount(balance),
                                "settled_at": _iso(topup.settled_at)})
 
 
@@ -79,6 +84,6 @@ def credit_granted_event(sender, *, sub_account, entry, reason, balance, **kwarg
     webhook_event_record(agency=sub_account.agency, type="credit.granted",
                          sub_account=sub_account,
                          data={"entry": str(entry.pk), "sub_account": sub_account_ref(sub_account),
-                               "amount": str(entry.amount.amount),
+                               "amount": _amount(entry.amount.amount),
                                "currency": entry.amount.currency.code, "reason": reason,
-                               "balance": str(balance)})
+                               "balance": _amount(balance)})
