@@ -170,6 +170,8 @@ def test_send_test_event_lists_a_pending_delivery(client, admin):
     page = response.content.decode()
     assert f"Test event {delivery.event_id} sent" in page
     assert delivery.event_id in page and "webhook.test" in page and "Pending" in page
+    assert AuditLog.objects.filter(action="webhook_endpoint.test_event", actor=admin.user,
+                                   object_id=str(endpoint.pk)).exists()
 
 
 def test_the_log_filters_paginates_and_exports(client, admin):
