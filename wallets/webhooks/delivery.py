@@ -194,7 +194,9 @@ def _finish(delivery_id, attempt_id, number: int, *, now: datetime, status_code,
         finished_at=timezone.now(), status_code=status_code, response_excerpt=excerpt,
         error=error, latency_ms=latency_ms)
     delivery = (WebhookDelivery.objects.select_for_update(of=("self",))
-                .select_related("event").get(pk=delivery_id))
+                .select_related("event").filter(pk=delivery_id).first())
+    if delivery is None:
+        return "deleted"  # its endpoint was deleted during the attempt
     if delivery.attempts != number or delivery.status != WebhookDelivery.Status.PENDING:
         return "superseded"  # the lease passed and another run took it over
     delivery.last_status_code = status_code

@@ -11,6 +11,8 @@ import secrets
 import time
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,6 +30,7 @@ from wallets.webhooks.safety import url_refusal
 from wallets.webhooks.tasks import webhook_delivery_task
 
 MAX_ENDPOINTS = 10
+MAX_URL_LENGTH = 2048
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -64,6 +67,12 @@ def url_clean(url) -> str:
     if not isinstance(url, str) or not url.strip():
         raise InvalidInput("A URL is required.", field="url")
     url = url.strip()
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidInput(f"At most {MAX_URL_LENGTH} characters.", field="url")
+    try:
+        URLValidator(schemes=["https", "http"])(url)
+    except ValidationError as exc:
+        raise InvalidInput("Not a valid URL.", field="url") from exc
     refusal = url_refusal(url)
     if refusal:
         raise InvalidInput(refusal, field="url")

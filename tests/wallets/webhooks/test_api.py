@@ -66,6 +66,9 @@ def test_every_type_is_star(api):
     ({"url": "https://[::1]/x", "events": ["*"]}, "url"),
     ({"url": "https://localhost/x", "events": ["*"]}, "url"),
     ({"url": URL, "events": ["*"], "secret": "mine"}, "secret"),
+    ({"url": "https://exa mple.com/x", "events": ["*"]}, "url"),
+    ({"url": "https://hooks.example.com/" + "x" * 2100, "events": ["*"]}, "url"),
+    ({"url": ["https://hooks.example.com/"], "events": ["*"]}, "url"),
 ])
 def test_bad_input_is_a_400_naming_the_field(api, body, field):
     response = api.post("/api/v1/webhook-endpoints", body, format="json")
