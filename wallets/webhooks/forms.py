@@ -12,7 +12,8 @@ class EndpointForm(forms.Form):
                          help_text="Where we POST each event: an https:// address your "
                                    "systems answer on.")
     all_events = forms.BooleanField(label="Every event type", required=False, initial=True,
-                                    help_text="Including types added later.")
+                                    help_text="Including types added later. Uncheck it to choose the "
+                                              "types below.")
     events = forms.MultipleChoiceField(label="Or only these", required=False,
                                        widget=forms.CheckboxSelectMultiple,
                                        choices=[(t, t) for t in EVENT_TYPES])

@@ -22,10 +22,12 @@ from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from agencies.tenancy import agency_member_required, is_admin
 from hoopbilling.audit import audit_record
+from hoopbilling.encryption import decrypt, encrypt
 from hoopbilling.errors import DomainError
 from hoopbilling.exports import csv_download
 from subaccounts.models import SubAccount
@@ -49,13 +51,14 @@ def _last_delivery(endpoint_ref):
 
 
 def _secret_keep(request, endpoint: WebhookEndpoint, secret: str) -> None:
-    request.session[SECRET_SESSION_KEY] = {"endpoint": endpoint.pk, "secret": secret}
+    # Encrypted like the endpoint's own column: the session row is in the database too.
+    request.session[SECRET_SESSION_KEY] = {"endpoint": endpoint.pk, "secret": encrypt(secret)}
 
 
 def _secret_take(request, endpoint: WebhookEndpoint) -> str | None:
     kept = request.session.pop(SECRET_SESSION_KEY, None)
     if kept and kept["endpoint"] == endpoint.pk:
-        return kept["secret"]
+        return decrypt(kept["secret"])
     return None
 
 
@@ -86,8 +89,10 @@ def endpoint_list(request):
 
 
 @agency_member_required(admin=True)
+@never_cache
 def endpoint_secret(request, endpoint_id):
-    """The secret of an endpoint just added or rotated, once."""
+    """The secret of an endpoint just added or rotated, once (not kept by the browser's cache
+    either, so the back button does not show it again)."""
     endpoint = _endpoint(request, endpoint_id)
     return render(request, "wallets/webhooks/secret.html", {
         "endpoint": endpoint, "secret": _secret_take(request, endpoint)})

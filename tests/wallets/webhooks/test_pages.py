@@ -54,9 +54,13 @@ def test_admin_adds_an_endpoint_and_sees_its_secret_once(client, admin):
     client.force_login(admin.user)
     page = client.get("/agency/webhooks/").content.decode()
     assert "No endpoints yet" in page and 'href="/agency/webhooks/"' in page  # the nav link
-    response = client.post("/agency/webhooks/", {
-        "url": URL, "events": ["topup.failed", "invoice.issued"]}, follow=True)
+    created = client.post("/agency/webhooks/", {
+        "url": URL, "events": ["topup.failed", "invoice.issued"]})
     endpoint = WebhookEndpoint.objects.get(agency=admin.agency)
+    # between the POST and the page that shows it, the session holds it encrypted only
+    assert endpoint.secret not in str(dict(client.session))
+    response = client.get(created["Location"])
+    assert "no-store" in response["Cache-Control"]
     assert endpoint.events == ["topup.failed", "invoice.issued"]
     page = response.content.decode()
     assert f"Endpoint {URL} added." in page
