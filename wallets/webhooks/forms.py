@@ -11,9 +11,9 @@ class EndpointForm(forms.Form):
     url = forms.URLField(label="URL", max_length=2048, assume_scheme="https",
                          help_text="Where we POST each event: an https:// address your "
                                    "systems answer on.")
-    all_events = forms.BooleanField(label="Every event type", required=False, initial=True,
-                                    help_text="Including types added later. Uncheck it to choose the "
-                                              "types below.")
+    all_events = forms.BooleanField(
+        label="Every event type", required=False, initial=True,
+        help_text="Including types added later. Uncheck it to choose the types below.")
     events = forms.MultipleChoiceField(label="Or only these", required=False,
                                        widget=forms.CheckboxSelectMultiple,
                                        choices=[(t, t) for t in EVENT_TYPES])
