@@ -6,7 +6,8 @@ Agency members see them; admins change them (`agency_member_required(admin=True)
 client's members have no agency membership, so every page is a 404 to them. Every endpoint
 and delivery is looked up from `request.agency`, so another agency's is a 404. The pages
 hold no rule of their own: each change is a `wallets.webhooks.services` call, which checks
-the URL and writes the audit row.
+the URL and writes the audit row (but for the test event, whose service takes no actor: that
+page writes its audit row around the call).
 
 A new or rotated secret is shown once: the service's answer is kept in the session only
 until the next page shows it (`_secret_keep` / `_secret_take`), so a reload, the back
