@@ -37,7 +37,8 @@ from wallets.webhooks.services import webhook_endpoint_create, webhook_test_even
 # table is compared by row count.
 KEY_TABLES = ("wallets_wallet", "wallets_entry", "subaccounts_subaccount",
               "subaccounts_priceoverride", "agencies_agency", "agencies_agencyprice",
-              "subaccounts_clientmembership", "agencies_agencymembership")
+              "subaccounts_clientmembership", "agencies_agencymembership",
+              "wallets_webhookendpoint")
 # The first tenant's own price and usage: figures that would show through a sum, a price
 # grid or an export that forgot to filter by agency (the second tenant has neither).
 MARKER_PRICE, MARKER_QUANTITY = "4.321987", 10
@@ -101,6 +102,10 @@ def tenant_create(label: str, *, topup: bool = True, usage: bool = False) -> Ten
                        low_balance=["1"])
     alert_settings_put(agency=agency, sub_account=sub_account,
                        spend=[{"amount": "7", "window": "week"}], low_balance=[])
+    # an outbound webhook endpoint (a public address: no DNS needed), so the invoice below
+    # writes an event and a delivery to it
+    tenant.webhook_endpoint, _ = webhook_endpoint_create(
+        agency=agency, url="https://93.184.216.34/hooks", events=["*"])
     if topup:
         tenant.topup = topup_request(wallet_id=wallet.pk, trigger=TopUp.Trigger.MANUAL,
                                      amount=Decimal("20.00"), enqueue=False)
@@ -109,10 +114,7 @@ def tenant_create(label: str, *, topup: bool = True, usage: bool = False) -> Ten
     period = BillingPeriod.objects.create(agency=agency, start=start, end=end)
     period_close(period=period, now=end)
     tenant.invoice = Invoice.objects.get(sub_account=sub_account)
-    # a webhook endpoint with one delivery in its log (its test event)
-    tenant.webhook_endpoint, _secret = webhook_endpoint_create(
-        agency=agency, url=f"https://{label.lower()}.example.test/hooks", events=["*"],
-        actor_label="test")
+    # a delivery in the webhook endpoint's log for the pages' routes (its test event)
     tenant.webhook_delivery = webhook_test_event(endpoint=tenant.webhook_endpoint)
     return tenant
 

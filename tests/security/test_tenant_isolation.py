@@ -68,8 +68,7 @@ KWARG_VALUES = {
 GENERIC_KWARGS = {"pk", "id"}
 SEGMENT_OBJECTS = {"clients": "sub_account", "subaccounts": "sub_account",
                    "topups": "topup", "invoices": "invoice", "keys": "api_key",
-                   "notifications": "notification",
-                   "webhook-endpoints": "webhook_endpoint"}
+                   "notifications": "notification", "webhook-endpoints": "webhook_endpoint"}
 # Django's own routes: the password-reset link and the operators' admin.
 AUTH_KWARGS = {"uidb64": urlsafe_base64_encode(force_bytes(1)), "token": "set-password"}
 ADMIN_KWARGS = {"url": "no-such-page/"}
