@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from hoopbilling.models import AuditLog
 from tests.factories import AgencyMembershipFactory, ClientMembershipFactory, SubAccountFactory
+from wallets.payments.models import Notification
+from wallets.payments.notifications import notification_send
 from wallets.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from wallets.webhooks.services import (
     webhook_endpoint_create,
@@ -150,6 +152,10 @@ def test_an_endpoint_disabled_after_three_days_of_failures_says_why_and_since_wh
     log = client.get(f"/agency/webhooks/{endpoint.pk}/").content.decode()
     assert "This endpoint is disabled" in log and f"{since:%Y-%m-%d %H:%M}" in log
     assert "Enable it again" in log
+    notification_send(agency=admin.agency, kind=Notification.Kind.WEBHOOK_DISABLED,
+                      message=f"Webhook endpoint {URL} was disabled.", dedupe_key="disabled")
+    notifications = client.get("/agency/notifications/").content.decode()
+    assert 'href="/agency/webhooks/">Open webhooks</a>' in notifications
     client.post(f"/agency/webhooks/{endpoint.pk}/enable/")
     endpoint.refresh_from_db()
     assert endpoint.enabled and endpoint.failing_since is None
