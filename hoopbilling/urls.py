@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include("hoopbilling.api_urls")),
     path("", include("wallets.payments.urls")),
     path("", include("wallets.alerts.urls")),
+    path("", include("wallets.webhooks.urls")),
     path("agency/keys/", include("agencies.keys_urls")),
     path("healthz", views.healthz, name="healthz"),
     path("stripe/", include("djstripe.urls", namespace="djstripe")),

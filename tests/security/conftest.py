@@ -31,7 +31,7 @@ from wallets.payments.models import Notification, TopUp
 from wallets.payments.notifications import notification_send
 from wallets.payments.topups import topup_request
 from wallets.usage.services import usage_record_batch
-from wallets.webhooks.services import webhook_endpoint_create
+from wallets.webhooks.services import webhook_endpoint_create, webhook_test_event
 
 # Tables whose whole content is hashed before and after (money and tenancy); every other
 # table is compared by row count.
@@ -56,6 +56,7 @@ class Tenant:
     topup: object = None
     invoice: object = None
     webhook_endpoint: object = None
+    webhook_delivery: object = None
 
 
 @pytest.fixture(autouse=True)
@@ -113,6 +114,8 @@ def tenant_create(label: str, *, topup: bool = True, usage: bool = False) -> Ten
     period = BillingPeriod.objects.create(agency=agency, start=start, end=end)
     period_close(period=period, now=end)
     tenant.invoice = Invoice.objects.get(sub_account=sub_account)
+    # a delivery in the webhook endpoint's log for the pages' routes (its test event)
+    tenant.webhook_delivery = webhook_test_event(endpoint=tenant.webhook_endpoint)
     return tenant
 
 

@@ -47,7 +47,8 @@ def _victim_objects(victim) -> dict:
             "spend_alert": str(SpendAlert.objects.filter(settings__agency=victim.agency)
                                .first().pk),
             "notification": str(Notification.objects.filter(agency=victim.agency).first().pk),
-            "webhook_endpoint": str(victim.webhook_endpoint.pk)}
+            "webhook_endpoint": str(victim.webhook_endpoint.pk),
+            "webhook_delivery": str(victim.webhook_delivery.pk)}
 
 
 # URL keyword -> what fills it. Tenant objects are the first tenant's; the rest are public.
@@ -55,6 +56,8 @@ KWARG_VALUES = {
     "sub_account_id": ("tenant", "sub_account"),
     "topup_id": ("tenant", "topup"),
     "alert_id": ("tenant", "spend_alert"),
+    "endpoint_id": ("tenant", "webhook_endpoint"),
+    "delivery_id": ("tenant", "webhook_delivery"),
     "item": ("public", "sms_outbound"),
     # dj-stripe's webhook endpoint: signed by Stripe, named by its own random id
     "uuid": ("public", "00000000-0000-4000-8000-000000000000"),
