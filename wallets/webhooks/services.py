@@ -222,14 +222,18 @@ def webhook_event_record(*, agency, type: str, data: dict, sub_account=None,
 
 
 @transaction.atomic
-def webhook_test_event(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
+def webhook_test_event(*, endpoint: WebhookEndpoint, actor=None,
+                       actor_label: str = "") -> WebhookDelivery:
     """A `webhook.test` event for this endpoint only (enabled or not: the agency checks its
-    receiver before enabling it)."""
+    receiver before enabling it), audited."""
     event = WebhookEvent.objects.create(
         id=event_id_new(), agency_id=endpoint.agency_id, type=TEST_EVENT_TYPE,
         data={"message": "A test event from HoopBilling.", "endpoint": str(endpoint.pk)})
     delivery = WebhookDelivery.objects.create(event=event, endpoint=endpoint,
                                               next_attempt_at=timezone.now())
+    audit_record(action="webhook_endpoint.test_event", obj=endpoint, actor=actor,
+                 actor_label=actor_label, agency_id=endpoint.agency_id,
+                 after={"event": event.pk})
     _enqueue_on_commit([delivery.pk])
     return delivery
 

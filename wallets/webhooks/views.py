@@ -18,7 +18,6 @@ import json
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,7 +26,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from agencies.tenancy import agency_member_required, is_admin
-from hoopbilling.audit import audit_record
 from hoopbilling.encryption import decrypt, encrypt
 from hoopbilling.errors import DomainError
 from hoopbilling.exports import csv_download
@@ -159,11 +157,7 @@ def endpoint_delete(request, endpoint_id):
 @require_POST
 def endpoint_test(request, endpoint_id):
     endpoint = _endpoint(request, endpoint_id)
-    # The service takes no actor: the page records who sent it, in the same transaction.
-    with transaction.atomic():
-        delivery = services.webhook_test_event(endpoint=endpoint)
-        audit_record(action="webhook_endpoint.test_event", obj=endpoint, actor=request.user,
-                     agency_id=endpoint.agency_id, after={"event": delivery.event_id})
+    delivery = services.webhook_test_event(endpoint=endpoint, actor=request.user)
     messages.success(request, f"Test event {delivery.event_id} sent to {endpoint.url}: its "
                               "delivery is listed below.")
     return redirect("webhooks:log", endpoint_id=endpoint.pk)
