@@ -160,12 +160,12 @@ def spend_alert_delete(request, alert_id):
         services.spend_alert_delete(alert=alert, actor=request.user)
         messages.success(request, "Spend alert deleted.")
         return _back(alert)
-    return render(request, "wallets/alerts/confirm.html", {
+    return render(request, "confirm.html", {
         "title": "Delete this spend alert?",
         "text": (f"The alert at {services.plain(alert.amount.amount)} "
                  f"{alert.amount.currency.code} per {alert.get_window_display().lower()} "
                  "will no longer fire. Alerts it already sent stay in the history."),
-        "button": "Delete the alert", "back": _back(alert).url})
+        "button": "Delete the alert", "back": _back(alert).url, "danger": True})
 
 
 @agency_member_required(admin=True)
@@ -185,9 +185,9 @@ def client_alerts_reset(request, pk):
         services.alert_settings_delete(sub_account=sub_account, actor=request.user)
         messages.success(request, f"{sub_account.name} uses the agency's alerts again.")
         return redirect("alerts:client", pk=sub_account.pk)
-    return render(request, "wallets/alerts/confirm.html", {
+    return render(request, "confirm.html", {
         "title": f"Use the agency's alerts for {sub_account.name}?",
         "text": ("Its own spend alerts and low-balance levels are deleted; the agency's "
                  "default applies from now on."),
-        "button": "Use the agency's alerts",
+        "button": "Use the agency's alerts", "danger": True,
         "back": reverse("alerts:client", args=[sub_account.pk])})

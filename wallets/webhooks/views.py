@@ -106,7 +106,7 @@ def endpoint_rotate(request, endpoint_id):
         messages.success(request, "New secret made: both secrets sign until "
                                   f"{endpoint.previous_secret_expires_at:%Y-%m-%d %H:%M} UTC.")
         return redirect("webhooks:secret", endpoint_id=endpoint.pk)
-    return render(request, "wallets/webhooks/confirm.html", {
+    return render(request, "confirm.html", {
         "title": f"Rotate the secret of {endpoint.url}?",
         "text": ("A new secret is made and shown once. For the next 24 hours each event "
                  "carries two signatures, one with each secret, so your receiver can switch "
@@ -132,7 +132,7 @@ def endpoint_disable(request, endpoint_id):
                                               actor=request.user)
         messages.success(request, f"{endpoint.url} is disabled: no event is sent to it.")
         return redirect("webhooks:list")
-    return render(request, "wallets/webhooks/confirm.html", {
+    return render(request, "confirm.html", {
         "title": f"Disable {endpoint.url}?",
         "text": ("Events that happen while it is disabled are not sent to it. You can "
                  "enable it again here."),
@@ -146,7 +146,7 @@ def endpoint_delete(request, endpoint_id):
         services.webhook_endpoint_delete(endpoint=endpoint, actor=request.user)
         messages.success(request, f"Endpoint {endpoint.url} deleted.")
         return redirect("webhooks:list")
-    return render(request, "wallets/webhooks/confirm.html", {
+    return render(request, "confirm.html", {
         "title": f"Delete {endpoint.url}?",
         "text": ("No event is sent to it any more, pending retries included, and its "
                  "delivery log is deleted with it."),
@@ -221,7 +221,7 @@ def delivery_resend(request, endpoint_id, delivery_id):
         messages.success(request, f"Event {delivery.event_id} will be sent again to "
                                   f"{endpoint.url}, with the same id.")
         return redirect(back)
-    return render(request, "wallets/webhooks/confirm.html", {
+    return render(request, "confirm.html", {
         "title": f"Send {delivery.event_id} again?",
         "text": (f"The {delivery.event.type} event is POSTed to {endpoint.url} again with "
                  "the same id (receivers that already handled it can skip it by its id)."),
