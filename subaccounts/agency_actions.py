@@ -1,6 +1,7 @@
 """The agency's own suspension of a client, and its resumption: `subaccount_agency_suspend`
-blocks the items the agency chooses (by default section 3's: `subaccounts.suspension`) with
-`suspension_reason` "agency"; `subaccount_agency_resume` lifts that suspension and no other
+blocks the items the agency chooses (by default messaging and calling:
+docs/api.md#item-codes-and-measurement, `subaccounts.suspension`) with `suspension_reason`
+"agency"; `subaccount_agency_resume` lifts that suspension and no other
 (a card failure or the credit limit is lifted by money arriving, never by hand here). Both
 take the agency's optional idempotency key (`agencies.idempotency`): the key is claimed in
 the transaction of the change, so a refused request keeps no key and a replay changes

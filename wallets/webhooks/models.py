@@ -18,7 +18,7 @@ from django.db.models import Q
 
 from hoopbilling.encryption import EncryptedTextField
 
-# The types an endpoint may subscribe to (CONTRACT section 7), "*" for every one.
+# The types an endpoint may subscribe to (docs/webhooks.md#what-is-sent), "*" for every one.
 EVENT_TYPES = (
     "topup.succeeded",
     "topup.failed",

@@ -51,7 +51,7 @@ def secret_new() -> str:
 
 
 def events_clean(events) -> list[str]:
-    """["*"] or known types, each once, in the contract's order; InvalidInput naming
+    """["*"] or known types, each once, in the order of `EVENT_TYPES`; InvalidInput naming
     `events` otherwise."""
     if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
         raise InvalidInput('Events is a list of event types, or ["*"].', field="events")
