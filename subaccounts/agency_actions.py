@@ -12,8 +12,8 @@ from django.db import transaction
 from agencies.idempotency import action_key_claim, action_key_clean
 from hoopbilling.errors import DomainError, InvalidInput
 from subaccounts.models import SubAccount, SuspensionReason
-from subaccounts.pricing.models import BillableItem
 from subaccounts.services import subaccount_lift, subaccount_suspend
+from subaccounts.suspension import suspension_items_clean
 
 
 class AlreadySuspended(DomainError):
@@ -24,21 +24,6 @@ class AlreadySuspended(DomainError):
 class NotAgencySuspension(DomainError):
     code = "not_agency_suspension"
     status = 409
-
-
-def suspension_items_clean(items) -> list[str]:
-    """The item codes a suspension blocks, in catalog order; an unknown code is refused,
-    naming `items`. Empty: the agency's default."""
-    if items is None:
-        return []
-    if not isinstance(items, list | tuple) or not all(isinstance(c, str) for c in items):
-        raise InvalidInput("Items are a list of item codes.", field="items")
-    known = list(BillableItem.objects.values_list("code", flat=True))
-    unknown = sorted(set(items) - set(known))
-    if unknown:
-        raise InvalidInput(f"Unknown item {unknown[0]!r}; the items are {', '.join(known)}.",
-                           field="items")
-    return [code for code in known if code in items]
 
 
 @transaction.atomic

@@ -45,18 +45,29 @@ def blocked_items_check(items) -> None:
                            field="suspension_blocked_items")
 
 
+def suspension_items_clean(items, *, field: str = "items") -> list[str]:
+    """The item codes a suspension blocks, in catalog order; an unknown code is refused,
+    naming `field`. None or empty: the default."""
+    if items is None:
+        return []
+    if not isinstance(items, list | tuple) or not all(isinstance(c, str) for c in items):
+        raise InvalidInput("Items are a list of item codes.", field=field)
+    known = list(BillableItem.objects.values_list("code", flat=True))
+    unknown = sorted(set(items) - set(known))
+    if unknown:
+        raise InvalidInput(f"Unknown item {unknown[0]!r}; the items are {', '.join(known)}.",
+                           field=field)
+    return [code for code in known if code in items]
+
+
 @transaction.atomic
 def agency_suspension_items_set(*, agency: Agency, items: list[str], actor=None,
                                 actor_label: str = "") -> Agency:
     """The item codes a suspension blocks, in catalog order; an empty list means the default
     (every messaging and calling item)."""
-    known = set(BillableItem.objects.values_list("code", flat=True))
-    unknown = sorted(set(items) - known)
-    if unknown:
-        raise InvalidInput(f"Unknown item {unknown[0]!r}.", field="suspension_blocked_items")
+    ordered = suspension_items_clean(items, field="suspension_blocked_items")
     agency = Agency.objects.select_for_update().get(pk=agency.pk)
     before = list(agency.suspension_blocked_items)
-    ordered = list(BillableItem.objects.filter(code__in=items).values_list("code", flat=True))
     agency.suspension_blocked_items = ordered
     agency.save(update_fields=["suspension_blocked_items"])
     if ordered != before:
