@@ -1,4 +1,4 @@
-"""Form fields shared by the pages."""
+"""Form fields shared by the pages, and how a page shows a service's refusal."""
 
 import uuid
 from decimal import Decimal
@@ -6,7 +6,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
-from hoopbilling.errors import InvalidInput
+from hoopbilling.errors import DomainError, InvalidInput
 from hoopbilling.money import bounded_decimal, plain_decimal
 
 
@@ -52,3 +52,11 @@ class RequestTokenField(forms.UUIDField):
 
     def bound_data(self, data, initial):
         return initial
+
+
+def domain_error_show(form: forms.Form, exc: DomainError, *, fallback: str | None = None,
+                      aliases: dict | None = None) -> None:
+    """Show a service's refusal on the field it names (through `aliases` where the form calls
+    it otherwise), else on `fallback` (None: the form as a whole)."""
+    field = (aliases or {}).get(exc.field, exc.field)
+    form.add_error(field if field in form.fields else fallback, exc.message)

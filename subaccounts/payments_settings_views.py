@@ -12,7 +12,7 @@ from agencies.payment_settings import agency_stripe_connect, key_masked
 from agencies.services import agency_update
 from agencies.tenancy import agency_member_required
 from hoopbilling.errors import DomainError
-from hoopbilling.forms import PlainDecimalField
+from hoopbilling.forms import PlainDecimalField, domain_error_show
 from hoopbilling.money import AMOUNT_MAX, to_minor_units
 from subaccounts.pricing.models import BillableItem
 from subaccounts.suspension import SUSPENDED_CATEGORIES_BY_DEFAULT, agency_suspension_items_set
@@ -51,10 +51,6 @@ class SuspensionItemsForm(forms.Form):
             for item in BillableItem.objects.order_by("position", "code")]
 
 
-def _field_error(form, exc: DomainError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
-
 @agency_member_required(admin=True)
 def payments_settings(request):
     agency = request.agency
@@ -80,7 +76,7 @@ def payments_settings(request):
             agency_stripe_connect(agency=agency, account_id=data["stripe_account_id"],
                                   restricted_key=key, actor=request.user)
         except DomainError as exc:
-            _field_error(stripe_form, exc)
+            domain_error_show(stripe_form, exc)
         else:
             messages.success(request, "Stripe connection saved.")
             return redirect("agency_payments:settings")
@@ -93,7 +89,7 @@ def payments_settings(request):
                           changes={"credit_limit": credit_form.cleaned_data["credit_limit"]},
                           actor=request.user)
         except DomainError as exc:
-            _field_error(credit_form, exc)
+            domain_error_show(credit_form, exc)
         else:
             messages.success(request, "Default credit limit saved.")
             return redirect("agency_payments:settings")
@@ -102,7 +98,7 @@ def payments_settings(request):
             agency_suspension_items_set(agency=agency, items=items_form.cleaned_data["items"],
                                         actor=request.user)
         except DomainError as exc:
-            _field_error(items_form, exc)
+            domain_error_show(items_form, exc)
         else:
             messages.success(request, "Suspension settings saved.")
             return redirect("agency_payments:settings")

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from agencies.tenancy import agency_member_required, is_admin
 from hoopbilling.errors import DomainError
 from hoopbilling.exports import csv_download
+from hoopbilling.forms import domain_error_show
 from subaccounts.tenancy import agency_subaccount
 from wallets.alerts import selectors, services
 from wallets.alerts.forms import LowBalanceLevelsForm, SpendAlertForm
@@ -21,11 +22,6 @@ from wallets.alerts.models import SpendAlert
 from wallets.alerts.tables import CSV_HEADER, FiredAlertTable, csv_row
 
 PAGE_SIZE = 25
-
-
-def _form_errors(form, exc: DomainError) -> None:
-    field = {"spend": "amount"}.get(exc.field, exc.field)
-    form.add_error(field if field in form.fields else None, exc.message)
 
 
 def _history(request, sub_account=None):
@@ -54,7 +50,7 @@ def _levels_post(request, form, *, sub_account=None) -> bool:
             agency=request.agency, sub_account=sub_account,
             levels=form.cleaned_data["low_balance"], actor=request.user)
     except DomainError as exc:
-        _form_errors(form, exc)
+        domain_error_show(form, exc, aliases={"spend": "amount"})
         return False
     messages.success(request, "Low-balance levels saved.")
     return True
@@ -119,7 +115,7 @@ def spend_alert_add(request, pk=None):
             services.spend_alert_save(agency=request.agency, sub_account=sub_account,
                                       actor=request.user, **form.cleaned_data)
         except DomainError as exc:
-            _form_errors(form, exc)
+            domain_error_show(form, exc, aliases={"spend": "amount"})
     if form.errors:
         for field, errors in form.errors.items():
             label = form.fields[field].label or field.capitalize() if field in form.fields \
@@ -146,7 +142,7 @@ def spend_alert_edit(request, alert_id):
             services.spend_alert_save(agency=request.agency, alert=alert, actor=request.user,
                                       **form.cleaned_data)
         except DomainError as exc:
-            _form_errors(form, exc)
+            domain_error_show(form, exc, aliases={"spend": "amount"})
         else:
             messages.success(request, "Spend alert saved.")
             return _back(alert)

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from agencies.tenancy import agency_member_required
 from hoopbilling.errors import DomainError
+from hoopbilling.forms import domain_error_show
 from subaccounts.agency_actions import subaccount_agency_resume, subaccount_agency_suspend
 from subaccounts.tenancy import agency_subaccount
 from wallets.ledger.corrections import wallet_credit_grant
@@ -48,7 +49,7 @@ def _act(request, sub_account, *, form_class, title: str, summary, perform, init
             except DomainError as exc:
                 form = form_class(request.POST)
                 form.is_valid()
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                domain_error_show(form, exc)
             else:
                 messages.success(request, message)
                 return redirect(back)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from agencies.tenancy import agency_member_required, is_admin
 from hoopbilling.errors import DomainError
 from hoopbilling.exports import csv_download
-from hoopbilling.forms import PlainDecimalField, RequestTokenField
+from hoopbilling.forms import PlainDecimalField, RequestTokenField, domain_error_show
 from hoopbilling.money import AMOUNT_MAX, TOPUP_MIN, to_minor_units
 from subaccounts.services import subaccount_update
 from subaccounts.tenancy import agency_subaccount, client_member_required
@@ -75,10 +75,6 @@ class CreditLimitForm(forms.Form):
         required=False, help_text="Empty: your default (Settings > Payments).")
 
 
-def _form_errors(form, exc: DomainError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
-
 def _topups_page(request, sub_account, *, actions: bool = False):
     """A page of the client's top-ups, each with what is refunded of it; with `actions` (the
     agency's page) also what is left to refund and whether it can be retried now."""
@@ -127,7 +123,7 @@ def billing_home(request, sub_account_id):
                     amount=form.cleaned_data["amount"], actor=request.user,
                     request_key=f"add-funds:{form.cleaned_data['token']}")
             except DomainError as exc:
-                _form_errors(form, exc)
+                domain_error_show(form, exc)
             else:
                 _topup_message(request, topup)
                 return redirect("payments:billing", sub_account_id=sub_account.pk)
@@ -181,7 +177,7 @@ def card_page(request, sub_account, *, actor, done, cancel_url: str, extra=None)
                                       actor=actor, actor_label="" if actor else "card link")
         except DomainError as exc:
             if not setup_intent:
-                _form_errors(form, exc)
+                domain_error_show(form, exc)
             messages.error(request, f"{exc.message} Your previous card is kept.")
         else:
             messages.success(request, f"Card {sub_account.card_brand} ending "
@@ -234,7 +230,7 @@ def _credit_limit_post(request, sub_account, form):
         subaccount_update(sub_account=sub_account, actor=request.user,
                           changes={"credit_limit": form.cleaned_data["credit_limit"]})
     except DomainError as exc:
-        _form_errors(form, exc)
+        domain_error_show(form, exc)
         return None
     messages.success(request, f"Credit limit for {sub_account.name} saved.")
     return redirect("payments:agency-wallet", pk=sub_account.pk)
@@ -267,7 +263,7 @@ def agency_wallet_settings(request, pk):
                                 threshold=data["threshold"], amount=data["amount"],
                                 max_balance=data["max_balance"], actor=request.user)
         except DomainError as exc:
-            _form_errors(form, exc)
+            domain_error_show(form, exc)
         else:
             messages.success(request, f"Auto top-up settings for {sub_account.name} saved.")
             return redirect("payments:agency-wallet", pk=sub_account.pk)

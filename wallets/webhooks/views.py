@@ -29,6 +29,7 @@ from agencies.tenancy import agency_member_required, is_admin
 from hoopbilling.encryption import decrypt, encrypt
 from hoopbilling.errors import DomainError
 from hoopbilling.exports import csv_download
+from hoopbilling.forms import domain_error_show
 from subaccounts.models import SubAccount
 from wallets.webhooks import selectors, services
 from wallets.webhooks.delivery import body_of
@@ -73,7 +74,7 @@ def endpoint_list(request):
                     agency=request.agency, url=form.cleaned_data["url"],
                     events=form.event_list(), actor=request.user)
             except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else "url", exc.message)
+                domain_error_show(form, exc, fallback="url")
             else:
                 _secret_keep(request, endpoint, secret)
                 messages.success(request, f"Endpoint {endpoint.url} added.")
